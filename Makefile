@@ -1,0 +1,56 @@
+# The two commands: `make run` and `make test`. Both set everything up on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+RASA_VENV := .venv-rasa
+RASA_VERSION := 3.6.21
+BOT := $(VENV)/bin/python -m bot
+export RASA_TELEMETRY_ENABLED := false
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test setup train check-python310 bench clean
+
+run: setup
+	@$(BOT) db upgrade
+	@$(BOT) train
+	@$(BOT) run
+
+test: setup
+	@$(BOT) content check
+	@$(BOT) train
+	$(VENV)/bin/python -m pytest
+
+setup: check-python310 $(VENV)/.installed $(RASA_VENV)/.installed
+
+# Checked before anything is installed, so a machine without Python 3.10 is left untouched.
+check-python310:
+	@scripts/find-python310 >/dev/null
+
+$(VENV)/.installed: pyproject.toml
+	@echo "==> Installing the bot's virtualenv ($(VENV))..."
+	@$(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/pip install --quiet --upgrade pip
+	@$(VENV)/bin/pip install --progress-bar off -e '.[test]' | grep -E '^(Collecting|Successfully)' || true
+	@$(VENV)/bin/python -c 'import telegram, sqlalchemy, alembic, jinja2, rapidfuzz' 
+	@touch $@
+
+# Rasa lives in its own Python 3.10 virtualenv (see README: two processes, two Pythons).
+# A failed install removes the half-made virtualenv.
+$(RASA_VENV)/.installed:
+	@echo "==> Installing Rasa $(RASA_VERSION) into $(RASA_VENV) (Python 3.10; about 2 minutes, 2.7 GB)..."
+	@rm -rf $(RASA_VENV)
+	@set -o pipefail; py310="$$(scripts/find-python310)" && "$$py310" -m venv $(RASA_VENV) \
+	  && $(RASA_VENV)/bin/pip install --quiet --upgrade pip \
+	  && $(RASA_VENV)/bin/pip install --progress-bar off rasa==$(RASA_VERSION) | grep --line-buffered -E '^(Collecting|Installing|Successfully)' \
+	  && $(RASA_VENV)/bin/rasa --version >/dev/null \
+	  || { echo "Rasa installation failed; removed $(RASA_VENV). See the messages above." >&2; rm -rf $(RASA_VENV); exit 1; }
+	@touch $@
+
+train: setup
+	@$(BOT) train
+
+bench: setup
+	$(VENV)/bin/python bench/engine_latency.py
+
+clean:
+	rm -rf $(VENV) $(RASA_VENV) var

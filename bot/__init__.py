@@ -1,0 +1,1 @@
+"""Safe-migration Telegram bot for Nusa Tenggara Timur."""

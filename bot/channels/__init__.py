@@ -1,0 +1,1 @@
+"""Channels translate between a transport and the dialogue engine; they never decide."""

@@ -1,0 +1,91 @@
+"""Command line: `python -m bot <command>`. Operator messages are English; users' replies come from content/."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bot.settings import SettingsError, load_settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Safe-migration bot for NTT")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("run", help="serve Telegram (TELEGRAM_BOT_TOKEN set) or open the console chat")
+
+    chat = commands.add_parser("chat", help="chat with the bot in the terminal")
+    chat.add_argument("--jsonl", action="store_true", help='one conversation over JSON lines ({"text"} / {"press"})')
+    chat.add_argument("--fallback-only", action="store_true", help="do not use Rasa; fuzzy matching only")
+
+    ask = commands.add_parser("ask", help="print the bot's reply to one question, or to JSON lines")
+    ask.add_argument("text", nargs="?", help="the question")
+    ask.add_argument("--jsonl", action="store_true", help='read {"id", "text"} lines; each is a fresh conversation')
+    ask.add_argument("--fallback-only", action="store_true", help="do not use Rasa; fuzzy matching only")
+
+    train = commands.add_parser("train", help="train the NLU model when its training data changed")
+    train.add_argument("--force", action="store_true", help="train even when the model is up to date")
+
+    db = commands.add_parser("db", help="database maintenance")
+    db.add_subparsers(dest="db_command", required=True).add_parser("upgrade", help="apply migrations")
+
+    content = commands.add_parser("content", help="content maintenance")
+    content.add_subparsers(dest="content_command", required=True).add_parser("check", help="validate content/")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 2
+
+    from bot.app import build_app, configure_logging
+
+    configure_logging(settings)
+    if args.command == "db":
+        from db.migrate import upgrade
+
+        upgrade(settings.database_url)
+        print("Database is up to date.")
+        return 0
+    if args.command == "content":
+        from bot.content_check import check_content
+
+        return check_content(settings.content_dir)
+    if args.command == "train":
+        from bot.content import Content
+        from bot.nlu.training import train
+
+        try:
+            train(Content(settings.content_dir), settings.var_dir, force=args.force)
+        except RuntimeError as exc:
+            print(f"Error: {exc}", file=sys.stderr)
+            return 1
+        return 0
+    if args.command == "run" and settings.telegram_bot_token:
+        from bot.channels.telegram import serve
+
+        return serve(settings)
+
+    from bot.channels import console
+
+    if args.command == "ask" and not args.jsonl and not args.text:
+        print('Error: give a question (python -m bot ask "syarat jadi PMI apa?") or --jsonl', file=sys.stderr)
+        return 2
+    fallback_only = getattr(args, "fallback_only", False)
+    with build_app(settings, fallback_only=fallback_only, wait_for_nlu=True) as app:
+        if args.command == "run":
+            print("No TELEGRAM_BOT_TOKEN set: opening the console chat. To serve Telegram, put the token from "
+                  "@BotFather in .env as TELEGRAM_BOT_TOKEN=... and run `make run` again.", file=sys.stderr)
+        if args.command == "ask":
+            if args.jsonl:
+                console.ask_jsonl(app.engine)
+            else:
+                console.ask_once(app.engine, args.text)
+        elif getattr(args, "jsonl", False):
+            console.chat_jsonl(app.engine)
+        else:
+            console.chat_interactive(app.engine)
+    return 0

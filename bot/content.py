@@ -1,0 +1,145 @@
+"""Everything a user reads: FAQ topics, contacts, button labels and Jinja2 message templates from `content/`.
+
+`ContentStore.current()` returns an immutable snapshot and reloads it when a file under `content/` changed,
+so edited answers reach users without a restart.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import jinja2
+import yaml
+
+MONTHS_ID = (
+    "Januari", "Februari", "Maret", "April", "Mei", "Juni",
+    "Juli", "Agustus", "September", "Oktober", "November", "Desember",
+)
+FAQ_REQUIRED_FIELDS = ("id", "title", "questions", "answer", "legal_basis", "sources", "last_verified", "review_status")
+
+
+log = logging.getLogger(__name__)
+
+
+class ContentError(ValueError):
+    """A content file is missing, unreadable or malformed; the message names the file."""
+
+
+@dataclass(frozen=True)
+class FaqTopic:
+    id: str
+    title: str
+    questions: tuple[str, ...]
+    answer: str
+    related: tuple[str, ...]
+    legal_basis: str
+    sources: tuple[str, ...]
+    last_verified: date
+    review_status: str
+    path: Path
+
+
+def tanggal(value: date) -> str:
+    """Format a date the Indonesian way: 27 November 2026."""
+    return f"{value.day} {MONTHS_ID[value.month - 1]} {value.year}"
+
+
+class Content:
+    """One consistent snapshot of the content folder."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.topics = _load_topics(root / "faq")
+        self.contacts = _load_yaml(root / "contacts.yml")
+        self.labels = _load_yaml(root / "buttons.yml")
+        self.commands = _load_yaml(root / "commands.yml")
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(root / "templates"),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
+        self.env.filters["tanggal"] = tanggal
+        self.env.globals["contacts"] = self.contacts
+
+    def render(self, template: str, **context) -> str:
+        """Render `templates/<template>.j2` to Telegram HTML."""
+        return self.env.get_template(f"{template}.j2").render(**context).strip()
+
+    def render_answer(self, topic_id: str) -> str:
+        """The topic's answer (itself a template over the contacts) inside the answer frame."""
+        topic = self.topics[topic_id]
+        body = self.env.from_string(topic.answer).render().strip()
+        return self.render("faq_answer", topic=topic, body=jinja2.utils.markupsafe.Markup(body))
+
+    def label(self, key: str) -> str:
+        return self.labels[key]
+
+
+def _load_yaml(path: Path):
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return yaml.safe_load(handle) or {}
+    except FileNotFoundError:
+        raise ContentError(f"{path}: file not found") from None
+    except yaml.YAMLError as exc:
+        raise ContentError(f"{path}: invalid YAML: {exc}") from None
+
+
+def _load_topics(folder: Path) -> dict[str, FaqTopic]:
+    topics: dict[str, FaqTopic] = {}
+    for path in sorted(folder.glob("*.yml")):
+        raw = _load_yaml(path)
+        missing = [name for name in FAQ_REQUIRED_FIELDS if not raw.get(name)]
+        if missing:
+            raise ContentError(f"{path}: missing field(s): {', '.join(missing)}")
+        if raw["id"] != path.stem:
+            raise ContentError(f"{path}: id {raw['id']!r} must equal the file name {path.stem!r}")
+        if not isinstance(raw["last_verified"], date):
+            raise ContentError(f"{path}: last_verified must be a date like 2026-11-27")
+        topics[raw["id"]] = FaqTopic(
+            id=raw["id"],
+            title=str(raw["title"]),
+            questions=tuple(str(q) for q in raw["questions"]),
+            answer=str(raw["answer"]),
+            related=tuple(raw.get("related") or ()),
+            legal_basis=str(raw["legal_basis"]),
+            sources=tuple(raw["sources"]),
+            last_verified=raw["last_verified"],
+            review_status=str(raw["review_status"]),
+            path=path,
+        )
+    return topics
+
+
+class ContentStore:
+    """Hands out the current content snapshot, reloading when files change on disk."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self._signature = self._scan()
+        self._content = Content(root)
+
+    def current(self) -> Content:
+        signature = self._scan()
+        if signature != self._signature:
+            self._signature = signature
+            try:
+                self._content = Content(self.root)
+            except (ContentError, jinja2.TemplateError) as exc:
+                log.error("content not reloaded, still serving the previous version: %s", exc)
+        return self._content
+
+    def _scan(self) -> tuple:
+        entries = []
+        for folder, _dirs, files in os.walk(self.root):
+            for name in files:
+                if name.endswith((".yml", ".j2")):
+                    stat = os.stat(os.path.join(folder, name))
+                    entries.append((folder, name, stat.st_mtime_ns, stat.st_size))
+        return tuple(sorted(entries))

@@ -1,0 +1,1 @@
+"""Channel-neutral dialogue: messages in, replies out, state in the database."""

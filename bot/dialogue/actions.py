@@ -1,0 +1,42 @@
+"""Button data: what a press means. Short ASCII strings, well under Telegram's 64-byte limit."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+MENU = "menu"
+MENU_FAQ = "menu:faq"
+MENU_AGENCY = "menu:agency"
+MENU_REPORT = "menu:report"
+MENU_EMERGENCY = "menu:emergency"
+MENU_ACTIONS = (MENU, MENU_FAQ, MENU_AGENCY, MENU_REPORT, MENU_EMERGENCY)
+
+FAQ_TOPIC = "faq"  # faq:<topic id>
+TOPIC_PAGE = "topics"  # topics:<page number>
+
+MAX_DATA_BYTES = 64
+_DATA_RE = re.compile(r"^([a-z]{1,10})(?::([a-z0-9_]{1,40}))?$")
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: str
+    arg: str | None
+
+
+def faq_topic(topic_id: str) -> str:
+    return f"{FAQ_TOPIC}:{topic_id}"
+
+
+def topic_page(page: int) -> str:
+    return f"{TOPIC_PAGE}:{page}"
+
+
+def parse(data: str) -> Action | None:
+    """The action behind button data, or None when it is malformed (forged or from an old version)."""
+    if not data or len(data.encode("utf-8")) > MAX_DATA_BYTES:
+        return None
+    match = _DATA_RE.match(data)
+    if match is None:
+        return None
+    return Action(match.group(1), match.group(2))

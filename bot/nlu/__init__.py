@@ -1,0 +1,1 @@
+"""Natural-language understanding: normalisation, the Rasa client, the local fallback matcher."""

@@ -1,0 +1,37 @@
+"""Text normalisation applied before NLU, before the fallback matcher, and to training examples alike."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from bot.settings import PROJECT_ROOT
+
+MAX_NLU_CHARS = 500
+SLANG_FILE = PROJECT_ROOT / "nlu_data" / "slang.yml"
+
+_REPEATED_LETTERS = re.compile(r"([a-z])\1{2,}")
+_REDUPLICATION = re.compile(r"\b([a-z]{2,})2\b")
+_NOT_WORD = re.compile(r"[^\w\s/-]|_")
+
+
+@lru_cache(maxsize=4)
+def load_slang(path: Path = SLANG_FILE) -> dict[str, str]:
+    """The informal-Indonesian and Kupang-Malay word map (one word -> standard words)."""
+    with path.open(encoding="utf-8") as handle:
+        raw = yaml.safe_load(handle) or {}
+    return {str(k).lower(): str(v).lower() for k, v in (raw.get("words") or {}).items()}
+
+
+def normalise(text: str, slang: dict[str, str] | None = None) -> str:
+    """Lower-case, keep the first MAX_NLU_CHARS characters, squeeze repeated letters, drop punctuation
+    and emoji, expand reduplication ("pulang2") and map slang words to standard ones."""
+    slang = load_slang() if slang is None else slang
+    text = unicodedata.normalize("NFKC", text)[:MAX_NLU_CHARS].lower()
+    text = _REPEATED_LETTERS.sub(r"\1", text)
+    text = _REDUPLICATION.sub(r"\1 \1", text)
+    text = _NOT_WORD.sub(" ", text)
+    return " ".join(slang.get(word, word) for word in text.split())

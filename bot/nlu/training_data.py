@@ -1,0 +1,90 @@
+"""The NLU examples: non-FAQ intents from `nlu_data/`, FAQ questions from `content/faq/`.
+
+Used to assemble Rasa's training files and to build the local fallback matcher, so both learn from
+the same examples, normalised the same way.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from bot.content import Content
+from bot.nlu.normalise import normalise
+from bot.nlu.understanding import FAQ_PREFIX
+
+_ENTITY_MARKUP = re.compile(r"\[([^\]]+)\]\([^)]*\)|\[([^\]]+)\]\{[^}]*\}")
+
+
+def strip_entity_markup(example: str) -> str:
+    """'cek [PT Sinar Jaya](agency_name)' -> 'cek PT Sinar Jaya'."""
+    return _ENTITY_MARKUP.sub(lambda m: m.group(1) or m.group(2), example)
+
+
+def load_nlu_data(folder: Path) -> list[dict]:
+    """All `nlu:` items of the Rasa YAML files in `folder` (intents, synonyms, regexes, lookups)."""
+    items: list[dict] = []
+    for path in sorted(folder.glob("*.yml")):
+        if path.name == "slang.yml":
+            continue
+        with path.open(encoding="utf-8") as handle:
+            items.extend((yaml.safe_load(handle) or {}).get("nlu") or [])
+    return items
+
+
+def _example_lines(block: str) -> list[str]:
+    return [line.strip()[2:].strip() for line in block.splitlines() if line.strip().startswith("- ")]
+
+
+def labelled_examples(content: Content, nlu_data_dir: Path) -> list[tuple[str, str]]:
+    """(label, raw example) pairs: intents from nlu_data and `faq/<topic>` from the FAQ files."""
+    pairs: list[tuple[str, str]] = []
+    for item in load_nlu_data(nlu_data_dir):
+        if "intent" in item:
+            pairs.extend((item["intent"], example) for example in _example_lines(item.get("examples", "")))
+    for topic in content.topics.values():
+        pairs.extend((FAQ_PREFIX + topic.id, question) for question in topic.questions)
+    return pairs
+
+
+def matcher_examples(content: Content, nlu_data_dir: Path) -> list[tuple[str, str]]:
+    """(label, normalised text without entity markup) pairs for the fallback matcher."""
+    return [(label, normalise(strip_entity_markup(text))) for label, text in labelled_examples(content, nlu_data_dir)]
+
+
+def rasa_training_files(content: Content, nlu_data_dir: Path) -> dict[str, str]:
+    """The text of Rasa's `nlu.yml` and `domain.yml`, examples normalised as at run time."""
+    by_label: dict[str, list[str]] = {}
+    for label, example in labelled_examples(content, nlu_data_dir):
+        by_label.setdefault(label, []).append(_normalise_keeping_markup(example))
+    nlu: list[dict] = [
+        {"intent": label, "examples": "".join(f"- {e}\n" for e in dict.fromkeys(examples))}
+        for label, examples in by_label.items()
+    ]
+    nlu.extend(item for item in load_nlu_data(nlu_data_dir) if "intent" not in item)
+    intents = sorted({label.split("/")[0] for label in by_label})
+    responses = {
+        f"utter_{label}": [{"text": f"(answer kept in content/faq/{label[len(FAQ_PREFIX):]}.yml)"}]
+        for label in sorted(by_label)
+        if label.startswith(FAQ_PREFIX)
+    }
+    return {
+        "nlu.yml": yaml.safe_dump({"version": "3.1", "nlu": nlu}, allow_unicode=True, sort_keys=False),
+        "domain.yml": yaml.safe_dump(
+            {"version": "3.1", "intents": intents, "responses": responses}, allow_unicode=True, sort_keys=False
+        ),
+    }
+
+
+def _normalise_keeping_markup(example: str) -> str:
+    """Normalise the words around entity annotations, keeping `[value](entity)` intact for Rasa."""
+    parts: list[str] = []
+    last = 0
+    for match in _ENTITY_MARKUP.finditer(example):
+        parts.append(normalise(example[last:match.start()]))
+        value = match.group(1) or match.group(2)
+        parts.append(match.group(0).replace(f"[{value}]", f"[{normalise(value)}]", 1))
+        last = match.end()
+    parts.append(normalise(example[last:]))
+    return " ".join(part for part in parts if part)

@@ -1,0 +1,146 @@
+"""Settings from the environment (and an optional `.env` file), validated once at start.
+
+Every variable is documented in `.env.example`. A missing or malformed value raises
+`SettingsError` naming the variable, so the CLI can print one clear line instead of a traceback.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from dotenv import dotenv_values
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = PROJECT_ROOT / "var"
+
+_TOKEN_RE = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    telegram_bot_token: str | None
+    telegram_api_base_url: str | None
+    telegram_webhook_url: str | None
+    telegram_webhook_listen: str
+    telegram_webhook_port: int
+    database_url: str
+    rasa_url: str | None
+    rasa_auth_token: str
+    rasa_timeout: float
+    rasa_port: int
+    taskforce_chat_id: int | None
+    staff_user_ids: frozenset[int]
+    log_level: str
+    content_dir: Path
+    var_dir: Path
+
+    @property
+    def managed_rasa(self) -> bool:
+        """True when the bot starts and supervises its own Rasa server."""
+        return self.rasa_url is None
+
+
+def load_settings(environ: dict[str, str] | None = None, env_file: Path | None = None) -> Settings:
+    """Read settings from `environ` (default: the process environment) over the `.env` file."""
+    env_file = env_file if env_file is not None else PROJECT_ROOT / ".env"
+    values: dict[str, str] = {}
+    if env_file.is_file():
+        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    values.update(os.environ if environ is None else environ)
+
+    def get(name: str) -> str | None:
+        value = values.get(name, "").strip()
+        return value or None
+
+    var_dir = Path(get("BOT_VAR_DIR") or VAR_DIR)
+    token = get("TELEGRAM_BOT_TOKEN")
+    if token is not None and not _TOKEN_RE.match(token):
+        raise SettingsError(
+            "TELEGRAM_BOT_TOKEN is malformed: expected the token BotFather gives, like 123456:ABC-DEF..."
+        )
+    log_level = (get("LOG_LEVEL") or "INFO").upper()
+    if log_level not in logging.getLevelNamesMapping():
+        raise SettingsError(f"LOG_LEVEL is malformed: {log_level!r} is not DEBUG, INFO, WARNING or ERROR")
+    return Settings(
+        telegram_bot_token=token,
+        telegram_api_base_url=_url("TELEGRAM_API_BASE_URL", get("TELEGRAM_API_BASE_URL")),
+        telegram_webhook_url=_url("TELEGRAM_WEBHOOK_URL", get("TELEGRAM_WEBHOOK_URL")),
+        telegram_webhook_listen=get("TELEGRAM_WEBHOOK_LISTEN") or "127.0.0.1",
+        telegram_webhook_port=_int("TELEGRAM_WEBHOOK_PORT", get("TELEGRAM_WEBHOOK_PORT"), 8443),
+        database_url=_database_url(get("DATABASE_URL"), var_dir),
+        rasa_url=_url("RASA_URL", get("RASA_URL")),
+        rasa_auth_token=get("RASA_AUTH_TOKEN") or "",
+        rasa_timeout=_float("RASA_TIMEOUT", get("RASA_TIMEOUT"), 2.0),
+        rasa_port=_int("RASA_PORT", get("RASA_PORT"), 5005),
+        taskforce_chat_id=_optional_int("TASKFORCE_CHAT_ID", get("TASKFORCE_CHAT_ID")),
+        staff_user_ids=_id_list("STAFF_USER_IDS", get("STAFF_USER_IDS")),
+        log_level=log_level,
+        content_dir=Path(get("CONTENT_DIR") or PROJECT_ROOT / "content"),
+        var_dir=var_dir,
+    )
+
+
+def _database_url(value: str | None, var_dir: Path) -> str:
+    if value is None:
+        return f"sqlite:///{var_dir / 'bot.sqlite3'}"
+    if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", value):
+        raise SettingsError(
+            "DATABASE_URL is malformed: expected sqlite:///path/to/file.sqlite3 or postgresql+psycopg://user:pass@host/db"
+        )
+    return value
+
+
+def _url(name: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise SettingsError(f"{name} is malformed: expected an http(s) URL such as http://127.0.0.1:5005")
+    return value.rstrip("/")
+
+
+def _int(name: str, value: str | None, default: int) -> int:
+    if value is None:
+        return default
+    parsed = _optional_int(name, value)
+    assert parsed is not None
+    return parsed
+
+
+def _optional_int(name: str, value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise SettingsError(f"{name} is malformed: {value!r} is not a whole number") from None
+
+
+def _float(name: str, value: str | None, default: float) -> float:
+    if value is None:
+        return default
+    try:
+        parsed = float(value)
+    except ValueError:
+        raise SettingsError(f"{name} is malformed: {value!r} is not a number") from None
+    if parsed <= 0:
+        raise SettingsError(f"{name} is malformed: it must be greater than 0")
+    return parsed
+
+
+def _id_list(name: str, value: str | None) -> frozenset[int]:
+    if value is None:
+        return frozenset()
+    ids = set()
+    for part in re.split(r"[,\s]+", value):
+        if part:
+            ids.add(_optional_int(name, part))
+    return frozenset(i for i in ids if i is not None)

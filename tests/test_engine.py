@@ -1,0 +1,69 @@
+"""The dialogue engine through the whole app (real SQLite, real content), NLU by the fallback matcher."""
+from bot.app import build_app
+from tests.conftest import settings_for
+from tests.helpers import buttons_of, press, say, send, text_of
+
+MENU = ["menu:faq", "menu:agency", "menu:report", "menu:emergency"]
+
+
+def test_start_greets_and_shows_the_main_menu(fallback_app):
+    turn = say(fallback_app, "/start")
+    assert "selamat datang" in text_of(turn).lower()
+    assert [data for _label, data in buttons_of(turn)] == MENU
+
+
+def test_menu_faq_lists_topics_and_a_topic_button_answers_with_legal_basis_and_date(fallback_app):
+    topics = press(fallback_app, "menu:faq")
+    assert "ketik pertanyaan" in text_of(topics).lower()
+    assert ("Syarat menjadi PMI", "faq:syarat") in buttons_of(topics)
+    answer = press(fallback_app, "faq:syarat")
+    text = text_of(answer)
+    assert "minimal 18 tahun" in text
+    assert "Dasar hukum: UU 18/2017 Pasal 5" in text and "diperbarui 27 November 2026" in text
+    assert ("Dokumen yang harus disiapkan", "faq:dokumen") in buttons_of(answer)
+    assert buttons_of(answer)[-1][1] == "menu"
+
+
+def test_a_clear_question_gets_its_answer(fallback_app):
+    turn = say(fallback_app, "syarat jadi PMI apa aja?")
+    assert turn.intent == "faq/syarat"
+    assert "minimal 18 tahun" in text_of(turn)
+
+
+def test_emergency_shows_the_numbers_exactly_as_in_the_sources(fallback_app):
+    text = text_of(press(fallback_app, "menu:emergency"))
+    for number in ("110", "0800-1000", "+62 21 29244800", "0811-8080-141", "129", "08111-129-129"):
+        assert number in text
+
+
+def test_unbuilt_menu_entries_say_so_and_point_to_working_channels(fallback_app):
+    agency = text_of(press(fallback_app, "menu:agency"))
+    report = text_of(press(fallback_app, "menu:report"))
+    assert "belum bisa dipakai" in agency and "0800-1000" in agency
+    assert "belum bisa dipakai" in report and "110" in report
+
+
+def test_out_of_scope_and_foreign_language_never_get_a_faq_answer(fallback_app):
+    for text in ("siapa presiden indonesia", "what is the weather today in london", "x", "asdfghjkl qwerty"):
+        turn = say(fallback_app, text)
+        assert "Dasar hukum" not in text_of(turn), text
+
+
+def test_an_unclear_question_is_clarified_and_the_choice_survives_a_restart(sqlite_url):
+    settings = settings_for(database_url=sqlite_url)
+    with build_app(settings, fallback_only=True) as first:
+        turn = say(first, "syarat")
+        options = [(label, data) for label, data in buttons_of(turn) if data.startswith("faq:")]
+        assert "kurang yakin" in text_of(turn) and options
+    with build_app(settings, fallback_only=True) as second:  # a new process: state comes from the database
+        label, data = options[0]
+        answer = say(second, "1")
+        assert "Dasar hukum" in text_of(answer)
+        assert text_of(answer) == text_of(press(second, data))
+
+
+def test_cancel_and_help_commands(fallback_app):
+    assert "tidak ada yang dibatalkan" in text_of(say(fallback_app, "/batal")).lower()
+    press(fallback_app, "menu:faq")
+    assert "dibatalkan" in text_of(say(fallback_app, "/batal")).lower()
+    assert "/menu" in text_of(say(fallback_app, "/bantuan"))
