@@ -30,18 +30,20 @@ $(VENV)/.installed: pyproject.toml
 	@echo "==> Installing the bot's virtualenv ($(VENV))..."
 	@$(PYTHON) -m venv $(VENV)
 	@$(VENV)/bin/pip install --quiet --upgrade pip
-	@$(VENV)/bin/pip install --progress-bar off -e '.[test]' | grep -E '^(Collecting|Successfully)' || true
-	@$(VENV)/bin/python -c 'import telegram, sqlalchemy, alembic, jinja2, rapidfuzz' 
+	@set -o pipefail; $(VENV)/bin/pip install --progress-bar off -e '.[test]' 2>&1 \
+	  | grep --line-buffered -E '^(Collecting|Successfully|ERROR)' \
+	  || { echo "Installing the bot's dependencies failed; see the messages above." >&2; exit 1; }
 	@touch $@
 
 # Rasa lives in its own Python 3.10 virtualenv (see README: two processes, two Pythons).
 # A failed install removes the half-made virtualenv.
-$(RASA_VENV)/.installed:
+$(RASA_VENV)/.installed: requirements-rasa.txt
 	@echo "==> Installing Rasa $(RASA_VERSION) into $(RASA_VENV) (Python 3.10; about 2 minutes, 2.7 GB)..."
 	@rm -rf $(RASA_VENV)
 	@set -o pipefail; py310="$$(scripts/find-python310)" && "$$py310" -m venv $(RASA_VENV) \
 	  && $(RASA_VENV)/bin/pip install --quiet --upgrade pip \
-	  && $(RASA_VENV)/bin/pip install --progress-bar off rasa==$(RASA_VERSION) | grep --line-buffered -E '^(Collecting|Installing|Successfully)' \
+	  && $(RASA_VENV)/bin/pip install --progress-bar off -r requirements-rasa.txt 2>&1 \
+	     | grep --line-buffered -E '^(Collecting|Installing|Successfully|ERROR)' \
 	  && $(RASA_VENV)/bin/rasa --version >/dev/null \
 	  || { echo "Rasa installation failed; removed $(RASA_VENV). See the messages above." >&2; rm -rf $(RASA_VENV); exit 1; }
 	@touch $@

@@ -107,6 +107,16 @@ class FakeTelegram:
                 self._cond.wait(remaining)
             return self.sent_messages(chat_id)
 
+    def wait_for_turn(self, chat_id: int, before: int, quiet: float = 0.5, timeout: float = 30.0) -> list[dict]:
+        """The messages the bot sent to the chat after the first `before`, once it has been quiet for a moment."""
+        self.wait_for_messages(chat_id, before + 1, timeout)
+        with self._cond:
+            while True:
+                count = len(self.sent_messages(chat_id))
+                self._cond.wait(quiet)
+                if len(self.sent_messages(chat_id)) == count:
+                    return self.sent_messages(chat_id)[before:]
+
     def calls_to(self, method: str) -> list[dict]:
         with self._cond:
             return [params for name, params in self.calls if name == method]

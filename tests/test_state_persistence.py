@@ -1,0 +1,48 @@
+"""Conversation state lives in the database (SQLite and PostgreSQL): a new process continues the conversation."""
+import pytest
+from sqlalchemy import inspect
+
+from bot.app import build_app
+from db.chat_state import ChatStateRepository, ConversationState
+from db.migrate import upgrade
+from db.session import make_engine, make_session_factory
+from tests.conftest import settings_for
+from tests.helpers import buttons_of, press, say, text_of
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, sqlite_url):
+    return sqlite_url if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+
+
+def test_migrations_create_the_chat_state_table(database_url):
+    upgrade(database_url)
+    upgrade(database_url)  # idempotent
+    engine = make_engine(database_url)
+    columns = {c["name"] for c in inspect(engine).get_columns("chat_state")}
+    engine.dispose()
+    assert {"chat_id", "flow", "step", "data", "updated_at"} <= columns
+
+
+def test_state_round_trips_and_clears(database_url):
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    states = ChatStateRepository(make_session_factory(engine))
+    chat = -1001234567890123  # Telegram group ids do not fit 32 bits
+    states.save(ConversationState(chat, "faq", "clarify", {"options": ["faq:syarat"], "teks": "ñ ✓"}))
+    loaded = states.load(chat)
+    assert (loaded.flow, loaded.step, loaded.data) == ("faq", "clarify", {"options": ["faq:syarat"], "teks": "ñ ✓"})
+    states.clear(chat)
+    assert states.load(chat).flow is None
+    engine.dispose()
+
+
+def test_a_new_app_continues_the_conversation(database_url):
+    settings = settings_for(database_url=database_url)
+    with build_app(settings, fallback_only=True) as first:
+        turn = say(first, "syarat", chat=77)
+        options = [data for _label, data in buttons_of(turn) if data.startswith("faq:")]
+        assert options
+    with build_app(settings, fallback_only=True) as second:
+        answer = say(second, "1", chat=77)
+        assert text_of(answer) == text_of(press(second, options[0], chat=78))
