@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "content":
         from bot.content_check import check_content
 
-        return check_content(settings.content_dir)
+        return check_content(settings.content_dir, settings.var_dir)
     if args.command == "train":
         from bot.content import Content
         from bot.nlu.training import train

@@ -10,7 +10,6 @@ import jinja2
 
 from bot.content import Content, ContentError, FaqTopic
 from bot.nlu.normalise import normalise
-from bot.settings import VAR_DIR
 
 MAX_ANSWER_CHARS = 3500
 MIN_QUESTIONS = 15
@@ -79,7 +78,7 @@ def training_is_stale(content: Content, var_dir: Path) -> bool:
     return not model_path(var_dir, content).exists()
 
 
-def check_content(root: Path, var_dir: Path = VAR_DIR, out=sys.stdout) -> int:
+def check_content(root: Path, var_dir: Path, out=sys.stdout) -> int:
     """Print every problem; return 0 when there is no error (warnings allowed)."""
     try:
         content = Content(root)

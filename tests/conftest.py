@@ -83,9 +83,11 @@ def _postgres_bin() -> Path | None:
     return Path(candidates[-1]).parent if candidates else None
 
 
-@pytest.fixture(scope="session")
-def postgres_url():
-    """A throwaway PostgreSQL cluster in a temp dir (run as the `postgres` user when we are root)."""
+@contextlib.contextmanager
+def throwaway_postgres():
+    """A PostgreSQL cluster in a temp dir (run as the `postgres` user when we are root).
+
+    Yields (url, stop): `stop()` shuts the server down at once, for tests of a database that goes away."""
     bin_dir = _postgres_bin()
     if bin_dir is None:
         pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
@@ -98,12 +100,22 @@ def postgres_url():
     run(str(bin_dir / "initdb"), "-D", str(data), "-U", "bot", "--auth=trust", "-E", "UTF8")
     run(str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(base / "log"), "-w", "-o",
         f"-p {port} -k {base} -c listen_addresses=127.0.0.1", "start")
-    try:
-        yield f"postgresql+psycopg://bot@127.0.0.1:{port}/postgres"
-    finally:
+
+    def stop():
         with contextlib.suppress(subprocess.CalledProcessError):
             run(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop")
+
+    try:
+        yield f"postgresql+psycopg://bot@127.0.0.1:{port}/postgres", stop
+    finally:
+        stop()
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    with throwaway_postgres() as (url, _stop):
+        yield url
 
 
 def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1):

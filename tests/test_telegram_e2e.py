@@ -1,44 +1,58 @@
 """End to end: the real `python -m bot run` process against a local fake Telegram Bot API and the real Rasa server."""
+import contextlib
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from bot.settings import PROJECT_ROOT
 from bot.textformat import html_to_text
-from tests.conftest import RASA_TEST_TOKEN, wait_until
+import httpx
+
+from tests.conftest import RASA_TEST_TOKEN, free_port, throwaway_postgres, wait_until
 from tests.fake_telegram import FakeTelegram
 
 TOKEN = "123456:TEST-token-for-the-fake-bot-api-0000"
 MENU = ["menu:faq", "menu:agency", "menu:report", "menu:emergency"]
 
 
-@pytest.fixture(scope="module")
-def telegram(rasa_server, tmp_path_factory):
-    """The fake Bot API with the bot process polling it."""
-    fake = FakeTelegram(TOKEN).start()
-    tmp = tmp_path_factory.mktemp("e2e")
+@contextlib.contextmanager
+def bot_process(fake: FakeTelegram, tmp: Path, **env_extra: str):
+    """`python -m bot run` serving the fake Bot API; yields the process once it is up."""
     env = {
         **os.environ,
         "TELEGRAM_BOT_TOKEN": TOKEN,
         "TELEGRAM_API_BASE_URL": fake.url,
         "DATABASE_URL": f"sqlite:///{tmp / 'bot.sqlite3'}",
-        "RASA_URL": rasa_server.url,
-        "RASA_AUTH_TOKEN": RASA_TEST_TOKEN,
         "BOT_VAR_DIR": str(tmp),
+        **env_extra,
     }
-    log = (tmp / "bot.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=PROJECT_ROOT, env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
+    log_path = tmp / "bot.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=PROJECT_ROOT, env=env,
+                                   stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_until(lambda: fake.calls_to("setMyCommands") or process.poll() is not None, timeout=60)
-        assert process.poll() is None, (tmp / "bot.log").read_text()
-        fake.process, fake.log_path = process, tmp / "bot.log"
-        yield fake
+        assert process.poll() is None, log_path.read_text()
+        process.log_path = log_path
+        yield process
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def telegram(rasa_server, tmp_path_factory):
+    """The fake Bot API with the bot process polling it (NLU by the real Rasa server)."""
+    fake = FakeTelegram(TOKEN).start()
+    try:
+        with bot_process(fake, tmp_path_factory.mktemp("e2e"), RASA_URL=rasa_server.url,
+                         RASA_AUTH_TOKEN=RASA_TEST_TOKEN) as process:
+            fake.process = process
+            yield fake
+    finally:
         fake.stop()
 
 
@@ -95,3 +109,42 @@ def test_bad_input_gets_a_friendly_reply_and_the_bot_keeps_running(telegram, act
         assert expected in html_to_text(replies[-1]["text"])
     assert "Traceback" not in "".join(r["text"] for r in replies)
     assert telegram.process.poll() is None
+
+
+def test_webhook_mode(tmp_path):
+    fake = FakeTelegram(TOKEN).start()
+    port = free_port()
+    try:
+        with bot_process(fake, tmp_path, TELEGRAM_WEBHOOK_URL=f"http://127.0.0.1:{port}",
+                         TELEGRAM_WEBHOOK_PORT=str(port), RASA_URL=f"http://127.0.0.1:{free_port()}"):
+            hook = wait_until(lambda: fake.calls_to("setWebhook"), timeout=30)[0]
+            assert hook["url"] == f"http://127.0.0.1:{port}/telegram"
+            update = {"update_id": 1, "message": {
+                "message_id": 1, "date": 1700000000, "text": "/start",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+                "chat": {"id": 7001, "type": "private", "first_name": "Ina"},
+                "from": {"id": 7001, "is_bot": False, "first_name": "Ina"}}}
+            forged = httpx.post(hook["url"], json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"})
+            assert forged.status_code == 403
+            response = httpx.post(hook["url"], json=update,
+                                  headers={"X-Telegram-Bot-Api-Secret-Token": hook["secret_token"]})
+            assert response.status_code == 200
+            assert "selamat datang" in fake.wait_for_messages(7001, 1)[0]["text"].lower()
+    finally:
+        fake.stop()
+
+
+def test_when_the_database_fails_the_user_is_told_what_to_do(tmp_path):
+    fake = FakeTelegram(TOKEN).start()
+    try:
+        with throwaway_postgres() as (url, stop_database), bot_process(
+            fake, tmp_path, DATABASE_URL=url, RASA_URL=f"http://127.0.0.1:{free_port()}"
+        ) as process:
+            assert "selamat datang" in exchange(fake, 8001, fake.send_text, "/start")[0]["text"].lower()
+            stop_database()
+            replies = exchange(fake, 8001, fake.send_text, "halo")
+            assert "terjadi gangguan" in replies[-1]["text"] and "110" in replies[-1]["text"]
+            assert process.poll() is None
+            assert "halo" not in process.log_path.read_text()  # the user's words stay out of the logs
+    finally:
+        fake.stop()

@@ -10,7 +10,7 @@ from bot.dialogue import actions, faq
 from bot.dialogue.menu import main_menu_buttons, with_menu, with_menu_link
 from bot.dialogue.messages import Button, Incoming, Reply, Turn
 from bot.nlu.service import Nlu
-from bot.nlu.understanding import NOTHING, UNSURE, Understanding
+from bot.nlu.understanding import NOTHING, UNSURE, Understanding, faq_topic_of
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +153,7 @@ class Engine:
         for label, confidence in understanding.candidates:
             if confidence < suggest_at or len(options) == MAX_CLARIFY_OPTIONS:
                 break
-            topic = Understanding(label, confidence).faq_topic
+            topic = faq_topic_of(label)
             if topic in content.topics:
                 options.append(Button(content.topics[topic].title, actions.faq_topic(topic)))
             elif label in MENU_INTENTS:

@@ -17,9 +17,14 @@ class Understanding:
 
     @property
     def faq_topic(self) -> str | None:
-        if self.intent and self.intent.startswith(FAQ_PREFIX):
-            return self.intent[len(FAQ_PREFIX):]
-        return None
+        return faq_topic_of(self.intent)
+
+
+def faq_topic_of(label: str | None) -> str | None:
+    """'faq/syarat' -> 'syarat'; None for any other label."""
+    if label and label.startswith(FAQ_PREFIX):
+        return label[len(FAQ_PREFIX):]
+    return None
 
 
 NOTHING = Understanding(intent=None, confidence=0.0, source="none")

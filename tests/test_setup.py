@@ -1,0 +1,32 @@
+"""Set-up on a machine without Python 3.10 stops before installing anything and says what to install."""
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bot.settings import PROJECT_ROOT
+
+
+@pytest.mark.skipif(Path("/usr/bin/python3.10").exists(), reason="this machine has a system Python 3.10")
+def test_make_setup_without_python310_installs_nothing(tmp_path):
+    for name in ("Makefile", "pyproject.toml", "requirements-rasa.txt"):
+        shutil.copy(PROJECT_ROOT / name, tmp_path / name)
+    shutil.copytree(PROJECT_ROOT / "scripts", tmp_path / "scripts")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYENV_ROOT": str(tmp_path / "no-pyenv"),
+           "PYTHON": os.environ.get("PYTHON", "python3")}
+    result = subprocess.run(["make", "setup"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "Python 3.10 was not found" in result.stderr and "pyenv install 3.10" in result.stderr
+    assert not (tmp_path / ".venv").exists() and not (tmp_path / ".venv-rasa").exists()
+
+
+def test_python310_is_found_through_an_explicit_path():
+    found = subprocess.run([str(PROJECT_ROOT / "scripts" / "find-python310")], capture_output=True, text=True)
+    if found.returncode != 0:
+        pytest.skip("no Python 3.10 on this machine")
+    again = subprocess.run([str(PROJECT_ROOT / "scripts" / "find-python310")], capture_output=True, text=True,
+                           env={"PATH": "/usr/bin:/bin", "PYTHON310": found.stdout.strip(),
+                                "PYENV_ROOT": "/nonexistent"})
+    assert again.returncode == 0 and again.stdout.strip() == found.stdout.strip()
