@@ -47,6 +47,11 @@ def tanggal(value: date) -> str:
     return f"{value.day} {MONTHS_ID[value.month - 1]} {value.year}"
 
 
+def bulan(value: date) -> str:
+    """Month and year, for dates sources give only to the month: September 2025."""
+    return f"{MONTHS_ID[value.month - 1]} {value.year}"
+
+
 class Content:
     """One consistent snapshot of the content folder."""
 
@@ -56,6 +61,8 @@ class Content:
         self.contacts = _load_yaml(root / "contacts.yml")
         self.labels = _load_yaml(root / "buttons.yml")
         self.commands = _load_yaml(root / "commands.yml")
+        self.topic_menu = _load_yaml(root / "topic_menu.yml") or []
+        self.countries = {path.stem: _load_yaml(path) for path in sorted((root / "countries").glob("*.yml"))}
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(root / "templates"),
             autoescape=True,
@@ -65,7 +72,9 @@ class Content:
             keep_trailing_newline=False,
         )
         self.env.filters["tanggal"] = tanggal
+        self.env.filters["bulan"] = bulan
         self.env.globals["contacts"] = self.contacts
+        self.env.globals["countries"] = self.countries
 
     def render(self, template: str, **context) -> str:
         """Render `templates/<template>.j2` to Telegram HTML."""

@@ -32,7 +32,7 @@ def test_attachments_outside_a_flow(fallback_app, kind, expected):
 
 
 @pytest.mark.parametrize("data", [
-    "faq:tidak_ada", "faq:'; DROP TABLE chat_state; --", "<b>x</b>", "menu:" + "a" * 80, "", "topics:-1", "x" * 300,
+    "faq:tidak_ada", "faq:'; DROP TABLE chat_state; --", "<b>x</b>", "menu:" + "a" * 80, "", "group:tidak_ada", "x" * 300,
 ])
 def test_forged_button_data_is_refused_politely(fallback_app, data):
     turn = press(fallback_app, data)

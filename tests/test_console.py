@@ -21,12 +21,14 @@ def test_chat_jsonl_presses_buttons_by_label_or_number(fallback_app):
         {"text": "/start"},
         {"press": "Tanya prosedur"},
         {"press": "1"},
+        {"press": "1"},
         {"press": "99"},
     ])
     assert turns[0]["replies"][0]["buttons"] == ["❓ Tanya prosedur", "🏢 Cek perusahaan", "🚨 Lapor TPPO",
                                                  "☎️ Kontak darurat"]
-    assert "Dasar hukum" in turns[2]["replies"][-1]["text"]  # button 1 of the topic list is a topic
-    assert "tidak berlaku" in turns[3]["replies"][0]["text"]
+    assert "Pilih topik" in turns[2]["replies"][-1]["text"]  # button 1: the first group of topics
+    assert "Dasar hukum" in turns[3]["replies"][-1]["text"]  # button 1 of the group: its first topic
+    assert "tidak berlaku" in turns[4]["replies"][0]["text"]
     assert "<b>" not in json.dumps(turns)  # plain text, no HTML tags
 
 

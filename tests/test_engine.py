@@ -12,10 +12,13 @@ def test_start_greets_and_shows_the_main_menu(fallback_app):
     assert [data for _label, data in buttons_of(turn)] == MENU
 
 
-def test_menu_faq_lists_topics_and_a_topic_button_answers_with_legal_basis_and_date(fallback_app):
-    topics = press(fallback_app, "menu:faq")
-    assert "ketik pertanyaan" in text_of(topics).lower()
+def test_menu_faq_lists_topic_groups_then_topics_and_a_topic_button_answers_with_legal_basis_and_date(fallback_app):
+    groups = press(fallback_app, "menu:faq")
+    assert "ketik pertanyaan" in text_of(groups).lower()
+    assert ("📋 Syarat dan pendaftaran", "group:persiapan") in buttons_of(groups)
+    topics = press(fallback_app, "group:persiapan")
     assert ("Syarat menjadi PMI", "faq:syarat") in buttons_of(topics)
+    assert [data for _label, data in buttons_of(topics)][-2:] == ["menu:faq", "menu"]
     answer = press(fallback_app, "faq:syarat")
     text = text_of(answer)
     assert "minimal 18 tahun" in text

@@ -12,7 +12,7 @@ MENU_EMERGENCY = "menu:emergency"
 MENU_ACTIONS = (MENU, MENU_FAQ, MENU_AGENCY, MENU_REPORT, MENU_EMERGENCY)
 
 FAQ_TOPIC = "faq"  # faq:<topic id>
-TOPIC_PAGE = "topics"  # topics:<page number>
+TOPIC_GROUP = "group"  # group:<group id from content/topic_menu.yml>
 
 MAX_DATA_BYTES = 64
 _DATA_RE = re.compile(r"^([a-z]{1,10})(?::([a-z0-9_]{1,40}))?$")
@@ -28,8 +28,8 @@ def faq_topic(topic_id: str) -> str:
     return f"{FAQ_TOPIC}:{topic_id}"
 
 
-def topic_page(page: int) -> str:
-    return f"{TOPIC_PAGE}:{page}"
+def topic_group(group_id: str) -> str:
+    return f"{TOPIC_GROUP}:{group_id}"
 
 
 def parse(data: str) -> Action | None:

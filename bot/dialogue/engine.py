@@ -78,15 +78,17 @@ class Engine:
             return [with_menu(content, "button_expired")]
         if action.kind == actions.FAQ_TOPIC and action.arg in content.topics:
             return faq.answer(content, state, action.arg)
-        if action.kind == actions.TOPIC_PAGE and action.arg is not None and action.arg.isdigit():
-            return faq.topic_list(content, state, int(action.arg))
+        if action.kind == actions.TOPIC_GROUP:
+            replies = faq.topic_group(content, state, action.arg or "")
+            if replies is not None:
+                return replies
         if data in actions.MENU_ACTIONS:
             return self._menu_entry(content, state, data)
         return [with_menu(content, "button_expired")]
 
     def _menu_entry(self, content: Content, state: ConversationState, data: str) -> list[Reply]:
         if data == actions.MENU_FAQ:
-            return faq.topic_list(content, state)
+            return faq.topic_groups(content, state)
         self._reset(state)
         if data == actions.MENU_EMERGENCY:
             return [with_menu_link(content, "emergency")]

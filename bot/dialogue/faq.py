@@ -5,10 +5,9 @@ from db.chat_state import ConversationState
 
 from bot.content import Content
 from bot.dialogue import actions
-from bot.dialogue.menu import back_to_menu_button
+from bot.dialogue.menu import back_to_menu_button, main_menu_buttons
 from bot.dialogue.messages import Button, Reply
 
-TOPICS_PER_PAGE = 8
 FLOW = "faq"
 STEP_CLARIFY = "clarify"
 
@@ -17,11 +16,7 @@ def answer(content: Content, state: ConversationState, topic_id: str, hedged: bo
     """The topic's answer with its related topics and the main menu as buttons."""
     topic = content.topics[topic_id]
     state.flow, state.step, state.data = FLOW, "answered", {"topic": topic_id}
-    buttons = tuple(
-        Button(content.topics[related].title, actions.faq_topic(related))
-        for related in topic.related
-        if related in content.topics
-    ) + (back_to_menu_button(content),)
+    buttons = related_buttons(content, topic.related) + (back_to_menu_button(content),)
     replies = []
     if hedged:
         replies.append(Reply(content.render("faq_hedged", topic=topic)))
@@ -29,18 +24,34 @@ def answer(content: Content, state: ConversationState, topic_id: str, hedged: bo
     return replies
 
 
-def topic_list(content: Content, state: ConversationState, page: int = 0) -> list[Reply]:
-    """Ask for a question in the user's own words, with the topics as buttons, a page at a time."""
-    topics = list(content.topics.values())
-    pages = max(1, -(-len(topics) // TOPICS_PER_PAGE))
-    page = min(max(page, 0), pages - 1)
-    shown = topics[page * TOPICS_PER_PAGE:(page + 1) * TOPICS_PER_PAGE]
-    buttons = [Button(topic.title, actions.faq_topic(topic.id)) for topic in shown]
-    if page + 1 < pages:
-        buttons.append(Button(content.label("more_topics"), actions.topic_page(page + 1)))
-    buttons.append(back_to_menu_button(content))
-    state.flow, state.step, state.data = FLOW, "topics", {"page": page}
-    return [Reply(content.render("faq_prompt", first_page=page == 0), tuple(buttons))]
+def related_buttons(content: Content, related: tuple[str, ...]) -> tuple[Button, ...]:
+    """Buttons for a topic's related entries: other topics by id, or main-menu entries such as `menu:agency`."""
+    menu = {button.data: button for button in main_menu_buttons(content)}
+    buttons = []
+    for entry in related:
+        if entry in content.topics:
+            buttons.append(Button(content.topics[entry].title, actions.faq_topic(entry)))
+        elif entry in menu:
+            buttons.append(menu[entry])
+    return tuple(buttons)
+
+
+def topic_groups(content: Content, state: ConversationState) -> list[Reply]:
+    """Ask for a question in the user's own words, with the topic groups as buttons."""
+    buttons = [Button(group["title"], actions.topic_group(group["id"])) for group in content.topic_menu]
+    state.flow, state.step, state.data = FLOW, "groups", {}
+    return [Reply(content.render("faq_prompt"), (*buttons, back_to_menu_button(content)))]
+
+
+def topic_group(content: Content, state: ConversationState, group_id: str) -> list[Reply] | None:
+    """The topics of one group as buttons, or None when there is no such group."""
+    group = next((g for g in content.topic_menu if g["id"] == group_id), None)
+    if group is None:
+        return None
+    buttons = [Button(content.topics[t].title, actions.faq_topic(t)) for t in group["topics"] if t in content.topics]
+    buttons.append(Button(content.label("other_topics"), actions.MENU_FAQ))
+    state.flow, state.step, state.data = FLOW, "group", {"group": group_id}
+    return [Reply(content.render("faq_group", group=group), (*buttons, back_to_menu_button(content)))]
 
 
 def clarify(content: Content, state: ConversationState, options: list[Button]) -> list[Reply]:
