@@ -52,7 +52,9 @@ train: setup
 	@$(BOT) train
 
 bench: setup
+	@$(BOT) train
 	$(VENV)/bin/python bench/engine_latency.py
+	$(VENV)/bin/python bench/nlu_latency.py
 
 clean:
 	rm -rf $(VENV) $(RASA_VENV) var

@@ -28,6 +28,7 @@ class App:
     settings: Settings
     content: ContentStore
     engine: Engine
+    nlu: Nlu
     nlu_mode: str  # "rasa", "managed-rasa" or "fallback-only"
 
 
@@ -52,7 +53,7 @@ def build_app(settings: Settings, fallback_only: bool = False, wait_for_nlu: boo
         rasa, mode = (None, "fallback-only") if fallback_only else _connect_rasa(settings, content, stack, wait_for_nlu)
         nlu = Nlu(content, training.NLU_DATA_DIR, rasa)
         engine = Engine(content, nlu, ChatStateRepository(make_session_factory(db_engine)))
-        yield App(settings=settings, content=content, engine=engine, nlu_mode=mode)
+        yield App(settings=settings, content=content, engine=engine, nlu=nlu, nlu_mode=mode)
 
 
 def _connect_rasa(settings: Settings, content: ContentStore, stack: contextlib.ExitStack, wait: bool):

@@ -25,6 +25,12 @@ def _parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train the NLU model when its training data changed")
     train.add_argument("--force", action="store_true", help="train even when the model is up to date")
 
+    nlu = commands.add_parser("nlu", help="NLU quality")
+    evaluate = nlu.add_subparsers(dest="nlu_command", required=True).add_parser(
+        "eval", help="evaluate the NLU on tests/nlu/heldout.yml; report under var/nlu-eval/")
+    evaluate.add_argument("--fallback-only", action="store_true", help="evaluate the fallback matcher instead")
+    evaluate.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+
     db = commands.add_parser("db", help="database maintenance")
     db.add_subparsers(dest="db_command", required=True).add_parser("upgrade", help="apply migrations")
 
@@ -64,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Error: {exc}", file=sys.stderr)
             return 1
         return 0
+    if args.command == "nlu":
+        return _evaluate_nlu(settings, args.fallback_only, args.check)
     if args.command == "run" and settings.telegram_bot_token:
         from bot.channels.telegram import serve
 
@@ -89,3 +97,30 @@ def main(argv: list[str] | None = None) -> int:
         else:
             console.chat_interactive(app.engine)
     return 0
+
+
+def _evaluate_nlu(settings, fallback_only: bool, check: bool) -> int:
+    from bot.app import build_app
+    from bot.dialogue.engine import THRESHOLDS
+    from bot.nlu import evaluation
+
+    with build_app(settings, fallback_only=fallback_only, wait_for_nlu=True) as app:
+        if not fallback_only and app.nlu_mode == "fallback-only":
+            print("Error: no Rasa model or server to evaluate; run `python -m bot train` first", file=sys.stderr)
+            return 1
+        source = "fallback" if fallback_only else "rasa"
+        report = evaluation.evaluate(app.nlu.understand, evaluation.load_heldout(), THRESHOLDS[source][0])
+        if not fallback_only and any(p.source != "rasa" for p in report.predictions):
+            print("Error: the Rasa server stopped answering during the evaluation", file=sys.stderr)
+            return 1
+    out_dir = settings.var_dir / "nlu-eval"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    name = "fallback matcher" if fallback_only else "Rasa"
+    (out_dir / "report.md").write_text(evaluation.render_markdown(report, name), encoding="utf-8")
+    evaluation.write_confusion_png(report, out_dir / "confusion.png")
+    evaluation.print_summary(report, sys.stdout)
+    print(f"\nreport: {out_dir / 'report.md'}  confusion matrix: {out_dir / 'confusion.png'}")
+    failures = report.failures()
+    for failure in failures:
+        print(f"TARGET MISSED: {failure}", file=sys.stderr)
+    return 1 if check and failures else 0

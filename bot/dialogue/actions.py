@@ -13,6 +13,7 @@ MENU_ACTIONS = (MENU, MENU_FAQ, MENU_AGENCY, MENU_REPORT, MENU_EMERGENCY)
 
 FAQ_TOPIC = "faq"  # faq:<topic id>
 TOPIC_GROUP = "group"  # group:<group id from content/topic_menu.yml>
+COUNTRY = "country"  # country:<code from content/countries/>, or alone for the list
 
 MAX_DATA_BYTES = 64
 _DATA_RE = re.compile(r"^([a-z]{1,10})(?::([a-z0-9_]{1,40}))?$")
@@ -30,6 +31,10 @@ def faq_topic(topic_id: str) -> str:
 
 def topic_group(group_id: str) -> str:
     return f"{TOPIC_GROUP}:{group_id}"
+
+
+def country(code: str | None = None) -> str:
+    return COUNTRY if code is None else f"{COUNTRY}:{code}"
 
 
 def parse(data: str) -> Action | None:

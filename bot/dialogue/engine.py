@@ -6,7 +6,7 @@ import logging
 from db.chat_state import ChatStateRepository, ConversationState
 
 from bot.content import Content, ContentStore
-from bot.dialogue import actions, faq
+from bot.dialogue import actions, countries, faq
 from bot.dialogue.menu import main_menu_buttons, with_menu, with_menu_link
 from bot.dialogue.messages import Button, Incoming, Reply, Turn
 from bot.nlu.service import Nlu
@@ -29,6 +29,7 @@ SIMPLE_INTENTS = {
     "out_of_scope": "out_of_scope",
     "affirm": "affirm",
     "deny": "deny",
+    "report_status": "status_not_ready",
 }
 # Intents that lead to a menu entry, and so can also be offered as a "did you mean" button.
 MENU_INTENTS = {
@@ -78,6 +79,11 @@ class Engine:
             return [with_menu(content, "button_expired")]
         if action.kind == actions.FAQ_TOPIC and action.arg in content.topics:
             return faq.answer(content, state, action.arg)
+        if action.kind == actions.COUNTRY:
+            if action.arg is None:
+                return countries.country_list(content, state)
+            if action.arg in content.countries:
+                return countries.country_info(content, state, action.arg)
         if action.kind == actions.TOPIC_GROUP:
             replies = faq.topic_group(content, state, action.arg or "")
             if replies is not None:
@@ -137,6 +143,8 @@ class Engine:
             topic = understanding.faq_topic
             if topic in content.topics:
                 return faq.answer(content, state, topic, hedged=hedged)
+            if intent == "country_info":
+                return self._country(content, state, understanding)
             if intent in MENU_INTENTS:
                 return self._menu_entry(content, state, MENU_INTENTS[intent])
             if intent in SIMPLE_INTENTS:
@@ -147,6 +155,13 @@ class Engine:
             return faq.clarify(content, state, options)
         self._reset(state)
         return [with_menu(content, "not_understood")]
+
+    def _country(self, content: Content, state: ConversationState, understanding: Understanding) -> list[Reply]:
+        for entity in understanding.entities:
+            code = countries.find_country(content, str(entity.get("value") or "")) if entity["entity"] == "country" else None
+            if code is not None:
+                return countries.country_info(content, state, code)
+        return countries.country_list(content, state)
 
     def _options(self, content: Content, understanding: Understanding, suggest_at: float) -> list[Button]:
         """Buttons for the plausible meanings: FAQ topics and menu entries, best first."""

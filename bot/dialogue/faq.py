@@ -49,6 +49,8 @@ def topic_group(content: Content, state: ConversationState, group_id: str) -> li
     if group is None:
         return None
     buttons = [Button(content.topics[t].title, actions.faq_topic(t)) for t in group["topics"] if t in content.topics]
+    if group.get("country_list"):
+        buttons.append(Button(content.label("country_list"), actions.country()))
     buttons.append(Button(content.label("other_topics"), actions.MENU_FAQ))
     state.flow, state.step, state.data = FLOW, "group", {"group": group_id}
     return [Reply(content.render("faq_group", group=group), (*buttons, back_to_menu_button(content)))]

@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 
 from bot.content import Content
-from bot.nlu.training_data import rasa_training_files
+from bot.content_check import MIN_QUESTIONS
+from bot.nlu.evaluation import load_heldout
+from bot.nlu.training_data import rasa_training_files, training_problems
 from bot.settings import PROJECT_ROOT
 
 RASA_VERSION = "3.6.21"
@@ -72,10 +74,20 @@ def train(content: Content, var_dir: Path, force: bool = False, out=sys.stdout) 
         return target
     if not rasa_executable().exists():
         raise RuntimeError(f"Rasa is not installed in {RASA_VENV}; run `make setup` first")
+    heldout = [text for text, _label in load_heldout()]
+    problems = training_problems(content, NLU_DATA_DIR, heldout, MIN_QUESTIONS)
+    if problems:
+        raise RuntimeError("the training data is not fit for training:\n  " + "\n  ".join(problems))
     work = var_dir / "training" / target.stem.removesuffix(".tar")
     work.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
         (work / name).write_text(text, encoding="utf-8")
+    print("Validating the training data with `rasa data validate`...", file=out, flush=True)
+    validate = [str(rasa_executable()), "data", "validate", "--data", str(work / "nlu.yml"),
+                "--domain", str(work / "domain.yml"), "--config", str(work / "config.yml"), "--fail-on-warnings"]
+    result = subprocess.run(validate, cwd=work, env=rasa_environment(var_dir))
+    if result.returncode != 0:
+        raise RuntimeError("`rasa data validate` found problems; see the output above")
     print(
         f"Training the NLU model ({len(content.topics)} FAQ topics); this takes one to a few minutes...",
         file=out,

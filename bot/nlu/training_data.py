@@ -63,6 +63,8 @@ def rasa_training_files(content: Content, nlu_data_dir: Path) -> dict[str, str]:
         for label, examples in by_label.items()
     ]
     nlu.extend(item for item in load_nlu_data(nlu_data_dir) if "intent" not in item)
+    country_names = sorted({normalise(n) for c in content.countries.values() for n in [c["name"], *c.get("names", [])]})
+    nlu.append({"lookup": "country", "examples": "".join(f"- {name}\n" for name in country_names)})
     intents = sorted({label.split("/")[0] for label in by_label})
     responses = {
         f"utter_{label}": [{"text": f"(answer kept in content/faq/{label[len(FAQ_PREFIX):]}.yml)"}]
@@ -75,6 +77,25 @@ def rasa_training_files(content: Content, nlu_data_dir: Path) -> dict[str, str]:
             {"version": "3.1", "intents": intents, "responses": responses}, allow_unicode=True, sort_keys=False
         ),
     }
+
+
+def training_problems(content: Content, nlu_data_dir: Path, heldout: list[str], min_faq_examples: int) -> list[str]:
+    """What makes the training data unfit: a text under two intents, a held-out text used for training,
+    a FAQ topic with too few examples."""
+    problems = []
+    seen: dict[str, str] = {}
+    for label, example in labelled_examples(content, nlu_data_dir):
+        key = normalise(strip_entity_markup(example))
+        other = seen.setdefault(key, label)
+        if other != label:
+            problems.append(f"the example {example!r} is under both {other} and {label}")
+    for text in heldout:
+        if normalise(text) in seen:
+            problems.append(f"the held-out message {text!r} is also a training example ({seen[normalise(text)]})")
+    for topic in content.topics.values():
+        if len(topic.questions) < min_faq_examples:
+            problems.append(f"FAQ topic {topic.id} has {len(topic.questions)} examples, at least {min_faq_examples}")
+    return problems
 
 
 def _normalise_keeping_markup(example: str) -> str:

@@ -1,0 +1,68 @@
+"""NLU quality gate on the held-out set (the real Rasa model), bad input, and the training-data checks."""
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from bot.app import build_app
+from bot.content import Content
+from bot.nlu.evaluation import load_heldout
+from bot.nlu.training_data import training_problems
+from bot.settings import PROJECT_ROOT
+from tests.conftest import RASA_TEST_TOKEN, settings_for
+from tests.helpers import say, text_of
+
+
+def test_heldout_targets_are_met_and_the_report_is_written(rasa_server, tmp_path):
+    env = {**os.environ, "RASA_URL": rasa_server.url, "RASA_AUTH_TOKEN": RASA_TEST_TOKEN, "BOT_VAR_DIR": str(tmp_path),
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}"}
+    result = subprocess.run([sys.executable, "-m", "bot", "nlu", "eval", "--check"], cwd=PROJECT_ROOT, env=env,
+                            capture_output=True, text=True, timeout=600)
+    print(result.stdout)  # the numbers show in the CI log
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "intent accuracy" in result.stdout
+    report = (tmp_path / "nlu-eval" / "report.md").read_text()
+    assert "| intent accuracy |" in report and "## Most confused" in report
+    assert (tmp_path / "nlu-eval" / "confusion.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("text", [
+    "syarat " + "bla " * 1300,
+    "😀😀😀😭🙏",
+    "?!?!... ---",
+    "我想去马来西亚工作",
+    "أريد العمل في السعودية",
+    "k",
+    "How do I apply for a job abroad legally?",
+    "saya nak kerja kat kilang di johor bahru, macam mana nak mohon",
+])
+def test_bad_input_never_gets_a_confident_wrong_faq_answer(rasa_app, text):
+    turn = say(rasa_app, text)
+    assert turn.replies
+    if not text.startswith("syarat "):  # a long message keeps its start, which may be a real question
+        assert "Dasar hukum" not in text_of(turn), (turn.intent, turn.confidence)
+
+
+def test_a_text_under_two_intents_or_from_the_heldout_set_blocks_training(tmp_path):
+    content = tmp_path / "content"
+    shutil.copytree(PROJECT_ROOT / "content", content)
+    path = content / "faq" / "syarat.yml"
+    path.write_text(path.read_text().replace("  - syarat jadi pmi apa aja\n", "  - syarat jadi pmi apa aja\n  - halo\n"))
+    heldout = [text for text, _label in load_heldout()]
+    problems = training_problems(Content(content), PROJECT_ROOT / "nlu_data", heldout + ["Syarat jd PMI apa aja"], 15)
+    assert any("'halo' is under both greet and faq/syarat" in p for p in problems)
+    assert any("held-out message 'Syarat jd PMI apa aja'" in p for p in problems)
+
+
+def test_the_shipped_training_data_is_fit():
+    heldout = [text for text, _label in load_heldout()]
+    assert training_problems(Content(PROJECT_ROOT / "content"), PROJECT_ROOT / "nlu_data", heldout, 15) == []
+    assert len(heldout) >= 250
+
+
+def test_country_questions_show_the_country(rasa_app):
+    turn = say(rasa_app, "info negara kamboja")
+    assert turn.intent == "country_info"
+    assert "BUKAN negara tujuan" in text_of(turn)
