@@ -70,3 +70,14 @@ def test_cancel_and_help_commands(fallback_app):
     press(fallback_app, "menu:faq")
     assert "dibatalkan" in text_of(say(fallback_app, "/batal")).lower()
     assert "/menu" in text_of(say(fallback_app, "/bantuan"))
+
+
+def test_country_buttons_show_status_and_contacts(fallback_app):
+    listing = press(fallback_app, "country")
+    labels = [label for label, _data in buttons_of(listing)]
+    assert labels[0] == "Malaysia" and labels.index("Singapura") < labels.index("Kamboja")
+    cambodia = text_of(press(fallback_app, "country:kh"))
+    assert "BUKAN negara tujuan" in cambodia and "0800-1000" in cambodia
+    hong_kong = text_of(press(fallback_app, "country:hk"))
+    assert "Negara tujuan penempatan resmi" in hong_kong and "+852 5242 2240 (per September 2025)" in hong_kong
+    assert "tidak berlaku" in text_of(press(fallback_app, "country:xx"))

@@ -10,7 +10,6 @@ from bot.dialogue.messages import Button, Reply
 from bot.nlu.normalise import normalise
 
 FLOW = "country"
-STATUS_ORDER = ("tujuan_penempatan", "moratorium_sebagian", "belum_pasti", "bukan_tujuan")
 
 
 def find_country(content: Content, name: str) -> str | None:
@@ -30,6 +29,6 @@ def country_info(content: Content, state: ConversationState, code: str) -> list[
 
 def country_list(content: Content, state: ConversationState) -> list[Reply]:
     state.flow, state.step, state.data = FLOW, "list", {}
-    ordered = sorted(content.countries.items(), key=lambda item: (STATUS_ORDER.index(item[1]["status"]), item[1]["name"]))
+    ordered = sorted(content.countries.items(), key=lambda item: item[1].get("order", 99))
     buttons = [Button(country["name"], actions.country(code)) for code, country in ordered]
     return [Reply(content.render("country_list"), (*buttons, back_to_menu_button(content)))]
