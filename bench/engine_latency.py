@@ -29,6 +29,8 @@ from bot.dialogue.engine import Engine  # noqa: E402
 from bot.dialogue.messages import Incoming  # noqa: E402
 from bot.nlu.service import Nlu  # noqa: E402
 from bot.nlu.training import NLU_DATA_DIR  # noqa: E402
+from bot.registry.service import AgencyRegistry, seed_registry  # noqa: E402
+from db.agencies import AgencyRepository  # noqa: E402
 from db.chat_state import ChatStateRepository  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
 from db.session import make_engine, make_session_factory  # noqa: E402
@@ -57,8 +59,8 @@ class TimedNlu:
 
 def workload(content, rng: random.Random) -> list[Incoming]:
     questions = [q for topic in content.topics.values() for q in topic.questions]
-    presses = ["menu", "menu:faq", "menu:emergency", *[f"faq:{t}" for t in content.topics], "group:persiapan", "group:negara"]
-    junk = ["halo", "makasih kak", "😀😀", "", "siapa presiden", "1", "/start", "x" * 5000]
+    presses = ["menu", "menu:faq", "menu:emergency", "menu:agency", *[f"faq:{t}" for t in content.topics], "group:persiapan", "group:negara"]
+    junk = ["halo", "makasih kak", "😀😀", "", "siapa presiden", "1", "/start", "x" * 5000, "PT sinar jaya resmi gk"]
     messages = []
     for _ in range(MESSAGES):
         chat = rng.randrange(1, CHATS + 1)
@@ -83,7 +85,10 @@ def bench_engine(tmp: Path) -> None:
     db = make_engine(url)
     content = ContentStore(ROOT / "content")
     nlu = TimedNlu(Nlu(content, NLU_DATA_DIR, rasa=None))
-    engine = Engine(content, nlu, ChatStateRepository(make_session_factory(db)))
+    sessions = make_session_factory(db)
+    registry = AgencyRegistry(AgencyRepository(sessions))
+    seed_registry(registry.repository)
+    engine = Engine(content, nlu, ChatStateRepository(sessions), registry)
     messages = workload(content.current(), random.Random(7))
     for message in messages[:100]:  # warm up caches and the fallback matcher
         engine.handle(message)

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from db.agencies import AgencyRepository
 from db.chat_state import ChatStateRepository
 from db.migrate import upgrade
 from db.session import make_engine, make_session_factory
@@ -17,6 +18,7 @@ from bot.nlu import training
 from bot.nlu.rasa_client import RasaClient
 from bot.nlu.rasa_server import ManagedRasa, managed_auth_token
 from bot.nlu.service import Nlu
+from bot.registry.service import AgencyRegistry, seed_registry
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,7 @@ class App:
     content: ContentStore
     engine: Engine
     nlu: Nlu
+    registry: AgencyRegistry
     nlu_mode: str  # "rasa", "managed-rasa" or "fallback-only"
 
 
@@ -44,16 +47,19 @@ def configure_logging(settings: Settings) -> None:
 
 @contextlib.contextmanager
 def build_app(settings: Settings, fallback_only: bool = False, wait_for_nlu: bool = False) -> Iterator[App]:
-    """Migrate the database, load content, connect NLU (starting a managed Rasa server if needed)."""
+    """Migrate and seed the database, load content, connect NLU (starting a managed Rasa server if needed)."""
     upgrade(settings.database_url)
     db_engine = make_engine(settings.database_url)
+    sessions = make_session_factory(db_engine)
+    registry = AgencyRegistry(AgencyRepository(sessions))
+    seed_registry(registry.repository)
     content = ContentStore(settings.content_dir)
     with contextlib.ExitStack() as stack:
         stack.callback(db_engine.dispose)
         rasa, mode = (None, "fallback-only") if fallback_only else _connect_rasa(settings, content, stack, wait_for_nlu)
         nlu = Nlu(content, training.NLU_DATA_DIR, rasa)
-        engine = Engine(content, nlu, ChatStateRepository(make_session_factory(db_engine)))
-        yield App(settings=settings, content=content, engine=engine, nlu=nlu, nlu_mode=mode)
+        engine = Engine(content, nlu, ChatStateRepository(sessions), registry)
+        yield App(settings=settings, content=content, engine=engine, nlu=nlu, registry=registry, nlu_mode=mode)
 
 
 def _connect_rasa(settings: Settings, content: ContentStore, stack: contextlib.ExitStack, wait: bool):

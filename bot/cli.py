@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from bot.settings import SettingsError, load_settings
 
@@ -30,6 +31,13 @@ def _parser() -> argparse.ArgumentParser:
         "eval", help="evaluate the NLU on tests/nlu/heldout.yml; report under var/nlu-eval/")
     evaluate.add_argument("--fallback-only", action="store_true", help="evaluate the fallback matcher instead")
     evaluate.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+
+    agencies = commands.add_parser("agencies", help="the agency (P3MI) registry")
+    agency_import = agencies.add_subparsers(dest="agencies_command", required=True).add_parser(
+        "import", help="import an official list (CSV or XLSX); all or nothing")
+    agency_import.add_argument("file", type=Path)
+    agency_import.add_argument("--dry-run", action="store_true", help="report what would change, change nothing")
+    agency_import.add_argument("--source", help="where the list comes from (default: the file name)")
 
     db = commands.add_parser("db", help="database maintenance")
     db.add_subparsers(dest="db_command", required=True).add_parser("upgrade", help="apply migrations")
@@ -70,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Error: {exc}", file=sys.stderr)
             return 1
         return 0
+    if args.command == "agencies":
+        from bot.registry.cli import import_agencies
+
+        return import_agencies(settings, args.file, args.source or args.file.name, args.dry_run)
     if args.command == "nlu":
         return _evaluate_nlu(settings, args.fallback_only, args.check)
     if args.command == "run" and settings.telegram_bot_token:

@@ -39,10 +39,8 @@ def test_emergency_shows_the_numbers_exactly_as_in_the_sources(fallback_app):
         assert number in text
 
 
-def test_unbuilt_menu_entries_say_so_and_point_to_working_channels(fallback_app):
-    agency = text_of(press(fallback_app, "menu:agency"))
+def test_the_unbuilt_report_entry_says_so_and_points_to_working_channels(fallback_app):
     report = text_of(press(fallback_app, "menu:report"))
-    assert "belum bisa dipakai" in agency and "0800-1000" in agency
     assert "belum bisa dipakai" in report and "110" in report
 
 

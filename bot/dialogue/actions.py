@@ -14,6 +14,7 @@ MENU_ACTIONS = (MENU, MENU_FAQ, MENU_AGENCY, MENU_REPORT, MENU_EMERGENCY)
 FAQ_TOPIC = "faq"  # faq:<topic id>
 TOPIC_GROUP = "group"  # group:<group id from content/topic_menu.yml>
 COUNTRY = "country"  # country:<code from content/countries/>, or alone for the list
+AGENCY = "agency"  # agency:<registry id>
 
 MAX_DATA_BYTES = 64
 _DATA_RE = re.compile(r"^([a-z]{1,10})(?::([a-z0-9_]{1,40}))?$")
@@ -35,6 +36,10 @@ def topic_group(group_id: str) -> str:
 
 def country(code: str | None = None) -> str:
     return COUNTRY if code is None else f"{COUNTRY}:{code}"
+
+
+def agency(agency_id: int) -> str:
+    return f"{AGENCY}:{agency_id}"
 
 
 def parse(data: str) -> Action | None:

@@ -6,11 +6,12 @@ import logging
 from db.chat_state import ChatStateRepository, ConversationState
 
 from bot.content import Content, ContentStore
-from bot.dialogue import actions, countries, faq
+from bot.dialogue import actions, agency, countries, faq
 from bot.dialogue.menu import main_menu_buttons, with_menu, with_menu_link
 from bot.dialogue.messages import Button, Incoming, Reply, Turn
 from bot.nlu.service import Nlu
 from bot.nlu.understanding import NOTHING, UNSURE, Understanding, faq_topic_of
+from bot.registry.service import AgencyRegistry
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ SIMPLE_INTENTS = {
     "report_status": "status_not_ready",
 }
 # Intents that lead to a menu entry, and so can also be offered as a "did you mean" button.
+# check_agency is routed by _check_agency first (it can carry a company name) and falls back to its menu entry.
 MENU_INTENTS = {
     "check_agency": actions.MENU_AGENCY,
     "report_trafficking": actions.MENU_REPORT,
@@ -50,10 +52,11 @@ COMMANDS = {
 
 
 class Engine:
-    def __init__(self, content: ContentStore, nlu: Nlu, states: ChatStateRepository):
+    def __init__(self, content: ContentStore, nlu: Nlu, states: ChatStateRepository, registry: AgencyRegistry):
         self._content = content
         self._nlu = nlu
         self._states = states
+        self._registry = registry
 
     def handle(self, message: Incoming) -> Turn:
         state = self._states.load(message.chat_id)
@@ -79,6 +82,10 @@ class Engine:
             return [with_menu(content, "button_expired")]
         if action.kind == actions.FAQ_TOPIC and action.arg in content.topics:
             return faq.answer(content, state, action.arg)
+        if action.kind == actions.AGENCY and action.arg and action.arg.isdigit():
+            record = self._registry.get(int(action.arg))
+            if record is not None:
+                return agency.verdict(content, state, self._registry, record)
         if action.kind == actions.COUNTRY:
             if action.arg is None:
                 return countries.country_list(content, state)
@@ -99,7 +106,7 @@ class Engine:
         if data == actions.MENU_EMERGENCY:
             return [with_menu_link(content, "emergency")]
         if data == actions.MENU_AGENCY:
-            return [with_menu_link(content, "agency_not_ready")]
+            return agency.start(content, state)
         if data == actions.MENU_REPORT:
             return [with_menu_link(content, "report_not_ready")]
         return [with_menu(content, "menu")]
@@ -113,9 +120,15 @@ class Engine:
         picked = faq.picked_option(state, text)
         if picked is not None:
             return self._on_press(content, state, picked)
+        lookup = self._registry.lookup(text) if agency.waiting_for_name(state) else None
+        if lookup is not None and lookup.kind in ("clear", "several"):
+            return agency.answer_lookup(content, state, self._registry, text, lookup)
         understanding = self._nlu.understand(text)
         turn.intent, turn.confidence = understanding.intent, round(understanding.confidence, 4)
-        return self._route(content, state, understanding)
+        if lookup is not None and not self._acts_on(understanding, outside_agency=True):
+            # The user was asked for a company name and did not ask something else: this was the name.
+            return agency.answer_lookup(content, state, self._registry, text, lookup)
+        return self._route(content, state, understanding, text)
 
     def _on_command(self, content: Content, state: ConversationState, text: str) -> list[Reply]:
         command = text.split()[0].split("@")[0].lower()
@@ -133,13 +146,24 @@ class Engine:
             return [with_menu(content, "cancelled" if had_something else "nothing_to_cancel")]
         return self._menu_entry(content, state, target)
 
-    def _route(self, content: Content, state: ConversationState, understanding: Understanding) -> list[Reply]:
+    @staticmethod
+    def _acts_on(understanding: Understanding, outside_agency: bool = False) -> bool:
+        """Whether NLU is sure enough to act; `outside_agency` ignores answers that do not lead elsewhere."""
+        act_at, _suggest_at = THRESHOLDS.get(understanding.source, THRESHOLDS["rasa"])
+        if understanding.intent in (None, UNSURE) or understanding.confidence < act_at:
+            return False
+        return not outside_agency or understanding.intent not in ("check_agency", "out_of_scope", "affirm", "deny")
+
+    def _route(self, content: Content, state: ConversationState, understanding: Understanding,
+               text: str) -> list[Reply]:
         if understanding is NOTHING:
             return [with_menu(content, "no_words")]
-        act_at, suggest_at = THRESHOLDS.get(understanding.source, THRESHOLDS["rasa"])
+        _act_at, suggest_at = THRESHOLDS.get(understanding.source, THRESHOLDS["rasa"])
         hedged = understanding.source == "fallback"
         intent = understanding.intent
-        if intent != UNSURE and understanding.confidence >= act_at:
+        if intent == "check_agency" and self._acts_on(understanding):
+            return self._check_agency(content, state, understanding, text)
+        if self._acts_on(understanding):
             topic = understanding.faq_topic
             if topic in content.topics:
                 return faq.answer(content, state, topic, hedged=hedged)
@@ -155,6 +179,17 @@ class Engine:
             return faq.clarify(content, state, options)
         self._reset(state)
         return [with_menu(content, "not_understood")]
+
+    def _check_agency(self, content: Content, state: ConversationState, understanding: Understanding,
+                      text: str) -> list[Reply]:
+        """'PT sinar jaya resmi gk?': look the name (or licence number) up at once; without one, ask for it."""
+        named = [str(e.get("value") or "") for e in understanding.entities
+                 if e["entity"] in ("agency_name", "licence_number")]
+        query = named[0] if named else text
+        lookup = self._registry.lookup(query)
+        if named or lookup.kind in ("clear", "several"):
+            return agency.answer_lookup(content, state, self._registry, query, lookup)
+        return agency.start(content, state)
 
     def _country(self, content: Content, state: ConversationState, understanding: Understanding) -> list[Reply]:
         for entity in understanding.entities:

@@ -1,0 +1,76 @@
+"""Checking a recruiting agency: ask for a name or licence number, match it, give an honest verdict."""
+from __future__ import annotations
+
+from db.agencies import AgencyRecord
+from db.chat_state import ConversationState
+
+from bot.content import Content
+from bot.dialogue import actions
+from bot.dialogue.menu import back_to_menu_button
+from bot.dialogue.messages import Button, Reply
+from bot.registry.service import AgencyRegistry, Lookup
+
+FLOW = "agency"
+STEP_ASK = "ask"
+NTT = ("nusa tenggara timur", "ntt")
+MAX_QUERY_SHOWN = 80
+
+
+def start(content: Content, state: ConversationState) -> list[Reply]:
+    state.flow, state.step, state.data = FLOW, STEP_ASK, {}
+    return [Reply(content.render("agency_prompt"), (back_to_menu_button(content),))]
+
+
+def waiting_for_name(state: ConversationState) -> bool:
+    return state.flow == FLOW and state.step == STEP_ASK
+
+
+def answer_lookup(content: Content, state: ConversationState, registry: AgencyRegistry,
+                  query: str, lookup: Lookup) -> list[Reply]:
+    """The reply to a lookup: the verdict, a choice of close matches, or not found (never "safe")."""
+    if lookup.kind == "clear":
+        record = registry.get(lookup.agency_ids[0])
+        if record is not None:
+            return verdict(content, state, registry, record)
+    if lookup.kind == "several":
+        records = [r for r in (registry.get(i) for i in lookup.agency_ids) if r is not None]
+        state.flow, state.step, state.data = FLOW, "choose", {}
+        buttons = tuple(Button(_label(r), actions.agency(r.id)) for r in records)
+        return [Reply(content.render("agency_choose", count=len(buttons)), (*buttons, back_to_menu_button(content)))]
+    if lookup.kind == "too_short":
+        state.flow, state.step, state.data = FLOW, STEP_ASK, {}
+        return [Reply(content.render("agency_too_short"), (back_to_menu_button(content),))]
+    state.flow, state.step, state.data = FLOW, "not_found", {}
+    shown = " ".join(query.split())[:MAX_QUERY_SHOWN]
+    return [Reply(content.render("agency_not_found", query=shown, stamp=registry.registry_stamp(), demo=False),
+                  _after_verdict_buttons(content))]
+
+
+def verdict(content: Content, state: ConversationState, registry: AgencyRegistry,
+            record: AgencyRecord) -> list[Reply]:
+    state.flow, state.step, state.data = FLOW, "verdict", {"agency": record.id}
+    context = {"agency": record, "stamp": registry.stamp(record), "demo": record.is_demo}
+    if record.status in ("skorsing", "dicabut"):  # whether or not still on the latest list
+        text = content.render("agency_sanctioned", **context)
+    elif not record.listed or record.status == "tidak_aktif":
+        text = content.render("agency_inactive", **context)
+    else:
+        text = content.render("agency_active", ntt_branches=ntt_branches(record), **context)
+    return [Reply(text, _after_verdict_buttons(content))]
+
+
+def ntt_branches(record: AgencyRecord) -> list[str]:
+    return [b.regency or "" for b in record.branches
+            if b.registered and any(word in (b.province or "").lower() for word in NTT)]
+
+
+def _label(record: AgencyRecord) -> str:
+    return f"{record.name} ({record.city})" if record.city else record.name
+
+
+def _after_verdict_buttons(content: Content) -> tuple[Button, ...]:
+    return (
+        Button(content.label("menu_report"), actions.MENU_REPORT),
+        Button(content.label("check_another"), actions.MENU_AGENCY),
+        back_to_menu_button(content),
+    )

@@ -1,0 +1,26 @@
+"""Normal forms of company names and licence numbers, so that what people type can be compared."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Words that are not part of a company's distinctive name.
+LEGAL_FORMS = {"pt", "p", "t", "tbk", "persero", "cv"}
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+def normalise_name(name: str) -> str:
+    """'PT. Sinar  Jaya-Abadi, Tbk' -> 'sinar jaya abadi'."""
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    text = re.sub(r"\bp\.\s*t\.?", " pt ", text)
+    words = [w for w in _NOT_ALNUM.sub(" ", text).split() if w not in LEGAL_FORMS]
+    return " ".join(words)
+
+
+def licence_key(number: str) -> str:
+    """Licence numbers compared without separators or case: 'KEP-123/2020' == 'kep 123.2020'."""
+    return _NOT_ALNUM.sub("", unicodedata.normalize("NFKD", number).lower())
+
+
+def initials(normalized: str) -> str:
+    return "".join(word[0] for word in normalized.split())

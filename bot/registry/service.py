@@ -1,0 +1,177 @@
+"""Agency lookup: tolerant matching of what people type against the registry, and the seed data."""
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
+
+from db.agencies import AgencyRecord, AgencyRepository
+
+from bot.registry.importer import parse_rows, read_table
+from bot.registry.names import initials, licence_key, normalise_name
+
+SEED_DIR = Path(__file__).resolve().parents[2] / "db" / "seed"
+SANCTIONS_FILE = SEED_DIR / "p3mi_sanctions.csv"
+DEMO_FILE = SEED_DIR / "demo_agencies.csv"
+SANCTIONS_SOURCE = "berita tentang sanksi P3MI (lihat sumber tiap perusahaan)"
+DEMO_SOURCE = "data contoh untuk uji coba"
+
+# Words people add around a company name that are not part of it.
+QUERY_NOISE = {
+    "cek", "check", "tolong", "apakah", "apa", "itu", "ini", "resmi", "legal", "ilegal", "gk", "tidak", "kah", "ko",
+    "perusahaan", "agen", "agency", "penyalur", "p3mi", "pjtki", "izin", "ijin", "nya", "punya", "ada", "di", "yang",
+    "yg", "terdaftar", "masih", "aktif", "atau", "benar", "saya", "mau", "dong", "kak", "nomor", "no", "status",
+    "kantor", "cabang", "dan", "dari", "ke", "ya", "sih", "bukan",
+}
+PLACE_WORDS = {"kupang", "ntt", "jakarta", "surabaya", "bekasi", "malaka", "atambua", "soe", "ende", "maumere"}
+MIN_QUERY_LETTERS = 3
+CLEAR_SCORE = 88.0
+CLEAR_MARGIN = 6.0
+CANDIDATE_SCORE = 70.0
+MAX_CHOICES = 3
+PREFILTER = 20
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """`kind`: "clear" (one agency), "several" (up to three to choose from), "none", or "too_short"."""
+
+    kind: str
+    agency_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class DataStamp:
+    """What the "Data per <tanggal>, sumber ..." line says, and whether the data may be out of date."""
+
+    as_of: date
+    source: str
+    stale: bool
+
+
+def _score(query: str, choice: str) -> float:
+    # token_set_ratio forgives extra or missing words; token_sort_ratio keeps "Sinar Jaya" and
+    # "Sinar Jaya Abadi" apart; WRatio forgives typos inside words.
+    return 0.45 * fuzz.token_set_ratio(query, choice) + 0.35 * fuzz.token_sort_ratio(query, choice) \
+        + 0.20 * fuzz.WRatio(query, choice)
+
+
+def clean_query(text: str) -> str:
+    words = normalise_name(text).split()
+    kept = [w for w in words if w not in QUERY_NOISE]
+    without_places = [w for w in kept if w not in PLACE_WORDS]
+    return " ".join(without_places or kept)
+
+
+class AgencyRegistry:
+    """Matches queries against an in-memory index of names, rebuilt when the registry changes."""
+
+    STALE_AFTER_DAYS = 30
+
+    def __init__(self, repository: AgencyRepository):
+        self.repository = repository
+        self._lock = threading.Lock()
+        self._version: tuple | None = None
+        self._names: list[str] = []
+        self._owners: list[int] = []
+        self._licences: dict[str, list[int]] = {}
+        self._initials: dict[str, list[int]] = {}
+
+    def _refresh(self) -> None:
+        version = self.repository.version()
+        with self._lock:
+            if version == self._version:
+                return
+            names, owners, licences, acronyms = [], [], {}, {}
+            for entry in self.repository.match_entries():
+                for name in (entry.normalized_name, *(normalise_name(a) for a in entry.aliases)):
+                    if name:
+                        names.append(name)
+                        owners.append(entry.id)
+                        if len(name.split()) >= 2:
+                            acronyms.setdefault(initials(name), []).append(entry.id)
+                if entry.licence_key:
+                    licences.setdefault(entry.licence_key, []).append(entry.id)
+            self._names, self._owners, self._licences, self._initials = names, owners, licences, acronyms
+            self._version = version
+
+    def lookup(self, text: str) -> Lookup:
+        self._refresh()
+        by_licence = self._by_licence(text)
+        if by_licence:
+            return Lookup("clear" if len(by_licence) == 1 else "several", tuple(by_licence[:MAX_CHOICES]))
+        query = clean_query(text[:300])
+        if sum(ch.isalpha() for ch in query) < MIN_QUERY_LETTERS:
+            return Lookup("too_short")
+        if " " not in query and query in self._initials:
+            ids = self._initials[query]
+            return Lookup("clear" if len(ids) == 1 else "several", tuple(ids[:MAX_CHOICES]))
+        best: dict[int, float] = {}
+        exact = [owner for name, owner in zip(self._names, self._owners) if name == query]
+        if len(set(exact)) == 1:
+            return Lookup("clear", (exact[0],))
+        # Shortlist with rapidfuzz's fast C scorers, then rank the shortlist with the finer composite score.
+        shortlist = {index for _n, _s, index in process.extract(query, self._names, scorer=fuzz.token_set_ratio,
+                                                                 limit=PREFILTER)}
+        shortlist |= {index for _n, _s, index in process.extract(query, self._names, scorer=fuzz.token_sort_ratio,
+                                                                  limit=PREFILTER)}
+        for index in shortlist:
+            owner = self._owners[index]
+            best[owner] = max(best.get(owner, 0.0), _score(query, self._names[index]))
+        ranked = sorted(best.items(), key=lambda pair: pair[1], reverse=True)
+        ranked = [(owner, score) for owner, score in ranked if score >= CANDIDATE_SCORE]
+        if not ranked:
+            return Lookup("none")
+        top_owner, top_score = ranked[0]
+        runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+        if top_score >= CLEAR_SCORE and top_score - runner_up >= CLEAR_MARGIN:
+            return Lookup("clear", (top_owner,))
+        return Lookup("several", tuple(owner for owner, _score in ranked[:MAX_CHOICES]))
+
+    def _by_licence(self, text: str) -> list[int]:
+        for token in re.findall(r"[A-Za-z0-9][A-Za-z0-9./\-\s]{3,40}[0-9]", text):
+            key = licence_key(token)
+            if any(ch.isdigit() for ch in key) and key in self._licences:
+                return self._licences[key]
+        return []
+
+    def get(self, agency_id: int) -> AgencyRecord | None:
+        return self.repository.get(agency_id)
+
+    def stamp(self, agency: AgencyRecord, today: date | None = None) -> DataStamp:
+        """The data behind a verdict: the demo list, or the latest import/seed."""
+        today = today or datetime.now(timezone.utc).date()
+        kinds = ("demo",) if agency.is_demo else ("import", "seed")
+        latest = self.repository.latest_sync(kinds)
+        source, synced_at = latest if latest else (agency.source, agency.last_synced_at)
+        as_of = synced_at.date()
+        return DataStamp(as_of=as_of, source=source, stale=(today - as_of).days > self.STALE_AFTER_DAYS)
+
+    def registry_stamp(self, today: date | None = None) -> DataStamp | None:
+        """The data a "not found" rests on: the latest import or seed."""
+        today = today or datetime.now(timezone.utc).date()
+        latest = self.repository.latest_sync(("import", "seed", "demo"))
+        if latest is None:
+            return None
+        source, synced_at = latest
+        return DataStamp(synced_at.date(), source, (today - synced_at.date()).days > self.STALE_AFTER_DAYS)
+
+
+def seed_registry(repository: AgencyRepository) -> int:
+    """Load the sanction news (real rows, each with its source) and, until a real list is imported, the demo list.
+
+    The seed's date is that of its newest decision, so answers show how old the news is."""
+    rows, problems = parse_rows(read_table(SANCTIONS_FILE))
+    if problems:
+        raise ValueError(f"{SANCTIONS_FILE}: {problems[0]}")
+    added = repository.seed(rows, SANCTIONS_SOURCE, "seed", as_of=max(r.status_date for r in rows if r.status_date))
+    if repository.latest_sync(("import",)) is None:
+        demo_rows, problems = parse_rows(read_table(DEMO_FILE))
+        if problems:
+            raise ValueError(f"{DEMO_FILE}: {problems[0]}")
+        added += repository.seed(demo_rows, DEMO_SOURCE, "demo")
+    return added

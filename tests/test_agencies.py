@@ -1,0 +1,187 @@
+"""The agency registry: import (all or nothing, history, dry run), matching, verdicts in the dialogue."""
+import io
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from bot.app import build_app
+from bot.registry.cli import import_agencies
+from tests.conftest import settings_for
+from tests.helpers import buttons_of, press, say, text_of
+
+HEADER = "Nama Perusahaan;No. Izin;Tanggal Izin;Status;Dasar Status;Tanggal Status;Alamat;Kota;Provinsi;Telepon;Kantor Cabang"
+GOOD = [
+    "PT Sinar Jaya;KEP-100/2020;01-02-2020;Aktif;;;Jl. A;Jakarta;DKI Jakarta;021-1;Kota Kupang, Nusa Tenggara Timur",
+    "PT. Sinar Jaya Abadi;KEP-101/2020;2020-03-04;AKTIF;;;Jl. B;Surabaya;Jawa Timur;;",
+    "PT Bumi Flobamora Sejahtera;KEP-102/2019;5 Maret 2019;penghentian sementara;Keputusan Dirjen Nomor 7 Tahun 2026;"
+    "10/09/2026;Jl. C;Kupang;Nusa Tenggara Timur;;Kabupaten Belu, Nusa Tenggara Timur",
+    "PT Karya Timur Mandiri;KEP-103/2018;2018-01-01;dicabut izinnya;Keputusan Menteri Nomor 9 Tahun 2026;"
+    "2026-10-01;Jl. D;Bekasi;Jawa Barat;;",
+    "PT Cahaya Samudra Lestari;KEP-104/2017;2017-01-01;nonaktif;;;Jl. E;Semarang;Jawa Tengah;;",
+]
+
+
+def write_csv(tmp_path: Path, lines: list[str], name="daftar.csv") -> Path:
+    path = tmp_path / name
+    path.write_text("\n".join([HEADER, *lines]) + "\n", encoding="utf-8")
+    return path
+
+
+def run_import(settings, path: Path, dry_run=False, source="Daftar P3MI KP2MI (uji)") -> tuple[int, str]:
+    out = io.StringIO()
+    return import_agencies(settings, path, source, dry_run, out=out), out.getvalue()
+
+
+@pytest.fixture
+def imported(tmp_path, sqlite_url):
+    settings = settings_for(database_url=sqlite_url)
+    with build_app(settings, fallback_only=True) as app:  # seeds the sanction news and the demo list
+        assert "data contoh" in check(app, "PT Sinar Jaya")
+        status, output = run_import(settings, write_csv(tmp_path, GOOD))
+        assert status == 0, output
+        yield app, settings, output
+
+
+def check(app, query: str) -> str:
+    press(app, "menu:agency")
+    return text_of(say(app, query))
+
+
+def test_a_good_file_is_imported_with_a_summary_and_replaces_the_demo_list(imported):
+    app, _settings, output = imported
+    assert "5 added, 0 updated" in output and "5 demo rows removed" in output
+    assert "9 no longer listed" in output  # the sanction news rows are not on the official list
+    text = check(app, "PT Sinar Jaya")
+    assert "PT Sinar Jaya terdaftar" in text and "AKTIF" in text and "KEP-100/2020" in text
+    assert "Kantor cabang terdaftar di NTT: Kota Kupang" in text
+    assert "sumber: Daftar P3MI KP2MI (uji)" in text and "data contoh" not in text and "lebih dari 30 hari" not in text
+    assert "tidak menemukan kantor cabang terdaftar di NTT" in check(app, "sinar jaya abadi")
+
+
+def test_sanction_verdicts_say_since_when_and_on_what_decree(imported):
+    app, _settings, _output = imported
+    suspended = check(app, "bumi flobamora sejahtera")
+    assert "DIHENTIKAN SEMENTARA" in suspended and "10 September 2026" in suspended
+    assert "Keputusan Dirjen Nomor 7 Tahun 2026" in suspended and "tidak boleh merekrut" in suspended
+    revoked = check(app, "PT Karya Timur Mandiri")
+    assert "IZINNYA DICABUT" in revoked and "1 Oktober 2026" in revoked
+    inactive = check(app, "cahaya samudra lestari")
+    assert "TIDAK AKTIF" in inactive
+
+
+def test_not_found_is_never_called_safe(imported):
+    app, _settings, _output = imported
+    press(app, "menu:agency")
+    turn = say(app, "PT Rajawali Emas Nusantara")
+    text = text_of(turn)
+    assert "TIDAK DITEMUKAN di data kami" in text and "bukan berarti aman" in text
+    assert "0800-1000" in text and "siskop2mi.bp2mi.go.id" in text
+    assert ("🚨 Lapor TPPO", "menu:report") in buttons_of(turn)
+
+
+def test_a_file_with_bad_rows_changes_nothing_and_names_every_problem(imported, tmp_path, capsys):
+    app, settings, _output = imported
+    bad = write_csv(tmp_path, [
+        GOOD[0].replace("Aktif", "Sedang dicek"),
+        ";KEP-200/2020;2020-01-01;Aktif;;;;;;;",
+        GOOD[1].replace("2020-03-04", "31-31-2020"),
+        "PT Baru Sekali;KEP-300/2020;2020-01-01;Aktif;;;;;;;",
+    ], name="rusak.csv")
+    status, _out = run_import(settings, bad)
+    errors = capsys.readouterr().err
+    assert status == 1 and "nothing was changed" in errors
+    assert "row 2, column status" in errors and "row 3, column nama" in errors and "row 4, column tanggal_izin" in errors
+    assert "TIDAK DITEMUKAN" in check(app, "PT Baru Sekali")
+    assert "AKTIF" in check(app, "PT Sinar Jaya")
+
+
+def test_dry_run_changes_nothing(imported, tmp_path):
+    app, settings, _output = imported
+    status, output = run_import(settings, write_csv(tmp_path, [GOOD[0]], name="kecil.csv"), dry_run=True)
+    assert status == 0 and "dry run" in output and "4 no longer listed" in output
+    assert "AKTIF" in check(app, "PT Sinar Jaya Abadi")
+
+
+def test_reimport_records_status_changes_and_marks_dropped_companies(imported, tmp_path):
+    app, settings, _output = imported
+    changed = [GOOD[0].replace("Aktif;;", "dicabut;Keputusan Menteri Nomor 11 Tahun 2026;2026-11-01"), *GOOD[1:4]]
+    status, output = run_import(settings, write_csv(tmp_path, changed, name="baru.csv"), source="Daftar baru")
+    assert status == 0, output
+    assert "1 status changes" in output and "aktif -> dicabut" in output
+    assert "1 no longer listed" in output and "PT Cahaya Samudra Lestari" in output
+    assert "IZINNYA DICABUT" in check(app, "PT Sinar Jaya")
+    assert "tidak ada lagi di daftar resmi terbaru" in check(app, "cahaya samudra lestari")
+    record_id = app.registry.lookup("PT Sinar Jaya").agency_ids[0]
+    history = app.registry.repository.history(record_id)
+    assert [(h[0], h[1]) for h in history] == [(None, "aktif"), ("aktif", "dicabut")]
+    assert history[1][3] == "Daftar baru"
+
+
+def test_xlsx_files_are_read_too(tmp_path, sqlite_url):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["NAMA", "NOMOR_IZIN", "STATUS", "PROVINSI"])
+    sheet.append(["PT Xlsx Makmur", "KEP 9/2021", "AKTIF", "Bali"])
+    path = tmp_path / "daftar.xlsx"
+    book.save(path)
+    settings = settings_for(database_url=sqlite_url)
+    status, output = run_import(settings, path)
+    assert status == 0 and "1 added" in output, output
+    with build_app(settings, fallback_only=True) as app:
+        assert "AKTIF" in check(app, "kep-9-2021")
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("PT Sinar Jaya", "PT Sinar Jaya terdaftar"),
+    ("pt. sinar jaya", "PT Sinar Jaya terdaftar"),
+    ("sinar jaya resmi gk?", "PT Sinar Jaya terdaftar"),
+    ("PT Sinar Jaya Abadi di Kupang", "Sinar Jaya Abadi terdaftar"),
+    ("sinar jaya abadi", "Sinar Jaya Abadi terdaftar"),
+    ("abadi sinar jaya", "Sinar Jaya Abadi terdaftar"),
+    ("sinar jyaa abadi", "Sinar Jaya Abadi terdaftar"),
+    ("SJA", "Sinar Jaya Abadi terdaftar"),
+    ("KEP 100 2020", "PT Sinar Jaya terdaftar"),
+    ("kep.101.2020", "Sinar Jaya Abadi terdaftar"),
+    ("bumi flobamora", "Bumi Flobamora Sejahtera"),
+    ("PT Garuda Langit Biru", "TIDAK DITEMUKAN"),
+    ("PT Sinar Harapan Makmur Sentosa", "TIDAK DITEMUKAN"),
+])
+def test_matching_tolerates_what_people_type(imported, query, expected):
+    app, _settings, _output = imported
+    assert expected in check(app, query)
+
+
+@pytest.mark.parametrize("query", ["a", "PT", "pt.", "😀😀", "!!!"])
+def test_too_little_to_search_asks_for_more(imported, query):
+    app, _settings, _output = imported
+    assert "terlalu pendek" in check(app, query)
+
+
+def test_hostile_names_are_escaped_and_change_nothing(imported):
+    app, _settings, _output = imported
+    press(app, "menu:agency")
+    turn = say(app, "PT <b>Maju</b> & Co'; DROP TABLE agency; --")
+    assert "&lt;b&gt;Maju&lt;/b&gt; &amp; Co" in turn.replies[0].text
+    assert "<b>Maju</b>" not in turn.replies[0].text
+    assert "AKTIF" in check(app, "PT Sinar Jaya")
+    long_text = check(app, "PT " + "Sinar " * 1000)
+    assert len(long_text) < 3500
+
+
+def test_demo_data_says_so_and_old_seed_data_warns_it_may_be_out_of_date(fallback_app):
+    demo = check(fallback_app, "PT Sinar Jaya")
+    assert "data contoh, bukan data resmi" in demo
+    seeded = check(fallback_app, "PT Multi Intan Amanah Internasional")
+    assert "IZINNYA DICABUT" in seeded and "Keputusan Menteri Nomor 96 Tahun 2026" in seeded
+    assert "Data per 29 Januari 2026" in seeded and "lebih dari 30 hari" in seeded
+
+
+def test_a_question_with_a_company_name_is_answered_at_once(fallback_app):
+    turn = say(fallback_app, "cek perusahaan")
+    assert "Ketik nama perusahaannya" in text_of(turn)
+
+
+def test_asked_for_a_name_but_asking_a_faq_gets_the_faq(fallback_app):
+    press(fallback_app, "menu:agency")
+    assert "minimal 18 tahun" in text_of(say(fallback_app, "syarat jadi PMI apa aja?"))
