@@ -59,10 +59,17 @@ def main(argv: list[str] | None = None) -> int:
 
     configure_logging(settings)
     if args.command == "db":
+        from db.agencies import AgencyRepository
         from db.migrate import upgrade
+        from db.session import make_engine, make_session_factory
+
+        from bot.registry.service import seed_registry
 
         upgrade(settings.database_url)
-        print("Database is up to date.")
+        engine = make_engine(settings.database_url)
+        added = seed_registry(AgencyRepository(make_session_factory(engine)))
+        engine.dispose()
+        print(f"Database is up to date ({added} seed rows added).")
         return 0
     if args.command == "content":
         from bot.content_check import check_content

@@ -121,8 +121,8 @@ def test_reimport_records_status_changes_and_marks_dropped_companies(imported, t
 def test_xlsx_files_are_read_too(tmp_path, sqlite_url):
     book = Workbook()
     sheet = book.active
-    sheet.append(["NAMA", "NOMOR_IZIN", "STATUS", "PROVINSI"])
-    sheet.append(["PT Xlsx Makmur", "KEP 9/2021", "AKTIF", "Bali"])
+    sheet.append(["NAMA", "NOMOR_IZIN", "STATUS", "PROVINSI", "Nama Lain"])
+    sheet.append(["PT Xlsx Makmur", "KEP 9/2021", "AKTIF", "Bali", "Bali Jaya Tenaga; BJT Group"])
     path = tmp_path / "daftar.xlsx"
     book.save(path)
     settings = settings_for(database_url=sqlite_url)
@@ -130,6 +130,7 @@ def test_xlsx_files_are_read_too(tmp_path, sqlite_url):
     assert status == 0 and "1 added" in output, output
     with build_app(settings, fallback_only=True) as app:
         assert "AKTIF" in check(app, "kep-9-2021")
+        assert "PT Xlsx Makmur" in check(app, "bali jaya tenaga")  # found by its brand name
 
 
 @pytest.mark.parametrize("query, expected", [
@@ -185,3 +186,12 @@ def test_a_question_with_a_company_name_is_answered_at_once(fallback_app):
 def test_asked_for_a_name_but_asking_a_faq_gets_the_faq(fallback_app):
     press(fallback_app, "menu:agency")
     assert "minimal 18 tahun" in text_of(say(fallback_app, "syarat jadi PMI apa aja?"))
+
+
+def test_import_and_lookup_on_postgresql(postgres_url, tmp_path):
+    settings = settings_for(database_url=postgres_url)
+    status, output = run_import(settings, write_csv(tmp_path, GOOD))
+    assert status == 0, output
+    with build_app(settings, fallback_only=True) as app:
+        assert "DIHENTIKAN SEMENTARA" in check(app, "bumi flobamora sejahtera")
+        assert "Sinar Jaya Abadi terdaftar" in check(app, "sinar jaya abadi di kupang")

@@ -1,7 +1,7 @@
 """The dialogue engine through the whole app (real SQLite, real content), NLU by the fallback matcher."""
 from bot.app import build_app
 from tests.conftest import settings_for
-from tests.helpers import buttons_of, press, say, send, text_of
+from tests.helpers import buttons_of, press, say, text_of
 
 MENU = ["menu:faq", "menu:agency", "menu:report", "menu:emergency"]
 
@@ -79,3 +79,9 @@ def test_country_buttons_show_status_and_contacts(fallback_app):
     hong_kong = text_of(press(fallback_app, "country:hk"))
     assert "Negara tujuan penempatan resmi" in hong_kong and "+852 5242 2240 (per September 2025)" in hong_kong
     assert "tidak berlaku" in text_of(press(fallback_app, "country:xx"))
+
+
+def test_danger_words_get_the_emergency_numbers_even_when_not_understood(fallback_app):
+    for text in ("nomor polisi brp cepat", "sy disekap di rmh", "zzz bahaya"):
+        turn = say(fallback_app, text)
+        assert "Polisi 110" in text_of(turn), text

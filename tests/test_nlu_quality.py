@@ -6,12 +6,11 @@ import sys
 
 import pytest
 
-from bot.app import build_app
 from bot.content import Content
 from bot.nlu.evaluation import load_heldout
 from bot.nlu.training_data import training_problems
 from bot.settings import PROJECT_ROOT
-from tests.conftest import RASA_TEST_TOKEN, settings_for
+from tests.conftest import RASA_TEST_TOKEN
 from tests.helpers import say, text_of
 
 

@@ -148,3 +148,19 @@ def test_when_the_database_fails_the_user_is_told_what_to_do(tmp_path):
             assert "halo" not in process.log_path.read_text()  # the user's words stay out of the logs
     finally:
         fake.stop()
+
+
+def test_an_agency_question_gets_a_verdict(telegram):
+    chat = 5101
+    replies = exchange(telegram, chat, telegram.send_text, "PT sinar jaya resmi gk??")
+    text = html_to_text(replies[-1]["text"])
+    assert "PT Sinar Jaya terdaftar" in text and "data contoh, bukan data resmi" in text
+    assert buttons(replies[-1])[0] == "menu:report"
+
+    exchange(telegram, chat, telegram.press, "menu:agency")
+    revoked = html_to_text(exchange(telegram, chat, telegram.send_text, "multi intan amanah internasional")[-1]["text"])
+    assert "IZINNYA DICABUT" in revoked and "lebih dari 30 hari" in revoked
+
+    exchange(telegram, chat, telegram.press, "menu:agency")
+    unknown = exchange(telegram, chat, telegram.send_text, "PT <i>Palsu</i> Sekali")[-1]["text"]
+    assert "TIDAK DITEMUKAN" in unknown and "&lt;i&gt;Palsu&lt;/i&gt;" in unknown

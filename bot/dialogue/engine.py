@@ -9,6 +9,7 @@ from bot.content import Content, ContentStore
 from bot.dialogue import actions, agency, countries, faq
 from bot.dialogue.menu import main_menu_buttons, with_menu, with_menu_link
 from bot.dialogue.messages import Button, Incoming, Reply, Turn
+from bot.nlu.normalise import mentions_danger
 from bot.nlu.service import Nlu
 from bot.nlu.understanding import NOTHING, UNSURE, Understanding, faq_topic_of
 from bot.registry.service import AgencyRegistry
@@ -161,6 +162,9 @@ class Engine:
         _act_at, suggest_at = THRESHOLDS.get(understanding.source, THRESHOLDS["rasa"])
         hedged = understanding.source == "fallback"
         intent = understanding.intent
+        if mentions_danger(text) and (intent in (UNSURE, "out_of_scope") or not self._acts_on(understanding)):
+            # Safety net: someone who may be in danger never gets "not understood" or "out of scope".
+            return self._menu_entry(content, state, actions.MENU_EMERGENCY)
         if intent == "check_agency" and self._acts_on(understanding):
             return self._check_agency(content, state, understanding, text)
         if self._acts_on(understanding):

@@ -116,6 +116,19 @@ def confused_pairs(report: Report, limit: int = 10) -> list[tuple[tuple[str, str
     return pairs.most_common(limit)
 
 
+SWEEP = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def threshold_sweep(report: Report) -> list[tuple[float, float, float]]:
+    """For candidate thresholds: the share of messages the bot would act on, and the confident-wrong rate."""
+    rows = []
+    for threshold in SWEEP:
+        acted = [p for p in report.predictions if p.predicted != UNSURE and p.confidence >= threshold]
+        wrong = sum(_confident_wrong(p, threshold) for p in report.predictions)
+        rows.append((threshold, len(acted) / len(report.predictions), wrong / len(report.predictions)))
+    return rows
+
+
 def render_markdown(report: Report, model_name: str) -> str:
     lines = [f"# NLU evaluation on the held-out set ({len(report.predictions)} messages)", "",
              f"Model: `{model_name}`; engine threshold for acting: {report.act_threshold}", "",
@@ -123,6 +136,11 @@ def render_markdown(report: Report, model_name: str) -> str:
     for name, value in report.metrics.items():
         target, op = TARGETS[name]
         lines.append(f"| {name.replace('_', ' ')} | {value:.1%} | {op} {target:.0%} |")
+    lines += ["", "## Threshold for acting (the engine uses the one marked *)", "",
+              "| threshold | messages acted on | confident wrong |", "|---|---|---|"]
+    for threshold, acted, wrong in threshold_sweep(report):
+        mark = " *" if threshold == report.act_threshold else ""
+        lines.append(f"| {threshold}{mark} | {acted:.1%} | {wrong:.1%} |")
     lines += ["", "## Per intent (FAQ topics counted as `faq`)", "", "| intent | precision | recall | F1 | n |",
               "|---|---|---|---|---|"]
     for label, (precision, recall, f1, support) in per_intent_scores(report).items():
@@ -170,6 +188,10 @@ def print_summary(report: Report, out) -> None:
     for name, value in report.metrics.items():
         target, op = TARGETS[name]
         print(f"{name.replace('_', ' '):<24} {value:6.1%}   (target {op} {target:.0%})", file=out)
+    print("\nthreshold for acting: messages acted on / confident wrong", file=out)
+    for threshold, acted, wrong in threshold_sweep(report):
+        mark = " (engine)" if threshold == report.act_threshold else ""
+        print(f"  {threshold:.1f}: {acted:6.1%} / {wrong:5.1%}{mark}", file=out)
     print("\nper intent (precision / recall / F1 / n):", file=out)
     for label, (precision, recall, f1, support) in per_intent_scores(report).items():
         print(f"  {label:<20} {precision:.2f} / {recall:.2f} / {f1:.2f} / {support}", file=out)

@@ -26,7 +26,7 @@ def load_nlu_data(folder: Path) -> list[dict]:
     """All `nlu:` items of the Rasa YAML files in `folder` (intents, synonyms, regexes, lookups)."""
     items: list[dict] = []
     for path in sorted(folder.glob("*.yml")):
-        if path.name == "slang.yml":
+        if path.name in ("slang.yml", "danger_words.yml"):
             continue
         with path.open(encoding="utf-8") as handle:
             items.extend((yaml.safe_load(handle) or {}).get("nlu") or [])

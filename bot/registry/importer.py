@@ -29,6 +29,7 @@ COLUMNS = {
     "provinsi": ("provinsi", "propinsi", "province"),
     "telepon": ("telepon", "telp", "no_telp", "nomor_telepon", "phone"),
     "kantor_cabang": ("kantor_cabang", "cabang", "branches"),
+    "alias": ("alias", "nama_lain", "merek", "brand", "aliases"),
     "sumber": ("sumber", "source"),
 }
 REQUIRED = ("nama", "status")
@@ -156,48 +157,52 @@ def parse_rows(table: list[list[str]]) -> tuple[list[AgencyRow], list[Problem]]:
     for line, raw in enumerate(table[1:], start=2):
         if not any(cell.strip() for cell in raw):
             continue
-        get = lambda column: (raw[columns[column]].strip() if column in columns and columns[column] < len(raw) else "")  # noqa: E731
-        row_problems: list[Problem] = []
-
-        def check(column, parse, value):
-            try:
-                return parse(value) if value else None
-            except ValueError as exc:
-                row_problems.append(Problem(line, column, str(exc)))
-                return None
-
-        for column in columns:
-            if len(get(column)) > MAX_TEXT:
-                row_problems.append(Problem(line, column, f"longer than {MAX_TEXT} characters"))
-        name = get("nama")
-        normalized = normalise_name(name)
-        if not normalized:
-            row_problems.append(Problem(line, "nama", "empty or no letters"))
-        elif normalized in names_seen:
-            row_problems.append(Problem(line, "nama", f"same company as row {names_seen[normalized]}"))
-        if not get("status"):
-            row_problems.append(Problem(line, "status", "empty"))
-        status = check("status", parse_status, get("status"))
-        number = get("nomor_izin") or None
-        key = licence_key(number) if number else None
-        if number and not key:
-            row_problems.append(Problem(line, "nomor_izin", f"{number!r} has no letters or digits"))
-        elif key and key in licences_seen:
-            row_problems.append(Problem(line, "nomor_izin", f"same licence number as row {licences_seen[key]}"))
-        row = AgencyRow(
-            name=name, normalized_name=normalized, status=status or "", licence_number=number, licence_key=key,
-            licence_date=check("tanggal_izin", parse_date, get("tanggal_izin")),
-            status_basis=get("dasar_status") or None,
-            status_date=check("tanggal_status", parse_date, get("tanggal_status")),
-            address=get("alamat") or None, city=get("kota") or None, province=get("provinsi") or None,
-            phone=get("telepon") or None, branches=check("kantor_cabang", parse_branches, get("kantor_cabang")) or [],
-            source=get("sumber") or None,
-        )
+        row, row_problems = _parse_row(line, {c: (raw[i].strip() if i < len(raw) else "") for c, i in columns.items()})
+        if row.normalized_name in names_seen:
+            row_problems.append(Problem(line, "nama", f"same company as row {names_seen[row.normalized_name]}"))
+        if row.licence_key in licences_seen:
+            row_problems.append(Problem(line, "nomor_izin", f"same licence number as row {licences_seen[row.licence_key]}"))
         if row_problems:
             problems.extend(row_problems)
             continue
-        names_seen[normalized] = line
-        if key:
-            licences_seen[key] = line
+        names_seen[row.normalized_name] = line
+        if row.licence_key:
+            licences_seen[row.licence_key] = line
         rows.append(row)
     return rows, problems
+
+
+def _parse_row(line: int, cells: dict[str, str]) -> tuple[AgencyRow, list[Problem]]:
+    problems: list[Problem] = []
+
+    def parsed(column, parse):
+        value = cells.get(column, "")
+        try:
+            return parse(value) if value else None
+        except ValueError as exc:
+            problems.append(Problem(line, column, str(exc)))
+            return None
+
+    for column, value in cells.items():
+        if len(value) > MAX_TEXT:
+            problems.append(Problem(line, column, f"longer than {MAX_TEXT} characters"))
+    name = cells.get("nama", "")
+    normalized = normalise_name(name)
+    if not normalized:
+        problems.append(Problem(line, "nama", "empty or no letters"))
+    if not cells.get("status"):
+        problems.append(Problem(line, "status", "empty"))
+    number = cells.get("nomor_izin") or None
+    key = licence_key(number) if number else None
+    if number and not key:
+        problems.append(Problem(line, "nomor_izin", f"{number!r} has no letters or digits"))
+    row = AgencyRow(
+        name=name, normalized_name=normalized, status=parsed("status", parse_status) or "",
+        licence_number=number, licence_key=key or None,
+        licence_date=parsed("tanggal_izin", parse_date), status_basis=cells.get("dasar_status") or None,
+        status_date=parsed("tanggal_status", parse_date), address=cells.get("alamat") or None,
+        city=cells.get("kota") or None, province=cells.get("provinsi") or None, phone=cells.get("telepon") or None,
+        branches=parsed("kantor_cabang", parse_branches) or [], source=cells.get("sumber") or None,
+        aliases=[a.strip() for a in cells.get("alias", "").split(";") if a.strip()],
+    )
+    return row, problems

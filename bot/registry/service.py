@@ -111,7 +111,7 @@ class AgencyRegistry:
             ids = self._initials[query]
             return Lookup("clear" if len(ids) == 1 else "several", tuple(ids[:MAX_CHOICES]))
         best: dict[int, float] = {}
-        exact = [owner for name, owner in zip(self._names, self._owners) if name == query]
+        exact = [owner for name, owner in zip(self._names, self._owners, strict=True) if name == query]
         if len(set(exact)) == 1:
             return Lookup("clear", (exact[0],))
         # Shortlist with rapidfuzz's fast C scorers, then rank the shortlist with the finer composite score.
