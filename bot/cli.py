@@ -129,7 +129,7 @@ def _evaluate_nlu(settings, fallback_only: bool, check: bool) -> int:
             return 1
         source = "fallback" if fallback_only else "rasa"
         report = evaluation.evaluate(app.nlu.understand, evaluation.load_heldout(), THRESHOLDS[source][0])
-        if not fallback_only and any(p.source != "rasa" for p in report.predictions):
+        if not fallback_only and any(p.source == "fallback" for p in report.predictions):
             print("Error: the Rasa server stopped answering during the evaluation", file=sys.stderr)
             return 1
     out_dir = settings.var_dir / "nlu-eval"
