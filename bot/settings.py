@@ -31,6 +31,7 @@ class Settings:
     telegram_webhook_url: str | None
     telegram_webhook_listen: str
     telegram_webhook_port: int
+    telegram_webhook_secret: str | None
     database_url: str
     rasa_url: str | None
     rasa_auth_token: str
@@ -75,6 +76,7 @@ def load_settings(environ: dict[str, str] | None = None, env_file: Path | None =
         telegram_webhook_url=_url("TELEGRAM_WEBHOOK_URL", get("TELEGRAM_WEBHOOK_URL")),
         telegram_webhook_listen=get("TELEGRAM_WEBHOOK_LISTEN") or "127.0.0.1",
         telegram_webhook_port=_int("TELEGRAM_WEBHOOK_PORT", get("TELEGRAM_WEBHOOK_PORT"), 8443),
+        telegram_webhook_secret=_webhook_secret(get("TELEGRAM_WEBHOOK_SECRET")),
         database_url=_database_url(get("DATABASE_URL"), var_dir),
         rasa_url=_url("RASA_URL", get("RASA_URL")),
         rasa_auth_token=get("RASA_AUTH_TOKEN") or "",
@@ -86,6 +88,12 @@ def load_settings(environ: dict[str, str] | None = None, env_file: Path | None =
         content_dir=Path(get("CONTENT_DIR") or PROJECT_ROOT / "content"),
         var_dir=var_dir,
     )
+
+
+def _webhook_secret(value: str | None) -> str | None:
+    if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", value):
+        raise SettingsError("TELEGRAM_WEBHOOK_SECRET is malformed: use 16-256 letters, digits, _ or -")
+    return value
 
 
 def _database_url(value: str | None, var_dir: Path) -> str:

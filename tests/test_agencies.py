@@ -195,3 +195,20 @@ def test_import_and_lookup_on_postgresql(postgres_url, tmp_path):
     with build_app(settings, fallback_only=True) as app:
         assert "DIHENTIKAN SEMENTARA" in check(app, "bumi flobamora sejahtera")
         assert "Sinar Jaya Abadi terdaftar" in check(app, "sinar jaya abadi di kupang")
+
+
+def test_the_import_command_line(tmp_path, sqlite_url):
+    import os
+    import subprocess
+    import sys
+
+    from bot.settings import PROJECT_ROOT
+
+    env = {**os.environ, "DATABASE_URL": sqlite_url, "BOT_VAR_DIR": str(tmp_path)}
+    command = [sys.executable, "-m", "bot", "agencies", "import", str(write_csv(tmp_path, GOOD)), "--dry-run"]
+    result = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "Would change (dry run, nothing saved): 5 added" in result.stdout
+    bad = write_csv(tmp_path, ["PT Tanpa Status;;;;;;;;;;"], name="bad.csv")
+    result = subprocess.run(command[:-2] + [str(bad)], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 1 and "row 2, column status: empty" in result.stderr

@@ -23,6 +23,7 @@ def test_defaults_use_sqlite_under_var_and_a_managed_rasa():
     ("STAFF_USER_IDS", "123, abc"),
     ("LOG_LEVEL", "LOUD"),
     ("RASA_TIMEOUT", "-1"),
+    ("TELEGRAM_WEBHOOK_SECRET", "short"),
 ])
 def test_a_malformed_value_names_its_variable(name, value):
     with pytest.raises(SettingsError, match=name):

@@ -116,9 +116,11 @@ def test_webhook_mode(tmp_path):
     port = free_port()
     try:
         with bot_process(fake, tmp_path, TELEGRAM_WEBHOOK_URL=f"http://127.0.0.1:{port}",
-                         TELEGRAM_WEBHOOK_PORT=str(port), RASA_URL=f"http://127.0.0.1:{free_port()}"):
+                         TELEGRAM_WEBHOOK_PORT=str(port), TELEGRAM_WEBHOOK_SECRET="shared-secret-of-the-workers",
+                         RASA_URL=f"http://127.0.0.1:{free_port()}"):
             hook = wait_until(lambda: fake.calls_to("setWebhook"), timeout=30)[0]
             assert hook["url"] == f"http://127.0.0.1:{port}/telegram"
+            assert hook["secret_token"] == "shared-secret-of-the-workers"
             update = {"update_id": 1, "message": {
                 "message_id": 1, "date": 1700000000, "text": "/start",
                 "entities": [{"type": "bot_command", "offset": 0, "length": 6}],

@@ -102,7 +102,8 @@ def serve(settings: Settings) -> int:
         application = build_application(settings, app)
         updates = [Update.MESSAGE, Update.CALLBACK_QUERY]
         if settings.telegram_webhook_url:
-            secret = secrets.token_urlsafe(32)
+            # Several webhook workers must share one secret (TELEGRAM_WEBHOOK_SECRET); a lone one may invent it.
+            secret = settings.telegram_webhook_secret or secrets.token_urlsafe(32)
             log.info("serving Telegram by webhook at %s", settings.telegram_webhook_url)
             application.run_webhook(
                 listen=settings.telegram_webhook_listen,

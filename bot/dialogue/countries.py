@@ -21,6 +21,17 @@ def find_country(content: Content, name: str) -> str | None:
     return None
 
 
+def country_in_text(content: Content, text: str) -> str | None:
+    """The code of the first country named anywhere in the text (one to three words)."""
+    words = normalise(text).split()
+    for size in (3, 2, 1):
+        for start in range(len(words) - size + 1):
+            code = find_country(content, " ".join(words[start:start + size]))
+            if code is not None:
+                return code
+    return None
+
+
 def country_info(content: Content, state: ConversationState, code: str) -> list[Reply]:
     state.flow, state.step, state.data = FLOW, "shown", {"country": code}
     buttons = (Button(content.label("other_countries"), actions.country()), back_to_menu_button(content))

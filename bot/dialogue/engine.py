@@ -172,7 +172,7 @@ class Engine:
             if topic in content.topics:
                 return faq.answer(content, state, topic, hedged=hedged)
             if intent == "country_info":
-                return self._country(content, state, understanding)
+                return self._country(content, state, understanding, text)
             if intent in MENU_INTENTS:
                 return self._menu_entry(content, state, MENU_INTENTS[intent])
             if intent in SIMPLE_INTENTS:
@@ -195,9 +195,12 @@ class Engine:
             return agency.answer_lookup(content, state, self._registry, query, lookup)
         return agency.start(content, state)
 
-    def _country(self, content: Content, state: ConversationState, understanding: Understanding) -> list[Reply]:
-        for entity in understanding.entities:
-            code = countries.find_country(content, str(entity.get("value") or "")) if entity["entity"] == "country" else None
+    def _country(self, content: Content, state: ConversationState, understanding: Understanding,
+                 text: str) -> list[Reply]:
+        """The country NLU found, else one named in the text, else the list of countries."""
+        named = [str(e.get("value") or "") for e in understanding.entities if e["entity"] == "country"]
+        for name in named or [text]:
+            code = countries.find_country(content, name) or countries.country_in_text(content, name)
             if code is not None:
                 return countries.country_info(content, state, code)
         return countries.country_list(content, state)
@@ -206,14 +209,16 @@ class Engine:
         """Buttons for the plausible meanings: FAQ topics and menu entries, best first."""
         options: list[Button] = []
         menu_labels = {b.data: b.label for b in main_menu_buttons(content)}
+        menu_labels[actions.country()] = content.label("country_list")
+        targets = {**MENU_INTENTS, "country_info": actions.country()}
         for label, confidence in understanding.candidates:
             if confidence < suggest_at or len(options) == MAX_CLARIFY_OPTIONS:
                 break
             topic = faq_topic_of(label)
             if topic in content.topics:
                 options.append(Button(content.topics[topic].title, actions.faq_topic(topic)))
-            elif label in MENU_INTENTS:
-                options.append(Button(menu_labels[MENU_INTENTS[label]], MENU_INTENTS[label]))
+            elif label in targets:
+                options.append(Button(menu_labels[targets[label]], targets[label]))
         return options
 
     @staticmethod
