@@ -75,7 +75,9 @@ def test_start_menu_and_an_informal_question(telegram):
     assert greeting[0]["parse_mode"] == "HTML"
     assert buttons(greeting[-1]) == MENU
 
-    topics = exchange(telegram, chat, telegram.press, "menu:faq")
+    groups = exchange(telegram, chat, telegram.press, "menu:faq")
+    assert "group:persiapan" in buttons(groups[-1])
+    topics = exchange(telegram, chat, telegram.press, "group:persiapan")
     assert "faq:syarat" in buttons(topics[-1])
     assert telegram.calls_to("answerCallbackQuery")
 
