@@ -13,6 +13,7 @@ from bot.nlu.training import rasa_environment, rasa_executable
 
 log = logging.getLogger(__name__)
 RESTART_BACKOFF_SECONDS = (2, 5, 15, 30, 60)
+HEALTHY_AFTER_SECONDS = 120  # a server that ran this long starts the backoff afresh when it dies
 
 
 def managed_auth_token(var_dir: Path, configured: str) -> str:
@@ -37,6 +38,7 @@ class ManagedRasa:
         self._auth_token = auth_token
         self._var_dir = var_dir
         self._process: subprocess.Popen | None = None
+        self._started_at = 0.0
         self._stopping = threading.Event()
         self._supervisor: threading.Thread | None = None
 
@@ -59,6 +61,8 @@ class ManagedRasa:
 
     def stop(self) -> None:
         self._stopping.set()
+        if self._supervisor is not None:
+            self._supervisor.join(timeout=10)  # first, so it cannot start a new server behind our back
         process = self._process
         if process is not None and process.poll() is None:
             process.terminate()
@@ -67,8 +71,6 @@ class ManagedRasa:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        if self._supervisor is not None:
-            self._supervisor.join(timeout=5)
 
     def _spawn(self) -> None:
         logs = self._var_dir / "logs"
@@ -80,6 +82,7 @@ class ManagedRasa:
             "-m", str(self._model),
         ]
         log.info("starting the Rasa NLU server on %s with %s", self.url, self._model.name)
+        self._started_at = time.monotonic()
         with (logs / "rasa.log").open("ab") as out:
             self._process = subprocess.Popen(
                 command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -92,6 +95,8 @@ class ManagedRasa:
             process = self._process
             if process is None or process.poll() is None:
                 continue
+            if time.monotonic() - self._started_at > HEALTHY_AFTER_SECONDS:
+                failures = 0
             delay = RESTART_BACKOFF_SECONDS[min(failures, len(RESTART_BACKOFF_SECONDS) - 1)]
             log.error("the Rasa NLU server exited with code %s; restarting in %ss", process.returncode, delay)
             failures += 1
