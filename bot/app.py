@@ -45,14 +45,20 @@ def configure_logging(settings: Settings) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
+def prepare_database(database_url: str):
+    """Apply migrations and load the seed data; return the engine and its session factory."""
+    upgrade(database_url)
+    db_engine = make_engine(database_url)
+    sessions = make_session_factory(db_engine)
+    seed_registry(AgencyRepository(sessions))
+    return db_engine, sessions
+
+
 @contextlib.contextmanager
 def build_app(settings: Settings, fallback_only: bool = False, wait_for_nlu: bool = False) -> Iterator[App]:
     """Migrate and seed the database, load content, connect NLU (starting a managed Rasa server if needed)."""
-    upgrade(settings.database_url)
-    db_engine = make_engine(settings.database_url)
-    sessions = make_session_factory(db_engine)
+    db_engine, sessions = prepare_database(settings.database_url)
     registry = AgencyRegistry(AgencyRepository(sessions))
-    seed_registry(registry.repository)
     content = ContentStore(settings.content_dir)
     with contextlib.ExitStack() as stack:
         stack.callback(db_engine.dispose)

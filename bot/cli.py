@@ -59,17 +59,10 @@ def main(argv: list[str] | None = None) -> int:
 
     configure_logging(settings)
     if args.command == "db":
-        from db.agencies import AgencyRepository
-        from db.migrate import upgrade
-        from db.session import make_engine, make_session_factory
+        from bot.app import prepare_database
 
-        from bot.registry.service import seed_registry
-
-        upgrade(settings.database_url)
-        engine = make_engine(settings.database_url)
-        added = seed_registry(AgencyRepository(make_session_factory(engine)))
-        engine.dispose()
-        print(f"Database is up to date ({added} seed rows added).")
+        prepare_database(settings.database_url)[0].dispose()
+        print("Database is up to date (migrations applied, seed data loaded).")
         return 0
     if args.command == "content":
         from bot.content_check import check_content

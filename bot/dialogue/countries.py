@@ -12,21 +12,13 @@ from bot.nlu.normalise import normalise
 FLOW = "country"
 
 
-def find_country(content: Content, name: str) -> str | None:
-    """The code of the country one of whose names is `name` (as typed, any case, slang-normalised)."""
-    wanted = normalise(name)
-    for code, country in content.countries.items():
-        if wanted in {normalise(n) for n in country.get("names") or ()} | {normalise(country["name"])}:
-            return code
-    return None
-
-
 def country_in_text(content: Content, text: str) -> str | None:
-    """The code of the first country named anywhere in the text (one to three words)."""
+    """The code of the first country named in the text (by any of its names, one to three words), or None."""
+    names = {normalise(n): code for code, c in content.countries.items() for n in [c["name"], *c.get("names", [])]}
     words = normalise(text).split()
     for size in (3, 2, 1):
         for start in range(len(words) - size + 1):
-            code = find_country(content, " ".join(words[start:start + size]))
+            code = names.get(" ".join(words[start:start + size]))
             if code is not None:
                 return code
     return None

@@ -200,7 +200,7 @@ class Engine:
         """The country NLU found, else one named in the text, else the list of countries."""
         named = [str(e.get("value") or "") for e in understanding.entities if e["entity"] == "country"]
         for name in named or [text]:
-            code = countries.find_country(content, name) or countries.country_in_text(content, name)
+            code = countries.country_in_text(content, name)
             if code is not None:
                 return countries.country_info(content, state, code)
         return countries.country_list(content, state)

@@ -33,6 +33,7 @@ CLEAR_SCORE = 88.0
 CLEAR_MARGIN = 6.0
 CANDIDATE_SCORE = 70.0
 MAX_CHOICES = 3
+STALE_AFTER_DAYS = 30
 PREFILTER = 20
 
 
@@ -70,8 +71,6 @@ def clean_query(text: str) -> str:
 class AgencyRegistry:
     """Matches queries against an in-memory index of names, rebuilt when the registry changes."""
 
-    STALE_AFTER_DAYS = 30
-
     def __init__(self, repository: AgencyRepository):
         self.repository = repository
         self._lock = threading.Lock()
@@ -80,40 +79,41 @@ class AgencyRegistry:
         self._owners: list[int] = []
         self._licences: dict[str, list[int]] = {}
         self._initials: dict[str, list[int]] = {}
+        self._exact: dict[str, list[int]] = {}
 
     def _refresh(self) -> None:
         version = self.repository.version()
         with self._lock:
             if version == self._version:
                 return
-            names, owners, licences, acronyms = [], [], {}, {}
+            names, owners, licences, acronyms, exact = [], [], {}, {}, {}
             for entry in self.repository.match_entries():
                 for name in (entry.normalized_name, *(normalise_name(a) for a in entry.aliases)):
                     if name:
                         names.append(name)
                         owners.append(entry.id)
+                        _add(exact, name, entry.id)
                         if len(name.split()) >= 2:
-                            acronyms.setdefault(initials(name), []).append(entry.id)
+                            _add(acronyms, initials(name), entry.id)
                 if entry.licence_key:
-                    licences.setdefault(entry.licence_key, []).append(entry.id)
-            self._names, self._owners, self._licences, self._initials = names, owners, licences, acronyms
+                    _add(licences, entry.licence_key, entry.id)
+            self._names, self._owners = names, owners
+            self._licences, self._initials, self._exact = licences, acronyms, exact
             self._version = version
 
     def lookup(self, text: str) -> Lookup:
         self._refresh()
         by_licence = self._by_licence(text)
         if by_licence:
-            return Lookup("clear" if len(by_licence) == 1 else "several", tuple(by_licence[:MAX_CHOICES]))
+            return _found(by_licence)
         query = clean_query(text[:300])
         if sum(ch.isalpha() for ch in query) < MIN_QUERY_LETTERS:
             return Lookup("too_short")
+        if query in self._exact:
+            return _found(self._exact[query])
         if " " not in query and query in self._initials:
-            ids = self._initials[query]
-            return Lookup("clear" if len(ids) == 1 else "several", tuple(ids[:MAX_CHOICES]))
+            return _found(self._initials[query])
         best: dict[int, float] = {}
-        exact = [owner for name, owner in zip(self._names, self._owners, strict=True) if name == query]
-        if len(set(exact)) == 1:
-            return Lookup("clear", (exact[0],))
         # Shortlist with rapidfuzz's fast C scorers, then rank the shortlist with the finer composite score.
         shortlist = {index for _n, _s, index in process.extract(query, self._names, scorer=fuzz.token_set_ratio,
                                                                  limit=PREFILTER)}
@@ -142,36 +142,46 @@ class AgencyRegistry:
     def get(self, agency_id: int) -> AgencyRecord | None:
         return self.repository.get(agency_id)
 
-    def stamp(self, agency: AgencyRecord, today: date | None = None) -> DataStamp:
+    def stamp(self, agency: AgencyRecord) -> DataStamp:
         """The data behind a verdict: the demo list, or the latest import/seed."""
-        today = today or datetime.now(timezone.utc).date()
-        kinds = ("demo",) if agency.is_demo else ("import", "seed")
-        latest = self.repository.latest_sync(kinds)
-        source, synced_at = latest if latest else (agency.source, agency.last_synced_at)
-        as_of = synced_at.date()
-        return DataStamp(as_of=as_of, source=source, stale=(today - as_of).days > self.STALE_AFTER_DAYS)
+        latest = self.repository.latest_sync(("demo",) if agency.is_demo else ("import", "seed"))
+        return _stamp(*(latest or (agency.source, agency.last_synced_at)))
 
-    def registry_stamp(self, today: date | None = None) -> DataStamp | None:
-        """The data a "not found" rests on: the latest import or seed."""
-        today = today or datetime.now(timezone.utc).date()
+    def registry_stamp(self) -> DataStamp | None:
+        """The data a "not found" rests on: the latest import, seed or demo list."""
         latest = self.repository.latest_sync(("import", "seed", "demo"))
-        if latest is None:
-            return None
-        source, synced_at = latest
-        return DataStamp(synced_at.date(), source, (today - synced_at.date()).days > self.STALE_AFTER_DAYS)
+        return _stamp(*latest) if latest else None
+
+
+def _stamp(source: str, synced_at: datetime) -> DataStamp:
+    as_of = synced_at.date()
+    stale = (datetime.now(timezone.utc).date() - as_of).days > STALE_AFTER_DAYS
+    return DataStamp(as_of=as_of, source=source, stale=stale)
+
+
+def _add(index: dict[str, list[int]], key: str, agency_id: int) -> None:
+    ids = index.setdefault(key, [])
+    if agency_id not in ids:
+        ids.append(agency_id)
+
+
+def _found(ids: list[int]) -> Lookup:
+    return Lookup("clear" if len(ids) == 1 else "several", tuple(ids[:MAX_CHOICES]))
 
 
 def seed_registry(repository: AgencyRepository) -> int:
     """Load the sanction news (real rows, each with its source) and, until a real list is imported, the demo list.
 
     The seed's date is that of its newest decision, so answers show how old the news is."""
-    rows, problems = parse_rows(read_table(SANCTIONS_FILE))
-    if problems:
-        raise ValueError(f"{SANCTIONS_FILE}: {problems[0]}")
+    rows = _read_seed(SANCTIONS_FILE)
     added = repository.seed(rows, SANCTIONS_SOURCE, "seed", as_of=max(r.status_date for r in rows if r.status_date))
     if repository.latest_sync(("import",)) is None:
-        demo_rows, problems = parse_rows(read_table(DEMO_FILE))
-        if problems:
-            raise ValueError(f"{DEMO_FILE}: {problems[0]}")
-        added += repository.seed(demo_rows, DEMO_SOURCE, "demo")
+        added += repository.seed(_read_seed(DEMO_FILE), DEMO_SOURCE, "demo")
     return added
+
+
+def _read_seed(path: Path) -> list:
+    rows, problems = parse_rows(read_table(path))
+    if problems:
+        raise ValueError(f"{path}: {problems[0]}")
+    return rows
