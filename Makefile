@@ -11,6 +11,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 .PHONY: run test setup train check-python310 bench clean
 
 run: setup
+	@$(BOT) reports init-key
 	@$(BOT) db upgrade
 	@$(BOT) train
 	@$(BOT) run

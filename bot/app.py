@@ -6,10 +6,12 @@ import logging
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 from db.agencies import AgencyRepository
 from db.chat_state import ChatStateRepository
 from db.migrate import upgrade
+from db.reports import ReportRepository
 from db.session import make_engine, make_session_factory
 
 from bot.content import ContentStore
@@ -19,6 +21,8 @@ from bot.nlu.rasa_client import RasaClient
 from bot.nlu.rasa_server import ManagedRasa, managed_auth_token
 from bot.nlu.service import Nlu
 from bot.registry.service import AgencyRegistry, seed_registry
+from bot.reports.crypto import ReportCipher
+from bot.reports.service import ReportService
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -32,6 +36,7 @@ class App:
     engine: Engine
     nlu: Nlu
     registry: AgencyRegistry
+    reports: ReportService | None  # None when REPORT_ENCRYPTION_KEY or TASKFORCE_CHAT_ID is not set
     nlu_mode: str  # "rasa", "managed-rasa" or "fallback-only"
 
 
@@ -64,8 +69,19 @@ def build_app(settings: Settings, fallback_only: bool = False, wait_for_nlu: boo
         stack.callback(db_engine.dispose)
         rasa, mode = (None, "fallback-only") if fallback_only else _connect_rasa(settings, content, stack, wait_for_nlu)
         nlu = Nlu(content, training.NLU_DATA_DIR, rasa)
-        engine = Engine(content, nlu, ChatStateRepository(sessions), registry)
-        yield App(settings=settings, content=content, engine=engine, nlu=nlu, registry=registry, nlu_mode=mode)
+        reports = report_service(settings, sessions, content, registry)
+        engine = Engine(content, nlu, ChatStateRepository(sessions), registry, reports)
+        yield App(settings=settings, content=content, engine=engine, nlu=nlu, registry=registry, reports=reports,
+                  nlu_mode=mode)
+
+
+def report_service(settings: Settings, sessions, content: ContentStore,
+                   registry: AgencyRegistry) -> ReportService | None:
+    if not settings.reports_enabled:
+        log.warning("reports are switched off: set REPORT_ENCRYPTION_KEY and TASKFORCE_CHAT_ID to take them")
+        return None
+    return ReportService(ReportRepository(sessions), ReportCipher(settings.report_encryption_key), content, registry,
+                         settings.taskforce_chat_id, timedelta(minutes=settings.taskforce_reminder_minutes))
 
 
 def _connect_rasa(settings: Settings, content: ContentStore, stack: contextlib.ExitStack, wait: bool):

@@ -39,6 +39,20 @@ def _parser() -> argparse.ArgumentParser:
     agency_import.add_argument("--dry-run", action="store_true", help="report what would change, change nothing")
     agency_import.add_argument("--source", help="where the list comes from (default: the file name)")
 
+    reports = commands.add_parser("reports", help="trafficking reports (for staff and operators)")
+    report_commands = reports.add_subparsers(dest="reports_command", required=True)
+    listing = report_commands.add_parser("list", help="list reports")
+    listing.add_argument("--undelivered", action="store_true", help="only reports not yet delivered to the group")
+    listing.add_argument("--open", action="store_true", help="only reports not closed")
+    report_commands.add_parser("show", help="show one report in full").add_argument("code")
+    export = report_commands.add_parser("export", help="export every report (decrypted)")
+    export.add_argument("--format", choices=["csv"], default="csv")
+    export.add_argument("--output", type=Path, help="file to write (default: standard output)")
+    purge = report_commands.add_parser("purge", help="delete reports closed long ago")
+    purge.add_argument("--closed-older-than", required=True, metavar="DAYS", help="e.g. 365d")
+    purge.add_argument("--dry-run", action="store_true", help="only say what would be deleted")
+    report_commands.add_parser("init-key", help="write a new REPORT_ENCRYPTION_KEY into .env if none is set")
+
     db = commands.add_parser("db", help="database maintenance")
     db.add_subparsers(dest="db_command", required=True).add_parser("upgrade", help="apply migrations")
 
@@ -82,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         from bot.registry.cli import import_agencies
 
         return import_agencies(settings, args.file, args.source or args.file.name, args.dry_run)
+    if args.command == "reports":
+        return _reports(settings, args)
     if args.command == "nlu":
         return _evaluate_nlu(settings, args.fallback_only, args.check)
     if args.command == "run" and settings.telegram_bot_token:
@@ -109,6 +125,26 @@ def main(argv: list[str] | None = None) -> int:
         else:
             console.chat_interactive(app.engine)
     return 0
+
+
+def _reports(settings, args) -> int:
+    from bot.app import prepare_database
+    from bot.reports.cli import ReportsCli, init_key
+
+    if args.reports_command == "init-key":
+        return init_key(settings)
+    db_engine, sessions = prepare_database(settings.database_url)
+    try:
+        cli = ReportsCli(settings, sessions)
+        if args.reports_command == "list":
+            return cli.list(args.undelivered, args.open)
+        if args.reports_command == "show":
+            return cli.show(args.code)
+        if args.reports_command == "export":
+            return cli.export_csv(args.output)
+        return cli.purge(args.closed_older_than, args.dry_run)
+    finally:
+        db_engine.dispose()
 
 
 def _evaluate_nlu(settings, fallback_only: bool, check: bool) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import jinja2
@@ -18,6 +18,7 @@ MONTHS_ID = (
     "Januari", "Februari", "Maret", "April", "Mei", "Juni",
     "Juli", "Agustus", "September", "Oktober", "November", "Desember",
 )
+WITA = timezone(timedelta(hours=8))
 FAQ_REQUIRED_FIELDS = ("id", "title", "questions", "answer", "legal_basis", "sources", "last_verified", "review_status")
 
 
@@ -52,6 +53,24 @@ def bulan(value: date) -> str:
     return f"{MONTHS_ID[value.month - 1]} {value.year}"
 
 
+def waktu(value: datetime) -> str:
+    """A moment in NTT's time zone (WITA, UTC+8): 28 November 2026 09.15 WITA."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    local = value.astimezone(WITA)
+    return f"{tanggal(local)} {local:%H.%M} WITA"
+
+
+def lama(age: timedelta) -> str:
+    """How long ago, roughly: 45 menit, 5 jam, 3 hari."""
+    minutes = max(0, int(age.total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes} menit"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} jam"
+    return f"{minutes // (24 * 60)} hari"
+
+
 class Content:
     """One consistent snapshot of the content folder."""
 
@@ -61,7 +80,9 @@ class Content:
         self.contacts = _load_yaml(root / "contacts.yml")
         self.labels = _load_yaml(root / "buttons.yml")
         self.commands = _load_yaml(root / "commands.yml")
+        self.staff_commands = _load_yaml(root / "staff_commands.yml")
         self.topic_menu = _load_yaml(root / "topic_menu.yml") or []
+        self.report_options = _load_yaml(root / "report_options.yml")
         self.countries = {path.stem: _load_yaml(path) for path in sorted((root / "countries").glob("*.yml"))}
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(root / "templates"),
@@ -73,8 +94,12 @@ class Content:
         )
         self.env.filters["tanggal"] = tanggal
         self.env.filters["bulan"] = bulan
+        self.env.filters["lama"] = lama
+        self.env.filters["waktu"] = waktu
         self.env.globals["contacts"] = self.contacts
         self.env.globals["countries"] = self.countries
+        self.env.globals["statuses"] = self.report_options.get("statuses", {})
+        self.env.globals["categories"] = self.report_options.get("categories", {})
 
     def render(self, template: str, **context) -> str:
         """Render `templates/<template>.j2` to Telegram HTML."""

@@ -39,6 +39,8 @@ class Settings:
     rasa_port: int
     taskforce_chat_id: int | None
     staff_user_ids: frozenset[int]
+    report_encryption_key: str | None
+    taskforce_reminder_minutes: int
     log_level: str
     content_dir: Path
     var_dir: Path
@@ -47,6 +49,11 @@ class Settings:
     def managed_rasa(self) -> bool:
         """True when the bot starts and supervises its own Rasa server."""
         return self.rasa_url is None
+
+    @property
+    def reports_enabled(self) -> bool:
+        """Reports are taken only when they can be encrypted and have somewhere to go."""
+        return self.report_encryption_key is not None and self.taskforce_chat_id is not None
 
 
 def load_settings(environ: dict[str, str] | None = None, env_file: Path | None = None) -> Settings:
@@ -84,10 +91,21 @@ def load_settings(environ: dict[str, str] | None = None, env_file: Path | None =
         rasa_port=_int("RASA_PORT", get("RASA_PORT"), 5005),
         taskforce_chat_id=_optional_int("TASKFORCE_CHAT_ID", get("TASKFORCE_CHAT_ID")),
         staff_user_ids=_id_list("STAFF_USER_IDS", get("STAFF_USER_IDS")),
+        report_encryption_key=_report_key(get("REPORT_ENCRYPTION_KEY")),
+        taskforce_reminder_minutes=_int("TASKFORCE_REMINDER_MINUTES", get("TASKFORCE_REMINDER_MINUTES"), 120),
         log_level=log_level,
         content_dir=Path(get("CONTENT_DIR") or PROJECT_ROOT / "content"),
         var_dir=var_dir,
     )
+
+
+def _report_key(value: str | None) -> str | None:
+    from bot.reports.crypto import is_valid_key
+
+    if value is not None and not is_valid_key(value):
+        raise SettingsError("REPORT_ENCRYPTION_KEY is malformed: expected a Fernet key (44 characters of URL-safe "
+                            "base64); `python -m bot reports init-key` writes a new one into .env")
+    return value
 
 
 def _webhook_secret(value: str | None) -> str | None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -25,6 +25,8 @@ class ChatState(Base):
     step: Mapped[str | None] = mapped_column(String(40))
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    # The newest Telegram update handled for this chat: a redelivered update is recognised and ignored.
+    last_update_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Agency(Base):
@@ -93,3 +95,88 @@ class RegistrySync(Base):
     kind: Mapped[str] = mapped_column(String(20))  # "import", "seed" or "demo"
     synced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     rows: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Report(Base):
+    """A suspected-trafficking report. Free text and the reporter's details are Fernet tokens (encrypted at rest)."""
+
+    __tablename__ = "report"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    # The reporter's draft id: submitting the same draft twice (a redelivered press) finds this report again.
+    draft_key: Mapped[str] = mapped_column(String(40), unique=True)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    category: Mapped[str | None] = mapped_column(String(40))
+    location_kind: Mapped[str | None] = mapped_column(String(20))  # "ntt", "indonesia", "abroad"
+    location: Mapped[str | None] = mapped_column(String(100))  # regency code or country code; free text is secret
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id", ondelete="SET NULL"))
+    details_secret: Mapped[str] = mapped_column(Text)  # what happened, who, when, typed places
+    contact_mode: Mapped[str] = mapped_column(String(20))  # "phone", "bot", "anonymous"
+    reporter_secret: Mapped[str | None] = mapped_column(Text)  # chat id and phone; None when anonymous
+    reporter_key: Mapped[str | None] = mapped_column(String(64), index=True)  # keyed hash of the chat id
+    status: Mapped[str] = mapped_column(String(20), default="baru")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    status_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    staff_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    evidence: Mapped[list[ReportEvidence]] = relationship(
+        back_populates="report", cascade="all, delete-orphan", order_by="ReportEvidence.position"
+    )
+
+
+class ReportEvidence(Base):
+    """A photo, document or voice note, kept as Telegram's file id (the file stays on Telegram's servers)."""
+
+    __tablename__ = "report_evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    file_id: Mapped[str] = mapped_column(String(300))
+
+    report: Mapped[Report] = relationship(back_populates="evidence")
+
+
+class ReportStatusChange(Base):
+    """Audit log: who moved a report from which status to which, and when."""
+
+    __tablename__ = "report_status_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[str] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    staff_user_id: Mapped[int] = mapped_column(BigInteger)
+    staff_name: Mapped[str] = mapped_column(String(200))
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Delivery(Base):
+    """Outbox: one message to send (report, evidence, reminder, notice). Unique per report, kind and ref."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (UniqueConstraint("report_id", "kind", "ref"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # "report", "evidence", "reminder", "notice"
+    ref: Mapped[int] = mapped_column(Integer, default=0)  # evidence position, reminder number, status change id
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class StatusLookup(Base):
+    """A failed `/status` lookup, kept briefly to rate-limit guessing codes."""
+
+    __tablename__ = "status_lookup"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_key: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -6,8 +6,10 @@ records every call so tests can assert on what the bot sent.
 """
 from __future__ import annotations
 
+import copy
 import itertools
 import json
+import random
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,10 +19,20 @@ BOT_USER = {"id": 999000, "is_bot": True, "first_name": "Migrasi Aman", "usernam
             "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
 
 
+SEND_METHODS = ("sendMessage", "sendPhoto", "sendDocument", "sendVoice", "sendAudio", "sendVideo")
+MEDIA_FIELDS = {"sendPhoto": "photo", "sendDocument": "document", "sendVoice": "voice", "sendAudio": "audio",
+                "sendVideo": "video"}
+
+
 class FakeTelegram:
     def __init__(self, token: str):
         self.token = token
         self.calls: list[tuple[str, dict]] = []
+        self.failed_calls: list[tuple[str, dict]] = []
+        self.members: dict[int, set[int]] = {}  # chat id -> user ids that getChatMember reports as members
+        self._failures: dict[int, list[tuple[int, int | None]]] = {}  # chat id -> [(status, retry_after)]
+        self._failure_ratio: dict[int, tuple[float, random.Random]] = {}
+        self._pushed: dict[int, dict] = {}
         self._updates: list[dict] = []
         self._cond = threading.Condition()
         self._update_ids = itertools.count(1)
@@ -46,40 +58,97 @@ class FakeTelegram:
 
     # ---- what tests do as a user -------------------------------------------------------------
 
-    def _push(self, update: dict) -> None:
+    def _push(self, update: dict) -> int:
         with self._cond:
             update["update_id"] = next(self._update_ids)
+            self._pushed[update["update_id"]] = copy.deepcopy(update)
+            self._updates.append(update)
+            self._cond.notify_all()
+            return update["update_id"]
+
+    def redeliver(self, update_id: int) -> None:
+        """Send an update again with its original id, as Telegram does when it is unsure the bot got it."""
+        with self._cond:
+            update = copy.deepcopy(self._pushed[update_id])
+            update["_redelivered"] = True
             self._updates.append(update)
             self._cond.notify_all()
 
-    def _message(self, chat_id: int, user_id: int, **fields) -> dict:
+    def _message(self, chat_id: int, user_id: int, chat_type: str = "private", **fields) -> dict:
+        chat = {"id": chat_id, "type": chat_type, "first_name": "Ina"}
+        if chat_type != "private":
+            chat = {"id": chat_id, "type": chat_type, "title": "Gugus Tugas TPPO NTT"}
         return {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
-            "chat": {"id": chat_id, "type": "private", "first_name": "Ina"},
-            "from": {"id": user_id, "is_bot": False, "first_name": "Ina", "language_code": "id"},
+            "chat": chat,
+            "from": {"id": user_id, "is_bot": False, "first_name": f"Petugas {user_id}" if chat_type != "private"
+                     else "Ina", "language_code": "id"},
             **fields,
         }
 
-    def send_text(self, chat_id: int, text: str, user_id: int | None = None) -> None:
+    def send_text(self, chat_id: int, text: str, user_id: int | None = None, chat_type: str = "private") -> int:
         fields: dict = {"text": text}
         if text.startswith("/"):
             fields["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
-        self._push({"message": self._message(chat_id, user_id or chat_id, **fields)})
+        return self._push({"message": self._message(chat_id, user_id or chat_id, chat_type, **fields)})
+
+    def send_document(self, chat_id: int, file_id: str = "BQACAgIAAxk-doc") -> int:
+        document = {"file_id": file_id, "file_unique_id": file_id[-8:], "file_name": "kontrak.pdf",
+                    "mime_type": "application/pdf", "file_size": 20480}
+        return self._push({"message": self._message(chat_id, chat_id, document=document)})
+
+    def send_voice(self, chat_id: int, file_id: str = "AwACAgIAAxk-voice") -> int:
+        voice = {"file_id": file_id, "file_unique_id": file_id[-8:], "duration": 7, "mime_type": "audio/ogg"}
+        return self._push({"message": self._message(chat_id, chat_id, voice=voice)})
+
+    def send_contact(self, chat_id: int, phone: str) -> int:
+        contact = {"phone_number": phone, "first_name": "Ina", "user_id": chat_id}
+        return self._push({"message": self._message(chat_id, chat_id, contact=contact)})
+
+    # ---- failure injection -------------------------------------------------------------------
+
+    def fail(self, chat_id: int, times: int, status: int = 500, retry_after: int | None = None) -> None:
+        """The next `times` sends to the chat fail with `status` (429 with retry_after: flood control)."""
+        with self._cond:
+            self._failures.setdefault(chat_id, []).extend([(status, retry_after)] * times)
+
+    def fail_ratio(self, chat_id: int, ratio: float, seed: int = 7) -> None:
+        """From now on a share `ratio` of the sends to the chat fail with 500."""
+        self._failure_ratio[chat_id] = (ratio, random.Random(seed))
+
+    def _failure_for(self, method: str, params: dict) -> tuple[int, int | None] | None:
+        if method not in SEND_METHODS + ("editMessageText",) or "chat_id" not in params:
+            return None
+        chat_id = int(params["chat_id"])
+        with self._cond:
+            queued = self._failures.get(chat_id)
+            if queued:
+                return queued.pop(0)
+            if chat_id in self._failure_ratio:
+                ratio, rng = self._failure_ratio[chat_id]
+                if rng.random() < ratio:
+                    return 500, None
+        return None
 
     def send_sticker(self, chat_id: int) -> None:
         sticker = {"file_id": "CAACAgIAAxk", "file_unique_id": "AgAD", "type": "regular", "width": 512,
                    "height": 512, "is_animated": False, "is_video": False, "emoji": "😀"}
         self._push({"message": self._message(chat_id, chat_id, sticker=sticker)})
 
-    def send_photo(self, chat_id: int) -> None:
-        photo = [{"file_id": "AgACAgIAAxk", "file_unique_id": "AQAD", "width": 90, "height": 90, "file_size": 1200}]
-        self._push({"message": self._message(chat_id, chat_id, photo=photo)})
+    def send_photo(self, chat_id: int, file_id: str = "AgACAgIAAxk") -> int:
+        photo = [{"file_id": f"{file_id}-small", "file_unique_id": "AQAD-s", "width": 90, "height": 90,
+                  "file_size": 1200},
+                 {"file_id": file_id, "file_unique_id": "AQAD", "width": 800, "height": 800, "file_size": 64000}]
+        return self._push({"message": self._message(chat_id, chat_id, photo=photo)})
 
-    def press(self, chat_id: int, data: str, user_id: int | None = None) -> None:
-        message = self._message(chat_id, BOT_USER["id"], text="(pesan bot)")
+    def press(self, chat_id: int, data: str, user_id: int | None = None, chat_type: str = "private",
+              message_id: int | None = None) -> int:
+        message = self._message(chat_id, BOT_USER["id"], chat_type, text="(pesan bot)")
         message["from"] = BOT_USER
-        self._push({"callback_query": {
+        if message_id is not None:
+            message["message_id"] = message_id
+        return self._push({"callback_query": {
             "id": str(next(self._update_ids)),
             "from": {"id": user_id or chat_id, "is_bot": False, "first_name": "Ina"},
             "message": message,
@@ -93,6 +162,23 @@ class FakeTelegram:
         with self._cond:
             return [params for method, params in self.calls
                     if method == "sendMessage" and (chat_id is None or int(params["chat_id"]) == chat_id)]
+
+    def sent_to(self, chat_id: int) -> list[tuple[str, dict]]:
+        """Every message (text or file) successfully sent to the chat, as (method, params)."""
+        with self._cond:
+            return [(method, params) for method, params in self.calls
+                    if method in SEND_METHODS and int(params["chat_id"]) == chat_id]
+
+    def wait_for(self, predicate, timeout: float = 30.0):
+        """Wait until predicate() (called under the lock after every API call) is truthy; return its value."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not (value := predicate()):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError("condition not met in time")
+                self._cond.wait(remaining)
+            return value
 
     def wait_for_messages(self, chat_id: int, count: int, timeout: float = 30.0) -> list[dict]:
         """Wait until the bot has sent at least `count` messages to the chat in total; return them all."""
@@ -130,15 +216,27 @@ class FakeTelegram:
             return True
         if method == "getUpdates":
             return self._get_updates(params)
-        if method == "sendMessage":
+        if method == "getChatMember":
+            user = {"id": int(params["user_id"]), "is_bot": False, "first_name": "Seseorang"}
+            is_member = int(params["user_id"]) in self.members.get(int(params["chat_id"]), set())
+            return {"status": "member" if is_member else "left", "user": user}
+        if method in SEND_METHODS or method == "editMessageText":
+            chat_id = int(params["chat_id"])
             message = {
-                "message_id": next(self._message_ids),
+                "message_id": int(params["message_id"]) if "message_id" in params else next(self._message_ids),
                 "date": int(time.time()),
-                "chat": {"id": int(params["chat_id"]), "type": "private", "first_name": "Ina"},
+                "chat": {"id": chat_id, "type": "private", "first_name": "Ina"} if chat_id > 0
+                else {"id": chat_id, "type": "supergroup", "title": "Gugus Tugas TPPO NTT"},
                 "from": BOT_USER,
-                "text": params.get("text", ""),
             }
-            if params.get("reply_markup"):
+            if method in MEDIA_FIELDS:
+                message["caption"] = params.get("caption", "")
+                file = {"file_id": params[MEDIA_FIELDS[method]], "file_unique_id": "u" + str(message["message_id"])}
+                message[MEDIA_FIELDS[method]] = [{**file, "width": 800, "height": 800}] if method == "sendPhoto" \
+                    else {**file, "duration": 7} if method in ("sendVoice", "sendAudio") else file
+            else:
+                message["text"] = params.get("text", "")
+            if "inline_keyboard" in (params.get("reply_markup") or {}):  # Telegram echoes inline keyboards only
                 message["reply_markup"] = params["reply_markup"]
             return message
         return None
@@ -148,10 +246,12 @@ class FakeTelegram:
         timeout = min(float(params.get("timeout") or 0), 2.0)
         deadline = time.monotonic() + timeout
         with self._cond:
-            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            self._updates = [u for u in self._updates if u["update_id"] >= offset or u.get("_redelivered")]
             while not self._updates and time.monotonic() < deadline:
                 self._cond.wait(deadline - time.monotonic())
-            return list(self._updates)
+            batch = [{k: v for k, v in u.items() if k != "_redelivered"} for u in self._updates]
+            self._updates = [u for u in self._updates if not u.get("_redelivered")]  # redelivered once
+            return batch
 
     def _record(self, method: str, params: dict) -> None:
         with self._cond:
@@ -171,6 +271,17 @@ class FakeTelegram:
                     return self._reply(404, {"ok": False, "error_code": 404, "description": "Not Found"})
                 method = self.path[len(prefix):]
                 params = self._params()
+                failure = fake._failure_for(method, params)
+                if failure is not None:
+                    status, retry_after = failure
+                    with fake._cond:
+                        fake.failed_calls.append((method, params))
+                    if status == 429:
+                        return self._reply(429, {"ok": False, "error_code": 429,
+                                                 "description": f"Too Many Requests: retry after {retry_after}",
+                                                 "parameters": {"retry_after": retry_after}})
+                    return self._reply(status, {"ok": False, "error_code": status,
+                                                "description": "Internal Server Error"})
                 if method != "getUpdates":
                     fake._record(method, params)
                 result = fake._api(method, params)

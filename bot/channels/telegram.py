@@ -2,15 +2,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 
-from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
+from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, Defaults
-from telegram.ext import MessageHandler, filters
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler
+from telegram.ext import ContextTypes, Defaults, MessageHandler, filters
 
 from bot.app import App, build_app
+from bot.channels.telegram_delivery import DeliveryWorker
+from bot.channels.telegram_markup import reply_markup
+from bot.channels.telegram_staff import StaffDesk
 from bot.dialogue.engine import Engine
 from bot.dialogue.messages import Incoming, Reply
 from bot.settings import Settings
@@ -25,10 +29,12 @@ def attachment_kind(message: Message) -> str:
     return next((field for field in ATTACHMENT_FIELDS if getattr(message, field)), "other")
 
 
-def reply_markup(reply: Reply) -> InlineKeyboardMarkup | None:
-    if not reply.buttons:
-        return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data)] for b in reply.buttons])
+def file_id_of(message: Message, kind: str) -> str | None:
+    """The Telegram file id of a photo (its largest size), document, voice note, audio or video."""
+    attached = getattr(message, kind, None) if kind in ATTACHMENT_FIELDS else None
+    if isinstance(attached, tuple):  # a photo comes in several sizes, the largest last
+        attached = attached[-1] if attached else None
+    return getattr(attached, "file_id", None)
 
 
 async def _send(context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: list[Reply]) -> None:
@@ -44,20 +50,31 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     message = update.effective_message
     chat_id, user_id = update.effective_chat.id, update.effective_user.id
     if message.text is not None:
-        incoming = Incoming(chat_id, user_id, text=message.text)
+        incoming = Incoming(chat_id, user_id, text=message.text, update_id=update.update_id)
     else:
-        incoming = Incoming(chat_id, user_id, attachment=attachment_kind(message))
-    turn = await asyncio.to_thread(_engine(context).handle, incoming)
-    await _send(context, chat_id, turn.replies)
+        kind = attachment_kind(message)
+        phone = message.contact.phone_number if message.contact else None
+        incoming = Incoming(chat_id, user_id, attachment=kind, file_id=file_id_of(message, kind), phone=phone,
+                            update_id=update.update_id)
+    await _handle(context, incoming)
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
+    staff: StaffDesk = context.application.bot_data["staff"]
+    if staff.is_staff_press(query.data) or update.effective_chat is None or update.effective_chat.type != "private":
+        await staff.on_button(update, context)
+        return
     await query.answer()
-    chat_id = update.effective_chat.id
-    incoming = Incoming(chat_id, update.effective_user.id, press=query.data or "")
+    incoming = Incoming(update.effective_chat.id, update.effective_user.id, press=query.data or "",
+                        update_id=update.update_id)
+    await _handle(context, incoming)
+
+
+async def _handle(context: ContextTypes.DEFAULT_TYPE, incoming: Incoming) -> None:
     turn = await asyncio.to_thread(_engine(context).handle, incoming)
-    await _send(context, chat_id, turn.replies)
+    await _send(context, incoming.chat_id, turn.replies)
+    context.application.bot_data["delivery"].wake()  # a report may have just been filed
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -73,8 +90,25 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _post_init(application: Application) -> None:
-    commands = application.bot_data["app"].content.current().commands
-    await application.bot.set_my_commands([BotCommand(name, text) for name, text in commands.items()])
+    app: App = application.bot_data["app"]
+    content = app.content.current()
+    await application.bot.set_my_commands([BotCommand(name, text) for name, text in content.commands.items()])
+    if app.reports is not None:
+        await application.bot.set_my_commands(
+            [BotCommand(name, text) for name, text in content.staff_commands.items()],
+            scope=BotCommandScopeChat(app.reports.taskforce_chat_id),
+        )
+    worker = DeliveryWorker(application.bot, app)
+    application.bot_data["delivery"] = worker
+    application.bot_data["delivery_task"] = asyncio.create_task(worker.run(), name="delivery")
+
+
+async def _post_stop(application: Application) -> None:
+    task = application.bot_data.get("delivery_task")
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def build_application(settings: Settings, app: App) -> Application:
@@ -84,13 +118,19 @@ def build_application(settings: Settings, app: App) -> Application:
         .rate_limiter(AIORateLimiter(max_retries=3))
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .post_init(_post_init)
+        .post_stop(_post_stop)
     )
     if settings.telegram_api_base_url:
         base = settings.telegram_api_base_url
         builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
     application = builder.build()
     application.bot_data["app"] = app
+    staff = StaffDesk(app)
+    application.bot_data["staff"] = staff
     application.add_handler(CallbackQueryHandler(on_button))
+    if app.reports is not None:
+        application.add_handler(CommandHandler("laporan", staff.on_open_reports,
+                                               filters=filters.Chat(app.reports.taskforce_chat_id)))
     application.add_handler(MessageHandler(PRIVATE & ~filters.UpdateType.EDITED, on_message))
     application.add_error_handler(on_error)
     return application

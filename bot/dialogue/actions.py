@@ -15,6 +15,7 @@ FAQ_TOPIC = "faq"  # faq:<topic id>
 TOPIC_GROUP = "group"  # group:<group id from content/topic_menu.yml>
 COUNTRY = "country"  # country:<code from content/countries/>, or alone for the list
 AGENCY = "agency"  # agency:<registry id>
+REPORT = "report"  # report:<step answer>, see bot/dialogue/report.py
 
 MAX_DATA_BYTES = 64
 _DATA_RE = re.compile(r"^([a-z]{1,10})(?::([a-z0-9_]{1,40}))?$")

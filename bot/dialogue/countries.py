@@ -24,6 +24,11 @@ def country_in_text(content: Content, text: str) -> str | None:
     return None
 
 
+def ordered_codes(content: Content) -> list[str]:
+    """Country codes in the order editors gave (field `order`), the most common destinations first."""
+    return sorted(content.countries, key=lambda code: content.countries[code].get("order", 99))
+
+
 def country_info(content: Content, state: ConversationState, code: str) -> list[Reply]:
     state.flow, state.step, state.data = FLOW, "shown", {"country": code}
     buttons = (Button(content.label("other_countries"), actions.country()), back_to_menu_button(content))
@@ -32,6 +37,5 @@ def country_info(content: Content, state: ConversationState, code: str) -> list[
 
 def country_list(content: Content, state: ConversationState) -> list[Reply]:
     state.flow, state.step, state.data = FLOW, "list", {}
-    ordered = sorted(content.countries.items(), key=lambda item: item[1].get("order", 99))
-    buttons = [Button(country["name"], actions.country(code)) for code, country in ordered]
+    buttons = [Button(content.countries[code]["name"], actions.country(code)) for code in ordered_codes(content)]
     return [Reply(content.render("country_list"), (*buttons, back_to_menu_button(content)))]

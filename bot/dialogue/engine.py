@@ -2,17 +2,21 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 from db.chat_state import ChatStateRepository, ConversationState
 
 from bot.content import Content, ContentStore
-from bot.dialogue import actions, agency, countries, faq
+from bot.dialogue import actions, agency, countries, faq, status
 from bot.dialogue.menu import main_menu_buttons, with_menu, with_menu_link
 from bot.dialogue.messages import Button, Incoming, Reply, Turn
+from bot.dialogue import report as report_flow
+from bot.dialogue.report import ReportFlow
 from bot.nlu.normalise import mentions_danger
 from bot.nlu.service import Nlu
 from bot.nlu.understanding import NOTHING, UNSURE, Understanding, faq_topic_of
 from bot.registry.service import AgencyRegistry
+from bot.reports.service import ReportService
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +24,8 @@ log = logging.getLogger(__name__)
 # The fuzzy fallback matcher scores differently from Rasa, so it has its own, stricter pair.
 THRESHOLDS = {"rasa": (0.60, 0.25), "fallback": (0.85, 0.60)}
 MAX_CLARIFY_OPTIONS = 3
+# A report draft left this long gets one reminder; left as long again after it, it is deleted.
+DRAFT_IDLE = timedelta(hours=24)
 
 # Intents answered by one template followed by the main menu.
 SIMPLE_INTENTS = {
@@ -31,7 +37,6 @@ SIMPLE_INTENTS = {
     "out_of_scope": "out_of_scope",
     "affirm": "affirm",
     "deny": "deny",
-    "report_status": "status_not_ready",
 }
 # Intents that lead to a menu entry, and so can also be offered as a "did you mean" button.
 # check_agency is routed by _check_agency first (it can carry a company name) and falls back to its menu entry.
@@ -49,38 +54,76 @@ COMMANDS = {
     "/lapor": actions.MENU_REPORT,
     "/cek": actions.MENU_AGENCY,
     "/darurat": actions.MENU_EMERGENCY,
+    "/status": "status",
 }
 
 
 class Engine:
-    def __init__(self, content: ContentStore, nlu: Nlu, states: ChatStateRepository, registry: AgencyRegistry):
+    def __init__(self, content: ContentStore, nlu: Nlu, states: ChatStateRepository, registry: AgencyRegistry,
+                 reports: ReportService | None = None):
         self._content = content
         self._nlu = nlu
         self._states = states
         self._registry = registry
+        self._reports = reports
+        self._report = ReportFlow(reports, registry)
 
     def handle(self, message: Incoming) -> Turn:
         state = self._states.load(message.chat_id)
+        if message.update_id is not None and (state.last_update_id or 0) >= message.update_id:
+            log.info("ignored a redelivered update")
+            return Turn()
         content = self._content.current()
         turn = Turn()
         if message.press is not None:
             turn.replies = self._on_press(content, state, message.press)
         elif message.attachment is not None:
-            turn.replies = [with_menu(content, "attachment_outside_flow", kind=message.attachment)]
+            turn.replies = self._on_attachment(content, state, message)
         else:
             turn.replies = self._on_text(content, state, message.text or "", turn)
+        state.last_update_id = message.update_id or state.last_update_id
+        if self._report.in_progress(state):
+            state.data["report"].pop("reminded", None)
         self._states.save(state)
         return turn
+
+    def remind_idle_drafts(self, now: datetime) -> list[tuple[int, Reply]]:
+        """Report drafts idle for a day: remind once; a day after the reminder, delete the draft and say so."""
+        content = self._content.current()
+        messages = []
+        for state in self._states.in_flow(report_flow.FLOW, now - DRAFT_IDLE):
+            if not self._report.in_progress(state):
+                continue
+            if state.data["report"].get("reminded"):
+                self._states.clear(state.chat_id)
+                messages.append((state.chat_id, with_menu(content, "report_draft_expired")))
+            else:
+                state.data["report"]["reminded"] = True
+                self._states.save(state)
+                messages.append((state.chat_id, self._report.reminder(content)))
+        return messages
 
     def forget(self, chat_id: int) -> None:
         """Start the chat's conversation afresh."""
         self._states.clear(chat_id)
 
+    def _on_attachment(self, content: Content, state: ConversationState, message: Incoming) -> list[Reply]:
+        if self._report.in_progress(state):
+            return self._report.on_attachment(content, state, message.attachment, message.file_id, message.phone)
+        return [with_menu(content, "attachment_outside_flow", kind=message.attachment)]
+
     def _on_press(self, content: Content, state: ConversationState, data: str) -> list[Reply]:
         action = actions.parse(data)
+        reporting = self._report.in_progress(state)
         if action is None:
             log.info("rejected malformed button data (%d bytes)", len(data.encode("utf-8", "replace")))
+            if reporting:
+                return self._report.prompt(content, state, note=content.render("report_button_old"))
             return [with_menu(content, "button_expired")]
+        if action.kind == actions.REPORT:
+            return self._report.on_press(content, state, action.arg)
+        if reporting:
+            return self._report.interrupted(content, state)
         if action.kind == actions.FAQ_TOPIC and action.arg in content.topics:
             return faq.answer(content, state, action.arg)
         if action.kind == actions.AGENCY and action.arg and action.arg.isdigit():
@@ -103,21 +146,23 @@ class Engine:
     def _menu_entry(self, content: Content, state: ConversationState, data: str) -> list[Reply]:
         if data == actions.MENU_FAQ:
             return faq.topic_groups(content, state)
+        if data == actions.MENU_REPORT:
+            return self._report.start(content, state)
         self._reset(state)
         if data == actions.MENU_EMERGENCY:
             return [with_menu_link(content, "emergency")]
         if data == actions.MENU_AGENCY:
             return agency.start(content, state)
-        if data == actions.MENU_REPORT:
-            return [with_menu_link(content, "report_not_ready")]
         return [with_menu(content, "menu")]
 
     def _on_text(self, content: Content, state: ConversationState, text: str, turn: Turn) -> list[Reply]:
         text = text.strip()
-        if not text:
-            return [with_menu(content, "empty_message")]
         if text.startswith("/"):
             return self._on_command(content, state, text)
+        if self._report.in_progress(state):
+            return self._report.on_text(content, state, text)
+        if not text:
+            return [with_menu(content, "empty_message")]
         picked = faq.picked_option(state, text)
         if picked is not None:
             return self._on_press(content, state, picked)
@@ -132,8 +177,13 @@ class Engine:
         return self._route(content, state, understanding, text)
 
     def _on_command(self, content: Content, state: ConversationState, text: str) -> list[Reply]:
-        command = text.split()[0].split("@")[0].lower()
+        command, _, argument = text.partition(" ")
+        command = command.split("@")[0].lower()
         target = COMMANDS.get(command)
+        if target == "status":
+            return status.answer(content, self._reports, state.chat_id, argument.strip())
+        if self._report.in_progress(state):
+            return self._command_while_reporting(content, state, target, command)
         if target is None:
             return [with_menu(content, "unknown_command", command=command[:32])]
         if target == "start":
@@ -146,6 +196,21 @@ class Engine:
             self._reset(state)
             return [with_menu(content, "cancelled" if had_something else "nothing_to_cancel")]
         return self._menu_entry(content, state, target)
+
+    def _command_while_reporting(self, content: Content, state: ConversationState, target: str | None,
+                                 command: str) -> list[Reply]:
+        """Commands mid-report keep the draft: /batal asks first, /lapor resumes, the others add their answer."""
+        if target == "cancel":
+            return self._report.ask_cancel(content, state)
+        if target == actions.MENU_REPORT:
+            return self._report.prompt(content, state)
+        if target == actions.MENU_EMERGENCY:
+            return [Reply(content.render("emergency"))] + self._report.prompt(content, state)
+        if target == "help":
+            return [Reply(content.render("help"))] + self._report.prompt(content, state)
+        if target is None:
+            return [Reply(content.render("unknown_command", command=command[:32]))] + self._report.prompt(content, state)
+        return self._report.interrupted(content, state)
 
     @staticmethod
     def _acts_on(understanding: Understanding, outside_agency: bool = False) -> bool:
@@ -173,6 +238,8 @@ class Engine:
                 return faq.answer(content, state, topic, hedged=hedged)
             if intent == "country_info":
                 return self._country(content, state, understanding, text)
+            if intent == "report_status":
+                return status.answer(content, self._reports, state.chat_id, status.code_or_nothing(text))
             if intent in MENU_INTENTS:
                 return self._menu_entry(content, state, MENU_INTENTS[intent])
             if intent in SIMPLE_INTENTS:

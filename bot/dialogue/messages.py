@@ -8,13 +8,19 @@ ATTACHMENT_KINDS = ("photo", "sticker", "document", "voice", "audio", "video", "
 
 @dataclass(frozen=True)
 class Incoming:
-    """One user action: text typed, a button pressed (its data), or an attachment sent."""
+    """One user action: text typed, a button pressed (its data), or an attachment sent.
+
+    `file_id` names the attachment on the channel's servers (photos, documents, voice notes kept as evidence);
+    `phone` is the number of a shared contact; `update_id` lets the engine ignore a redelivered update."""
 
     chat_id: int
     user_id: int
     text: str | None = None
     press: str | None = None
     attachment: str | None = None
+    file_id: str | None = None
+    phone: str | None = None
+    update_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -25,10 +31,16 @@ class Button:
 
 @dataclass(frozen=True)
 class Reply:
-    """Telegram-HTML text with optional buttons (one per row)."""
+    """Telegram-HTML text with optional buttons (`columns` per row).
+
+    `keyboard` replaces the phone keyboard with answer keys (the first asks for the user's phone number);
+    `remove_keyboard` puts the normal keyboard back. A reply has inline buttons or one of these, not both."""
 
     text: str
     buttons: tuple[Button, ...] = ()
+    columns: int = 1
+    keyboard: tuple[str, ...] = ()
+    remove_keyboard: bool = False
 
 
 @dataclass

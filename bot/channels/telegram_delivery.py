@@ -1,0 +1,104 @@
+"""The outbox worker: sends reports, evidence, reminders and reporters' notices, and the periodic chores.
+
+Everything to send is in the database first; this loop only sends it and records the outcome, so a crash or
+restart resumes where it stopped. A send that fails is retried with backoff (see ReportService.failed).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import datetime, timedelta, timezone
+
+from telegram import Bot, ReplyParameters
+from telegram.error import RetryAfter, TelegramError
+
+from bot.app import App
+from bot.channels.telegram_markup import inline_keyboard, reply_markup
+from bot.reports.service import Outgoing
+
+log = logging.getLogger(__name__)
+POLL_SECONDS = 1.0
+CHORES_EVERY_SECONDS = 60.0
+
+
+class DeliveryWorker:
+    def __init__(self, bot: Bot, app: App):
+        self._bot = bot
+        self._app = app
+        self._next_chores = 0.0
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Look at the outbox now (a report was just filed or a status changed)."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self._tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the worker must outlive any one failure (e.g. the database away)
+                log.exception("delivery worker: unexpected error; retrying")
+            try:
+                await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+
+    async def _tick(self) -> None:
+        if time.monotonic() >= self._next_chores:
+            self._next_chores = time.monotonic() + CHORES_EVERY_SECONDS
+            await self._chores()
+        service = self._app.reports
+        if service is None:
+            return
+        while True:
+            due = await asyncio.to_thread(service.claim_due)
+            for item in due:
+                await self._deliver(item)
+            if not due:
+                return
+
+    async def _deliver(self, due) -> None:
+        service = self._app.reports
+        outgoing = await asyncio.to_thread(service.outgoing, due)
+        if outgoing is None:
+            await asyncio.to_thread(service.delivered, due, None)
+            return
+        try:
+            message_id = await self._send(outgoing)
+        except RetryAfter as exc:
+            wait = exc.retry_after
+            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+            await asyncio.to_thread(service.failed, due, "429 Too Many Requests", seconds)
+        except TelegramError as exc:
+            await asyncio.to_thread(service.failed, due, f"{type(exc).__name__}: {exc.message}")
+        else:
+            await asyncio.to_thread(service.delivered, due, message_id)
+
+    async def _send(self, outgoing: Outgoing) -> int:
+        markup = inline_keyboard(outgoing.buttons)
+        reply = {}
+        if outgoing.reply_to:
+            reply["reply_parameters"] = ReplyParameters(outgoing.reply_to, allow_sending_without_reply=True)
+        if outgoing.media_kind is None:
+            message = await self._bot.send_message(outgoing.chat_id, outgoing.text, reply_markup=markup, **reply)
+        else:
+            method = getattr(self._bot, f"send_{outgoing.media_kind}")
+            message = await method(outgoing.chat_id, outgoing.file_id, caption=outgoing.text, **reply)
+        return message.message_id
+
+    async def _chores(self) -> None:
+        """Reminders: unacknowledged reports to the task force, idle drafts to their reporters."""
+        now = datetime.now(timezone.utc)
+        if self._app.reports is not None:
+            added = await asyncio.to_thread(self._app.reports.enqueue_reminders, now)
+            if added:
+                log.info("%d unacknowledged report(s): reminder queued for the task force", added)
+        for chat_id, reply in await asyncio.to_thread(self._app.engine.remind_idle_drafts, now):
+            try:
+                await self._bot.send_message(chat_id, reply.text, reply_markup=reply_markup(reply))
+            except TelegramError as exc:
+                log.warning("could not send a draft reminder: %s", exc.message)

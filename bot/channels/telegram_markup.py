@@ -1,0 +1,24 @@
+"""Engine replies as python-telegram-bot reply markup."""
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
+from telegram import ReplyKeyboardRemove
+
+from bot.dialogue.messages import Button, Reply
+
+
+def inline_keyboard(buttons: tuple[Button, ...], columns: int = 1) -> InlineKeyboardMarkup | None:
+    if not buttons:
+        return None
+    keys = [InlineKeyboardButton(b.label, callback_data=b.data) for b in buttons]
+    return InlineKeyboardMarkup([keys[i:i + columns] for i in range(0, len(keys), columns)])
+
+
+def reply_markup(reply: Reply):
+    if reply.keyboard:
+        first, *others = reply.keyboard
+        rows = [[KeyboardButton(first, request_contact=True)], *[[KeyboardButton(label)] for label in others]]
+        return ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
+    if reply.remove_keyboard:
+        return ReplyKeyboardRemove()
+    return inline_keyboard(reply.buttons, reply.columns)

@@ -1,0 +1,1 @@
+"""Trafficking reports: filing, delivery to the task force, staff statuses, reporter follow-up."""

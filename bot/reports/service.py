@@ -1,0 +1,224 @@
+"""Reports as a service: file a draft, look up a status, change it as staff, and say what the outbox must send.
+
+Channel-neutral: what to send comes out as `Outgoing` values; the Telegram channel turns them into Bot API calls.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from db.reports import CodeTaken, DueDelivery, NewReport, ReportRepository, utc
+
+from bot.content import Content, ContentStore
+from bot.dialogue.messages import Button
+from bot.reports import codes
+from bot.reports.crypto import ReportCipher
+from bot.registry.service import AgencyRegistry
+
+log = logging.getLogger(__name__)
+
+STATUSES = ("baru", "diterima", "diproses", "selesai", "bukan_tppo")
+STAFF_STATUSES = ("diterima", "diproses", "selesai", "bukan_tppo")
+STAFF_ACTION = "staff"  # button data staff:<report id>_<status>
+DELIVERY_LEASE = timedelta(seconds=60)
+MAX_BACKOFF = timedelta(minutes=10)
+ALARM_AFTER = 3  # failed attempts of one delivery after which every failure is logged as an ERROR
+STATUS_LOOKUP_WINDOW = timedelta(hours=1)
+MAX_FAILED_LOOKUPS = 5
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message for the channel to send: text with buttons, or a file by id (as a reply to `reply_to`)."""
+
+    chat_id: int
+    text: str
+    buttons: tuple[Button, ...] = ()
+    media_kind: str | None = None  # "photo", "document", "voice", "audio", "video"
+    file_id: str | None = None
+    reply_to: int | None = None
+
+
+@dataclass(frozen=True)
+class StatusAnswer:
+    kind: str  # "found", "not_found", "rate_limited", "mine", "none_mine"
+    reports: tuple = ()
+    wait_minutes: int = 0
+
+
+def staff_button_data(report_id: int, status: str) -> str:
+    return f"{STAFF_ACTION}:{report_id}_{status}"
+
+
+def parse_staff_action(arg: str | None) -> tuple[int, str] | None:
+    """(report id, status) from the argument of staff button data, or None when it is forged."""
+    report_id, _, status = (arg or "").partition("_")
+    if not report_id.isdigit() or status not in STAFF_STATUSES:
+        return None
+    return int(report_id), status
+
+
+class ReportService:
+    def __init__(self, repository: ReportRepository, cipher: ReportCipher, content: ContentStore,
+                 registry: AgencyRegistry, taskforce_chat_id: int, reminder_after: timedelta):
+        self.repository = repository
+        self._registry = registry
+        self.cipher = cipher
+        self._content = content
+        self.taskforce_chat_id = taskforce_chat_id
+        self.reminder_after = reminder_after
+
+    # ---- filing ------------------------------------------------------------------------------
+
+    def submit(self, draft: dict, chat_id: int):
+        """Commit the draft as a report (once: the same draft again returns the same report)."""
+        secret = self.open_draft(draft)
+        contact_mode = draft.get("contact") or "anonymous"
+        reporter = None
+        if contact_mode != "anonymous":
+            reporter = self.cipher.seal({"chat_id": chat_id, "phone": secret.get("phone")})
+        for _attempt in range(5):
+            new = NewReport(
+                code=codes.new_code(datetime.now(timezone.utc).year), draft_key=draft["key"],
+                urgent=bool(draft.get("urgent")), category=draft.get("category"),
+                location_kind=draft.get("where"), location=draft.get("place_code"),
+                agency_id=draft.get("agency_id"),
+                details_secret=self.cipher.seal({k: secret.get(k) for k in ("what", "who", "when", "place")}),
+                contact_mode=contact_mode, reporter_secret=reporter,
+                reporter_key=self.cipher.chat_key(chat_id) if reporter else None,
+                evidence=tuple((kind, file_id) for kind, file_id in draft.get("evidence") or ()),
+            )
+            try:
+                report, created = self.repository.create(new)
+            except CodeTaken:
+                continue
+            if created:
+                log.info("report %s filed (urgent: %s, evidence: %d)", report.code, report.urgent,
+                         len(report.evidence))
+            return report
+        raise RuntimeError("could not draw an unused report code")
+
+    def open_draft(self, draft: dict) -> dict:
+        return self.cipher.open(draft["secret"]) if draft.get("secret") else {}
+
+    def seal_draft(self, draft: dict, secret: dict) -> None:
+        draft["secret"] = self.cipher.seal(secret)
+
+    def details(self, report) -> dict:
+        return self.cipher.open(report.details_secret)
+
+    def reporter(self, report) -> dict:
+        """{"chat_id", "phone"} of the reporter, or {} for an anonymous report."""
+        return self.cipher.open(report.reporter_secret) if report.reporter_secret else {}
+
+    # ---- the reporter's /status --------------------------------------------------------------
+
+    def status_lookup(self, text: str, chat_id: int, now: datetime | None = None) -> StatusAnswer:
+        """The status behind a code (for anyone holding it), or this chat's own reports when no code is given."""
+        now = now or datetime.now(timezone.utc)
+        chat_key = self.cipher.chat_key(chat_id)
+        failures = self.repository.failed_lookups(chat_key, now - STATUS_LOOKUP_WINDOW)
+        if len(failures) >= MAX_FAILED_LOOKUPS:
+            wait = failures[-MAX_FAILED_LOOKUPS] + STATUS_LOOKUP_WINDOW - now
+            return StatusAnswer("rate_limited", wait_minutes=max(1, int(wait.total_seconds() // 60) + 1))
+        code = codes.find_code(text)
+        if code is None and not text.strip():
+            mine = tuple(self.repository.by_reporter(chat_key))
+            return StatusAnswer("mine" if mine else "none_mine", mine)
+        report = self.repository.by_code(code) if code else None
+        if report is None:
+            self.repository.record_failed_lookup(chat_key, now, now - STATUS_LOOKUP_WINDOW)
+            return StatusAnswer("not_found")
+        return StatusAnswer("found", (report,))
+
+    # ---- the staff side ----------------------------------------------------------------------
+
+    def change_status(self, report_id: int, to_status: str, staff_user_id: int, staff_name: str):
+        change = self.repository.change_status(report_id, to_status, staff_user_id, staff_name, notify_reporter=True)
+        if change is not None:
+            log.info("report #%d: %s -> %s by staff user %d", report_id, change.from_status, to_status,
+                     staff_user_id)
+        return change
+
+    def staff_text(self, report, content: Content | None = None, reminder: bool = False) -> str:
+        content = content or self._content.current()
+        return content.render(
+            "staff_report", report=report, details=self.details(report), reporter=self.reporter(report),
+            agency=self._registry.get(report.agency_id) if report.agency_id else None, last_change=self.repository.last_change(report.id),
+            reminder=reminder, place=place_name(content, report.location_kind, report.location),
+        )
+
+    def staff_buttons(self, report, content: Content | None = None) -> tuple[Button, ...]:
+        content = content or self._content.current()
+        return tuple(Button(content.label(f"staff_{status}"), staff_button_data(report.id, status))
+                     for status in STAFF_STATUSES)
+
+    def open_reports_text(self, now: datetime | None = None) -> str:
+        now = now or datetime.now(timezone.utc)
+        reports = self.repository.listing(open_only=True)
+        rows = [(r, now - utc(r.created_at)) for r in reports]
+        return self._content.current().render("staff_open_reports", rows=rows)
+
+    # ---- the outbox --------------------------------------------------------------------------
+
+    def claim_due(self, limit: int = 20) -> list[DueDelivery]:
+        return self.repository.claim_due(datetime.now(timezone.utc), limit, DELIVERY_LEASE)
+
+    def outgoing(self, due: DueDelivery) -> Outgoing | None:
+        """What to send for a due delivery; None when there is nothing to send any more (mark it done)."""
+        content = self._content.current()
+        report = due.report
+        if due.kind == "report":
+            return Outgoing(self.taskforce_chat_id, self.staff_text(report, content),
+                            self.staff_buttons(report, content))
+        if due.kind == "reminder":
+            return Outgoing(self.taskforce_chat_id, self.staff_text(report, content, reminder=True),
+                            self.staff_buttons(report, content), reply_to=report.staff_message_id)
+        if due.kind == "evidence":
+            item = next((e for e in report.evidence if e.position == due.ref), None)
+            if item is None:
+                return None
+            caption = content.render("staff_evidence", report=report, position=item.position,
+                                     total=len(report.evidence))
+            return Outgoing(self.taskforce_chat_id, caption, media_kind=item.kind, file_id=item.file_id,
+                            reply_to=report.staff_message_id)
+        if due.kind == "notice":
+            chat_id = self.reporter(report).get("chat_id")
+            if chat_id is None:
+                return None
+            return Outgoing(int(chat_id), content.render("report_status_notice", report=report,
+                                                           status=content.report_options["statuses"][report.status]))
+        return None
+
+    def delivered(self, due: DueDelivery, message_id: int | None) -> None:
+        self.repository.mark_sent(due.id, message_id)
+        if due.kind == "report":
+            log.info("report %s delivered to the task force", due.report.code)
+
+    def failed(self, due: DueDelivery, error: str, retry_after: float | None = None) -> None:
+        """Schedule another attempt with exponential backoff (or after Telegram's retry_after)."""
+        backoff = min(timedelta(seconds=2 * 2 ** due.attempts), MAX_BACKOFF)
+        if retry_after is not None:
+            backoff = max(timedelta(seconds=retry_after), timedelta(seconds=1))
+        attempts = self.repository.mark_failed(due.id, error, datetime.now(timezone.utc) + backoff)
+        level = logging.ERROR if attempts >= ALARM_AFTER else logging.WARNING
+        log.log(level, "delivery of %s for report %s failed (attempt %d, next in %ds): %s%s", due.kind,
+                due.report.code, attempts, backoff.total_seconds(), error,
+                "; still queued, see `python -m bot reports list --undelivered`" if level == logging.ERROR else "")
+
+    def enqueue_reminders(self, now: datetime | None = None) -> int:
+        return self.repository.enqueue_reminders(now or datetime.now(timezone.utc), self.reminder_after)
+
+
+def place_name(content: Content, kind: str | None, code: str | None) -> str | None:
+    """The regency or country a report names by code, as people say it."""
+    if code is None:
+        return None
+    if kind == "ntt":
+        return content.report_options["regencies"].get(code)
+    if kind == "abroad":
+        country = content.countries.get(code)
+        return country["name"] if country else None
+    return None
+
