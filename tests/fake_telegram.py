@@ -150,7 +150,8 @@ class FakeTelegram:
             message["message_id"] = message_id
         return self._push({"callback_query": {
             "id": str(next(self._update_ids)),
-            "from": {"id": user_id or chat_id, "is_bot": False, "first_name": "Ina"},
+            "from": {"id": user_id or chat_id, "is_bot": False,
+                     "first_name": "Ina" if chat_type == "private" else f"Petugas {user_id}"},
             "message": message,
             "chat_instance": "ci-1",
             "data": data,
@@ -282,9 +283,11 @@ class FakeTelegram:
                                                  "parameters": {"retry_after": retry_after}})
                     return self._reply(status, {"ok": False, "error_code": status,
                                                 "description": "Internal Server Error"})
-                if method != "getUpdates":
-                    fake._record(method, params)
                 result = fake._api(method, params)
+                if method != "getUpdates":
+                    if isinstance(result, dict) and "message_id" in result:
+                        params["_message_id"] = result["message_id"]  # what the bot got back, for assertions
+                    fake._record(method, params)
                 if result is None:
                     return self._reply(400, {"ok": False, "error_code": 400,
                                              "description": f"Bad Request: method {method} not in the fake"})

@@ -115,3 +115,183 @@ def test_full_report_with_evidence_and_contact(desk):
     raw = b"".join(path.read_bytes() for path in desk.tmp.glob("bot.sqlite3*"))
     assert b"Maria" not in raw and b"6281234567890" not in raw and b"Om Beni" not in raw
     assert "Maria" not in desk.process.log_path.read_text() and "81234567890" not in desk.process.log_path.read_text()
+
+
+def test_anonymous_urgent_report_gives_emergency_numbers_first(desk):
+    chat = 9102
+    exchange(desk, chat, desk.send_text, "/lapor")
+    urgent = exchange(desk, chat, desk.press, "report:danger_yes")
+    assert "Polisi 110" in text(urgent[:1]) and "0800-1000" in text(urgent[:1]) and "KBRI/KJRI" in text(urgent[:1])
+    assert "Apa yang terjadi" in text(urgent[1:])
+    exchange(desk, chat, desk.send_text, "Kakak saya dikurung majikan di Johor, tidak dikasih makan")
+    exchange(desk, chat, desk.press, "report:cat_dikurung")
+    exchange(desk, chat, desk.press, "report:where_abroad")
+    country = exchange(desk, chat, desk.press, "report:ctry_my")
+    assert "+60105288040" in text(country) and "+62 21 29244800" in text(country)  # KJRI Johor Bahru, KP2MI
+    for _step in ("who", "when"):
+        exchange(desk, chat, desk.press, "report:skip")
+    exchange(desk, chat, desk.press, "report:evidence_done")
+    summary = exchange(desk, chat, desk.send_text, "🙈 Anonim, jangan hubungi saya")
+    assert "Kontak: anonim" in text(summary) and "MENDESAK" in text(summary)
+    sent = exchange(desk, chat, desk.press, "report:send")
+    code = CODE_RE.search(text(sent)).group(0)
+    assert "mengabari" not in text(sent)  # anonymous: no promise of news
+    staff = html_to_text(desk.wait_for(lambda: staff_messages(desk, code))[0]["text"])
+    assert staff.startswith("🚨🚨 MENDESAK") and "anonim" in staff and "Malaysia (luar negeri)" in staff
+
+    # A status change is not sent to an anonymous reporter; /status with the code still works.
+    before = len(desk.sent_messages(chat))
+    report_id = _report_id(desk, code)
+    desk.press(TASKFORCE, f"staff:{report_id}_diterima", user_id=STAFF_ID, chat_type="supergroup")
+    desk.wait_for(lambda: [p for p in desk.calls_to("editMessageText") if code in p["text"]])
+    status = exchange(desk, chat, desk.send_text, f"/status {code}")
+    assert len(desk.sent_messages(chat)) == before + 1 and "Diterima petugas" in text(status)
+
+
+def _report_id(fake: FakeTelegram, code: str) -> int:
+    staff = fake.wait_for(lambda: staff_messages(fake, code))[0]
+    return int(staff["reply_markup"]["inline_keyboard"][0][0]["callback_data"].split(":")[1].split("_")[0])
+
+
+def test_a_report_started_by_words(desk):
+    replies = exchange(desk, 9103, desk.send_text, "adik sy dibawa calo, mau lapor")
+    assert "rahasia" in text(replies) and "dalam bahaya sekarang" in text(replies)
+
+
+def test_cancel_asks_first_and_discards_the_draft(desk):
+    chat = 9104
+    exchange(desk, chat, desk.send_text, "/lapor")
+    exchange(desk, chat, desk.press, "report:danger_no")
+    exchange(desk, chat, desk.send_text, "Tetangga saya ditawari kerja oleh calo tanpa PT")
+    asked = exchange(desk, chat, desk.send_text, "/batal")
+    assert "Yakin membatalkan" in text(asked) and buttons(asked[-1]) == ["report:cancel_yes", "report:resume"]
+    resumed = exchange(desk, chat, desk.press, "report:resume")
+    assert "Kejadiannya termasuk" in text(resumed)  # the draft was kept
+    exchange(desk, chat, desk.send_text, "/batal")
+    assert "dibatalkan" in text(exchange(desk, chat, desk.press, "report:cancel_yes"))
+    assert "Tidak ada laporan" in text(exchange(desk, chat, desk.press, "report:send"))
+    assert not [p for m, p in desk.sent_to(TASKFORCE) if "Tetangga saya" in p.get("text", "")]
+
+
+def test_start_or_menu_mid_report_asks_to_continue_or_cancel(desk):
+    chat = 9105
+    exchange(desk, chat, desk.send_text, "/lapor")
+    exchange(desk, chat, desk.press, "report:danger_no")
+    exchange(desk, chat, desk.send_text, "Sepupu saya dijanjikan kerja di Malaysia oleh calo")
+    for interruption in (lambda: desk.send_text(chat, "/start"), lambda: desk.press(chat, "menu:faq")):
+        before = len(desk.sent_messages(chat))
+        interruption()
+        asked = desk.wait_for_turn(chat, before)
+        assert "belum terkirim" in text(asked) and buttons(asked[-1]) == ["report:resume", "report:cancel_yes"]
+    assert "Kejadiannya termasuk" in text(exchange(desk, chat, desk.press, "report:resume"))
+
+
+def test_bad_input_mid_report_changes_nothing(desk):
+    chat = 9106
+    exchange(desk, chat, desk.send_text, "/lapor")
+    exchange(desk, chat, desk.press, "report:danger_no")
+    sticker = exchange(desk, chat, desk.send_sticker)
+    assert "stiker" in text(sticker) and "Apa yang terjadi" in text(sticker)
+    photo = exchange(desk, chat, desk.send_photo)
+    assert "langkah bukti" in text(photo) and "Apa yang terjadi" in text(photo)
+    assert "kata-kata" in text(exchange(desk, chat, desk.send_text, "😭😭😭"))
+    long_story = exchange(desk, chat, desk.send_text, "Ipar saya disekap. " * 270)  # about 5,000 characters
+    assert "2000 huruf pertama" in text(long_story) and "Kejadiannya termasuk" in text(long_story)
+    for forged in ("report:cat_<script>", "report:cat_bogus", "staff:1_selesai", "'; DROP TABLE report; --"):
+        replies = exchange(desk, chat, desk.press, forged)
+        assert "tidak berlaku" in text(replies) and "Kejadiannya termasuk" in text(replies)
+    typed = exchange(desk, chat, desk.send_text, "<b>calo</b> '; DROP TABLE report; --")
+    assert "pilih salah satu tombol" in text(typed)
+    exchange(desk, chat, desk.press, "report:cat_gaji")
+    assert desk.process.poll() is None
+
+
+def test_status_by_code_shows_only_the_status_and_guessing_is_limited(desk):
+    chat = 9107
+    code = file_report(desk, chat, "Bapak saya gajinya tidak dibayar 8 bulan di kebun sawit")
+    own = text(exchange(desk, chat, desk.send_text, f"/status {code.lower()}"))
+    assert code in own and "Baru, belum diterima petugas" in own and "sawit" not in own
+    other = text(exchange(desk, 9108, desk.send_text, f"cek status laporan {code}"))  # words: NLU report_status
+    assert code in other and "sawit" not in other
+    mine = text(exchange(desk, chat, desk.send_text, "/status"))
+    assert code in mine
+    assert code not in text(exchange(desk, 9109, desk.send_text, "/status"))
+    near = code[:-1] + ("A" if code[-1] != "A" else "B")
+    wrong = text(exchange(desk, 9109, desk.send_text, f"/status {near}"))
+    assert "tidak kami temukan" in wrong and "Baru" not in wrong
+    for _ in range(4):
+        exchange(desk, 9109, desk.send_text, "/status TPPO-2026-ZZZZZZ")
+    limited = text(exchange(desk, 9109, desk.send_text, f"/status {code}"))
+    assert "terlalu banyak" in limited and "Baru" not in limited
+
+
+def test_staff_buttons_audit_and_reporter_notification(desk):
+    chat = 9110
+    code = file_report(desk, chat, "Anak tetangga umur 15 dibawa ke Surabaya oleh calo")
+    report_id = _report_id(desk, code)
+    staff_message_id = _staff_message_id(desk, code)
+
+    before = len(desk.sent_messages(chat))
+    desk.press(TASKFORCE, f"staff:{report_id}_diterima", user_id=OUTSIDER_ID, chat_type="supergroup")
+    alert = desk.wait_for(lambda: [p for p in desk.calls_to("answerCallbackQuery") if p.get("show_alert")])
+    assert "hanya petugas" in alert[-1]["text"]
+    assert "Baru" in text(exchange(desk, chat, desk.send_text, f"/status {code}"))
+
+    desk.press(TASKFORCE, f"staff:{report_id}_diterima", user_id=MEMBER_ID, chat_type="supergroup",
+               message_id=staff_message_id)
+    edited = desk.wait_for(lambda: [p for p in desk.calls_to("editMessageText") if code in p["text"]])
+    assert int(edited[-1]["message_id"]) == staff_message_id
+    assert "Diterima petugas (oleh Petugas 888" in html_to_text(edited[-1]["text"])
+    notice = desk.wait_for_messages(chat, before + 2)[-1]  # after the /status reply above
+    assert code in notice["text"] and "Diterima petugas" in html_to_text(notice["text"])
+    assert "Surabaya" not in notice["text"]
+
+    desk.press(TASKFORCE, f"staff:{report_id}_selesai", user_id=STAFF_ID, chat_type="supergroup",
+               message_id=staff_message_id)
+    closed = desk.wait_for_messages(chat, before + 3)[-1]
+    assert "Selesai" in html_to_text(closed["text"])
+    # Pressing the same status again changes nothing and tells no one.
+    desk.press(TASKFORCE, f"staff:{report_id}_selesai", user_id=STAFF_ID, chat_type="supergroup")
+    desk.wait_for(lambda: [p for p in desk.calls_to("answerCallbackQuery") if "sudah" in p.get("text", "")])
+    shown = _cli(desk, "show", code)
+    assert "baru -> diterima by Petugas 888 (888)" in shown and "diterima -> selesai by Petugas 777 (777)" in shown
+    assert len(desk.sent_messages(chat)) == before + 3
+
+    listing = exchange(desk, TASKFORCE, lambda c: desk.send_text(c, "/laporan", user_id=STAFF_ID,
+                                                                  chat_type="supergroup"))
+    assert "Laporan terbuka" in text(listing) and code not in text(listing)
+
+
+def _staff_message_id(fake: FakeTelegram, code: str) -> int:
+    return fake.wait_for(lambda: staff_messages(fake, code))[0]["_message_id"]
+
+
+def _cli(fake: FakeTelegram, *args: str) -> str:
+    env = {**fake.process.env, "LOG_LEVEL": "WARNING"}
+    result = subprocess.run([sys.executable, "-m", "bot", "reports", *args], cwd=PROJECT_ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_redelivered_updates_never_file_twice(desk):
+    chat = 9111
+    exchange(desk, chat, desk.send_text, "/lapor")
+    exchange(desk, chat, desk.press, "report:danger_no")
+    before = len(desk.sent_messages(chat))
+    story_update = desk.send_text(chat, "Keponakan saya diberangkatkan calo lewat Nunukan")
+    desk.wait_for_turn(chat, before)
+    for _step in ("category", "where", "who", "when"):
+        exchange(desk, chat, desk.press, "report:skip")
+    exchange(desk, chat, desk.press, "report:evidence_done")
+    exchange(desk, chat, desk.send_text, "💬 Cukup kabari lewat bot ini")
+    before = len(desk.sent_messages(chat))
+    send_update = desk.press(chat, "report:send")
+    code = CODE_RE.search(text(desk.wait_for_turn(chat, before))).group(0)
+    count = len(desk.sent_messages(chat))
+    desk.redeliver(send_update)
+    desk.redeliver(story_update)
+    desk.send_text(chat, "/status")  # a fresh update after them: once it is answered, they were seen
+    replies = desk.wait_for_turn(chat, count)
+    assert len(replies) == 1 and code in text(replies)  # the redelivered ones got no reply at all
+    assert len(staff_messages(desk, code)) == 1

@@ -36,7 +36,7 @@ def bot_process(fake: FakeTelegram, tmp: Path, **env_extra: str):
     try:
         wait_until(lambda: fake.calls_to("setMyCommands") or process.poll() is not None, timeout=60)
         assert process.poll() is None, log_path.read_text()
-        process.log_path = log_path
+        process.log_path, process.env = log_path, env
         yield process
     finally:
         process.terminate()

@@ -62,7 +62,7 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     staff: StaffDesk = context.application.bot_data["staff"]
-    if staff.is_staff_press(query.data) or update.effective_chat is None or update.effective_chat.type != "private":
+    if update.effective_chat is None or update.effective_chat.type != "private":
         await staff.on_button(update, context)
         return
     await query.answer()

@@ -28,16 +28,13 @@ class StaffDesk:
         self._app = app
         self._members: dict[int, tuple[bool, float]] = {}
 
-    @staticmethod
-    def is_staff_press(data: str | None) -> bool:
-        return (data or "").startswith(f"{STAFF_ACTION}:")
-
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query, user = update.callback_query, update.effective_user
         content = self._app.content.current()
         service = self._app.reports
         action = actions.parse(query.data or "")
-        parsed = parse_staff_action(action.arg) if action is not None and service is not None else None
+        is_staff_action = action is not None and action.kind == STAFF_ACTION and service is not None
+        parsed = parse_staff_action(action.arg) if is_staff_action else None
         if parsed is None:
             await query.answer(content.render("button_expired"), show_alert=True)
             return

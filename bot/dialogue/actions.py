@@ -17,6 +17,9 @@ COUNTRY = "country"  # country:<code from content/countries/>, or alone for the 
 AGENCY = "agency"  # agency:<registry id>
 REPORT = "report"  # report:<step answer>, see bot/dialogue/report.py
 
+# Buttons that lead away to something to read: pressed mid-report, they ask whether to leave the report.
+BROWSING_KINDS = (FAQ_TOPIC, TOPIC_GROUP, COUNTRY, AGENCY)
+
 MAX_DATA_BYTES = 64
 _DATA_RE = re.compile(r"^([a-z]{1,10})(?::([a-z0-9_]{1,40}))?$")
 

@@ -123,7 +123,9 @@ class Engine:
         if action.kind == actions.REPORT:
             return self._report.on_press(content, state, action.arg)
         if reporting:
-            return self._report.interrupted(content, state)
+            if data in actions.MENU_ACTIONS or action.kind in actions.BROWSING_KINDS:
+                return self._report.interrupted(content, state)
+            return self._report.prompt(content, state, note=content.render("report_button_old"))
         if action.kind == actions.FAQ_TOPIC and action.arg in content.topics:
             return faq.answer(content, state, action.arg)
         if action.kind == actions.AGENCY and action.arg and action.arg.isdigit():

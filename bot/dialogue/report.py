@@ -25,6 +25,7 @@ FLOW = "report"
 STEPS = ("danger", "what", "category", "where", "who", "when", "evidence", "contact", "confirm")
 EDITABLE = ("what", "category", "where", "who", "when", "evidence", "contact")
 WHERE_STEPS = ("where", "where_ntt", "where_country", "where_place")
+SECRET_FIELDS = ("what", "who", "when", "place", "phone")  # what the reporter typed: encrypted in the draft
 MAX_STORY = 2000
 MAX_SHORT = 500
 MAX_EVIDENCE = 10
@@ -134,7 +135,7 @@ class ReportFlow:
             return [Reply(content.render("report_ask_contact", **context), keyboard=(
                 content.label("report_contact_share"), content.label("report_contact_bot"),
                 content.label("report_contact_anonymous")))]
-        return self._summary(content, state, note)
+        return self._summary(content, state, context["note"])
 
     # ---- input -------------------------------------------------------------------------------
 
@@ -373,7 +374,7 @@ class ReportFlow:
 
     def _summary(self, content: Content, state: ConversationState, note: str | None) -> list[Reply]:
         draft = state.data["report"]
-        secret = self._service.open_draft(draft)
+        secret = dict.fromkeys(SECRET_FIELDS) | self._service.open_draft(draft)
         options = content.report_options
         place = place_name(content, draft.get("where"), draft.get("place_code")) or secret.get("place")
         agency = self._registry.get(draft["agency_id"]) if draft.get("agency_id") else None
