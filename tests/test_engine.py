@@ -39,9 +39,11 @@ def test_emergency_shows_the_numbers_exactly_as_in_the_sources(fallback_app):
         assert number in text
 
 
-def test_the_unbuilt_report_entry_says_so_and_points_to_working_channels(fallback_app):
+def test_without_a_key_and_a_task_force_chat_reports_are_refused_honestly(fallback_app):
+    """Reports switched off (no REPORT_ENCRYPTION_KEY / TASKFORCE_CHAT_ID): say so and give working channels."""
     report = text_of(press(fallback_app, "menu:report"))
-    assert "belum bisa dipakai" in report and "110" in report
+    assert "belum aktif" in report and "110" in report and "0800-1000" in report
+    assert "belum aktif" in text_of(say(fallback_app, "/status TPPO-2026-7K3Q9M"))
 
 
 def test_out_of_scope_and_foreign_language_never_get_a_faq_answer(fallback_app):

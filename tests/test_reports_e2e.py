@@ -48,8 +48,9 @@ def text(messages: list[dict]) -> str:
 
 
 def staff_messages(fake: FakeTelegram, code: str) -> list[dict]:
-    return [p for method, p in fake.sent_to(TASKFORCE) if method == "sendMessage" and code in p["text"]
-            and "PENGINGAT" not in p["text"]]
+    """The report messages (not reminders, not /laporan lists) for the code in the task-force group."""
+    return [p for method, p in fake.sent_to(TASKFORCE) if method == "sendMessage"
+            and f"<b>Laporan {code}</b>" in p["text"] and "PENGINGAT" not in p["text"]]
 
 
 def file_report(fake: FakeTelegram, chat: int, story: str, contact: str = "bot", urgent: bool = False) -> str:
@@ -295,3 +296,87 @@ def test_redelivered_updates_never_file_twice(desk):
     replies = desk.wait_for_turn(chat, count)
     assert len(replies) == 1 and code in text(replies)  # the redelivered ones got no reply at all
     assert len(staff_messages(desk, code)) == 1
+
+
+@pytest.fixture
+def fresh_desk(rasa_server, tmp_path):
+    """A fake Bot API and the settings of a bot that tests start, kill and restart themselves."""
+    fake = FakeTelegram(TOKEN).start()
+    fake.tmp, fake.env = tmp_path, report_env(tmp_path, rasa_server, new_key())
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+def test_the_bot_killed_at_every_step_loses_nothing(fresh_desk):
+    """SIGKILL after each step; the restarted process continues the same report, which is filed exactly once."""
+    fake, chat = fresh_desk, 9201
+    steps = [
+        (fake.send_text, "/lapor"), (fake.press, "report:danger_no"),
+        (fake.send_text, "Saudara saya ditahan di penampungan calo di Kupang"), (fake.press, "report:cat_dikurung"),
+        (fake.press, "report:where_ntt"), (fake.press, "report:reg_5371"), (fake.send_text, "Ibu Rina, 0812 9999 0000"),
+        (fake.press, "report:when_baru"), (fake.send_photo, "AgAC-shelter"), (fake.press, "report:evidence_done"),
+        (fake.send_text, "💬 Cukup kabari lewat bot ini"), (fake.press, "report:send"),
+    ]
+    replies = []
+    for action, arg in steps:
+        with bot_process(fake, fake.tmp, **fake.env) as process:
+            replies = exchange(fake, chat, action, arg)
+            assert "gangguan" not in text(replies)
+            if arg == "report:send":
+                code = CODE_RE.search(text(replies)).group(0)
+                fake.wait_for(lambda: [m for m, p in fake.sent_to(TASKFORCE) if m == "sendPhoto"])
+            process.kill()
+            process.wait()
+    staff = staff_messages(fake, code)
+    assert len(staff) == 1
+    body = html_to_text(staff[0]["text"])
+    assert "ditahan di penampungan" in body and "Kota Kupang" in body and "Ibu Rina" in body
+
+
+def test_delivery_survives_errors_and_flood_control(fresh_desk):
+    fake = fresh_desk
+    fake.fail(TASKFORCE, 3, status=500)
+    fake.fail(TASKFORCE, 4, status=429, retry_after=1)
+    with bot_process(fake, fake.tmp, **fake.env) as process:
+        code = file_report(fake, 9202, "Istri saya dijual ke agen di Medan, tidak boleh pulang")
+        staff = fake.wait_for(lambda: staff_messages(fake, code), timeout=90)
+        assert len([p for m, p in fake.failed_calls if int(p["chat_id"]) == TASKFORCE]) == 7
+        fake.send_text(TASKFORCE, "/laporan", user_id=STAFF_ID, chat_type="supergroup")  # let the worker run on
+        fake.wait_for(lambda: [p for p in fake.sent_messages(TASKFORCE) if "Laporan terbuka" in p["text"]])
+        assert len(staff_messages(fake, code)) == 1 == len(staff)
+        assert "Too Many Requests" in process.log_path.read_text() or "429" in process.log_path.read_text()
+
+
+def test_undeliverable_reports_stay_queued_and_are_listed(fresh_desk):
+    fake = fresh_desk
+    fake.fail(TASKFORCE, 1000, status=403)  # e.g. the bot was removed from the group
+    with bot_process(fake, fake.tmp, **fake.env) as process:
+        code = file_report(fake, 9203, "Teman saya dipaksa kerja tanpa gaji di kapal ikan")
+        wait_until(lambda: "still queued" in process.log_path.read_text(), timeout=60)
+        assert "ERROR" in process.log_path.read_text()
+        fake.process = process
+        listing = _cli(fake, "list", "--undelivered")
+        assert code in listing and "NOT DELIVERED" in listing and "Forbidden" in listing
+        assert "kapal ikan" not in process.log_path.read_text()
+    assert not staff_messages(fake, code)
+
+
+def test_two_reporters_at_the_same_time(desk):
+    stories = {9301: "Kakak saya dijanjikan kerja restoran di Malaysia tapi dijual", 9302: "Anak saya umur 16 "
+               "direkrut jadi PRT ke Jakarta pakai KTP palsu"}
+    codes: dict[int, str] = {}
+
+    def reporter(chat: int) -> None:
+        codes[chat] = file_report(desk, chat, stories[chat])
+
+    threads = [threading.Thread(target=reporter, args=(chat,)) for chat in stories]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert len(set(codes.values())) == 2
+    for chat, code in codes.items():
+        staff = desk.wait_for(lambda: staff_messages(desk, code))
+        assert len(staff) == 1 and stories[chat] in html_to_text(staff[0]["text"])

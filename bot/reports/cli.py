@@ -18,10 +18,10 @@ EXPORT_FIELDS = ("code", "created_at", "status", "status_changed_at", "urgent", 
                  "what", "who", "when", "agency_id", "evidence", "contact_mode", "phone", "delivered_at")
 
 
-def init_key(settings: Settings, env_file: Path = PROJECT_ROOT / ".env", out=sys.stdout) -> int:
+def init_key(settings: Settings, env_file: Path = PROJECT_ROOT / ".env") -> int:
     """Write a new REPORT_ENCRYPTION_KEY into .env unless one is already configured."""
     if settings.report_encryption_key:
-        print("REPORT_ENCRYPTION_KEY is already set; keeping it.", file=out)
+        print("REPORT_ENCRYPTION_KEY is already set; keeping it.")
         return 0
     existing = env_file.read_text(encoding="utf-8") if env_file.exists() else ""
     if re.search(r"^REPORT_ENCRYPTION_KEY=", existing, re.MULTILINE):
@@ -29,19 +29,18 @@ def init_key(settings: Settings, env_file: Path = PROJECT_ROOT / ".env", out=sys
     separator = "" if not existing or existing.endswith("\n") else "\n"
     env_file.write_text(f"{existing}{separator}REPORT_ENCRYPTION_KEY={new_key()}\n", encoding="utf-8")
     env_file.chmod(0o600)
-    print(f"Wrote a new REPORT_ENCRYPTION_KEY to {env_file}. Back it up: reports cannot be read without it.",
-          file=out)
+    print(f"Wrote a new REPORT_ENCRYPTION_KEY to {env_file}. Back it up: reports cannot be read without it.")
     return 0
 
 
 class ReportsCli:
-    def __init__(self, settings: Settings, sessions, out=sys.stdout):
+    def __init__(self, settings: Settings, sessions, out=None):
         if settings.report_encryption_key is None:
             raise SystemExit("Error: REPORT_ENCRYPTION_KEY is not set; reports cannot be read without it.")
         self._repository = ReportRepository(sessions)
         self._cipher = ReportCipher(settings.report_encryption_key)
         self._content = Content(settings.content_dir)
-        self._out = out
+        self._out = out or sys.stdout
 
     def list(self, undelivered: bool, open_only: bool) -> int:
         reports = self._repository.listing(open_only=open_only, undelivered_only=undelivered)

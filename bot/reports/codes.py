@@ -7,7 +7,8 @@ import secrets
 # No 0/O, 1/I/L: easy to read aloud and to copy from a phone screen.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 RANDOM_LENGTH = 6
-_CODE_RE = re.compile(rf"TPPO-?(\d{{4}})-?([{ALPHABET}]{{{RANDOM_LENGTH}}})(?![A-Z0-9])")
+_SEPARATOR = r"[\s_.\-\u2013\u2014]*"
+_CODE_RE = re.compile(rf"(?<![A-Z0-9])TPPO{_SEPARATOR}(\d{{4}}){_SEPARATOR}([{ALPHABET}]{{{RANDOM_LENGTH}}})(?![A-Z0-9])")
 
 
 def new_code(year: int) -> str:
@@ -16,7 +17,6 @@ def new_code(year: int) -> str:
 
 def find_code(text: str) -> str | None:
     """The code in what the user typed ("tppo 2026 7k3q9m", "TPPO-2026-7K3Q9M."), in its canonical form."""
-    compact = re.sub(r"[\s_.]+", "", text.upper()).replace("—", "-").replace("–", "-")
-    match = _CODE_RE.search(compact)
+    match = _CODE_RE.search(text.upper())
     return f"TPPO-{match.group(1)}-{match.group(2)}" if match else None
 
