@@ -134,6 +134,24 @@ def check_topic_menu(content: Content) -> list[str]:
     return errors
 
 
+def check_report_options(content: Content) -> list[str]:
+    """content/report_options.yml: the keys the code and the database rely on must all be there."""
+    from bot.reports.service import STATUSES
+
+    path = content.root / "report_options.yml"
+    options = content.report_options
+    errors = [f"{path}:1: missing section {name}" for name in ("categories", "when", "statuses", "regencies")
+              if not options.get(name)]
+    missing = [status for status in STATUSES if status not in (options.get("statuses") or {})]
+    if missing:
+        errors.append(f"{path}:{_line_of(path, 'statuses:')}: statuses lacks {', '.join(missing)}")
+    for section in ("categories", "when", "regencies"):
+        for key in options.get(section) or {}:
+            if not re.fullmatch(r"[a-z0-9_]{1,20}", str(key)):
+                errors.append(f"{path}:{_line_of(path, str(key))}: key {key!r} must be 1-20 of a-z, 0-9, _")
+    return errors
+
+
 def check_templates(content: Content) -> list[str]:
     errors = []
     for path in sorted((content.root / "templates").glob("*.j2")):
@@ -163,6 +181,7 @@ def check_content(root: Path, var_dir: Path, out=sys.stdout) -> int:
         + check_outdated_terms(content)
         + check_contacts_and_countries(content)
         + check_topic_menu(content)
+        + check_report_options(content)
     )
     warnings: list[str] = []
     for topic in content.topics.values():

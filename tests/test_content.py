@@ -63,3 +63,10 @@ def test_a_broken_edit_keeps_the_previous_content_serving(content_copy, sqlite_u
     with build_app(settings_for(database_url=sqlite_url, content_dir=str(content_copy)), fallback_only=True) as app:
         (content_copy / "faq" / "syarat.yml").write_text("id: [tidak lengkap\n")
         assert "minimal 18 tahun" in text_of(press(app, "faq:syarat"))
+
+
+def test_a_report_status_removed_by_an_editor_is_an_error(content_copy, tmp_path):
+    path = content_copy / "report_options.yml"
+    path.write_text(path.read_text().replace("  bukan_tppo: Bukan kasus TPPO\n", ""))
+    status, output = run_check(content_copy, tmp_path)
+    assert status == 1 and f"{path}:" in output and "statuses lacks bukan_tppo" in output

@@ -16,7 +16,8 @@ _NOT_WORD = re.compile(r"[^\w]+")
 
 
 def reply_as_dict(reply: Reply) -> dict:
-    return {"text": html_to_text(reply.text), "buttons": [button.label for button in reply.buttons]}
+    return {"text": html_to_text(reply.text), "buttons": [button.label for button in reply.buttons],
+            "keyboard": list(reply.keyboard)}
 
 
 def _simplified(label: str) -> str:
@@ -83,6 +84,8 @@ def _print_turn(turn: Turn, stdout: TextIO) -> None:
         for button in reply.buttons:
             number += 1
             print(f"  [{number}] {button.label}", file=stdout)
+        for key in reply.keyboard:  # answer keys: typed as they are
+            print(f"  > {key}", file=stdout)
     print(file=stdout, flush=True)
 
 

@@ -8,6 +8,7 @@ import secrets
 
 from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler
 from telegram.ext import ContextTypes, Defaults, MessageHandler, filters
 
@@ -94,10 +95,13 @@ async def _post_init(application: Application) -> None:
     content = app.content.current()
     await application.bot.set_my_commands([BotCommand(name, text) for name, text in content.commands.items()])
     if app.reports is not None:
-        await application.bot.set_my_commands(
-            [BotCommand(name, text) for name, text in content.staff_commands.items()],
-            scope=BotCommandScopeChat(app.reports.taskforce_chat_id),
-        )
+        try:
+            await application.bot.set_my_commands(
+                [BotCommand(name, text) for name, text in content.staff_commands.items()],
+                scope=BotCommandScopeChat(app.reports.taskforce_chat_id),
+            )
+        except TelegramError as exc:  # e.g. the bot is not (yet) in the group: reports still queue
+            log.warning("could not set the task-force group's command menu: %s", exc.message)
     worker = DeliveryWorker(application.bot, app)
     application.bot_data["delivery"] = worker
     application.bot_data["delivery_task"] = asyncio.create_task(worker.run(), name="delivery")

@@ -7,11 +7,9 @@ from datetime import datetime, timedelta
 from db.chat_state import ChatStateRepository, ConversationState
 
 from bot.content import Content, ContentStore
-from bot.dialogue import actions, agency, countries, faq, status
+from bot.dialogue import actions, agency, countries, faq, report, status
 from bot.dialogue.menu import main_menu_buttons, with_menu, with_menu_link
 from bot.dialogue.messages import Button, Incoming, Reply, Turn
-from bot.dialogue import report as report_flow
-from bot.dialogue.report import ReportFlow
 from bot.nlu.normalise import mentions_danger
 from bot.nlu.service import Nlu
 from bot.nlu.understanding import NOTHING, UNSURE, Understanding, faq_topic_of
@@ -66,7 +64,7 @@ class Engine:
         self._states = states
         self._registry = registry
         self._reports = reports
-        self._report = ReportFlow(reports, registry)
+        self._report = report.ReportFlow(reports, registry)
 
     def handle(self, message: Incoming) -> Turn:
         state = self._states.load(message.chat_id)
@@ -91,7 +89,7 @@ class Engine:
         """Report drafts idle for a day: remind once; a day after the reminder, delete the draft and say so."""
         content = self._content.current()
         messages = []
-        for state in self._states.in_flow(report_flow.FLOW, now - DRAFT_IDLE):
+        for state in self._states.in_flow(report.FLOW, now - DRAFT_IDLE):
             if not self._report.in_progress(state):
                 continue
             if state.data["report"].get("reminded"):

@@ -56,9 +56,9 @@ class ReportFlow:
             "contact": self._text_contact,
         }
 
-    @staticmethod
-    def in_progress(state: ConversationState) -> bool:
-        return state.flow == FLOW and isinstance(state.data.get("report"), dict)
+    def in_progress(self, state: ConversationState) -> bool:
+        """A draft is open (and reports are switched on: a draft left from before they were off is ignored)."""
+        return self._service is not None and state.flow == FLOW and isinstance(state.data.get("report"), dict)
 
     # ---- entry, interruptions, cancelling ----------------------------------------------------
 
