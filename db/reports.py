@@ -142,7 +142,7 @@ class ReportRepository:
     # ---- the outbox --------------------------------------------------------------------------
 
     def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[DueDelivery]:
-        """Due deliveries, oldest first, leased for `lease` so no other worker sends them meanwhile.
+        """Due deliveries, urgent reports' first, then oldest first; leased for `lease` so no other worker sends them.
 
         Evidence and reminders wait until the report message itself is delivered (they reply to it)."""
         with self._sessions.begin() as session:
@@ -150,7 +150,7 @@ class ReportRepository:
                 select(Delivery, Report).join(Report, Report.id == Delivery.report_id)
                 .where(Delivery.sent_at.is_(None), Delivery.due_at <= now)
                 .where((Delivery.kind.in_(("report", "notice"))) | Report.staff_message_id.is_not(None))
-                .order_by(Delivery.id).limit(limit)
+                .order_by(Report.urgent.desc(), Delivery.id).limit(limit)
                 .options(selectinload(Report.evidence))
             )
             if session.get_bind().dialect.name == "postgresql":

@@ -28,6 +28,7 @@ class FakeTelegram:
     def __init__(self, token: str):
         self.token = token
         self.calls: list[tuple[str, dict]] = []
+        self._texts_to: dict[int, list[dict]] = {}  # sendMessage calls by chat id, so lookups stay cheap
         self.failed_calls: list[tuple[str, dict]] = []
         self.members: dict[int, set[int]] = {}  # chat id -> user ids that getChatMember reports as members
         self._failures: dict[int, list[tuple[int, int | None]]] = {}  # chat id -> [(status, retry_after)]
@@ -161,8 +162,9 @@ class FakeTelegram:
 
     def sent_messages(self, chat_id: int | None = None) -> list[dict]:
         with self._cond:
-            return [params for method, params in self.calls
-                    if method == "sendMessage" and (chat_id is None or int(params["chat_id"]) == chat_id)]
+            if chat_id is not None:
+                return list(self._texts_to.get(chat_id, ()))
+            return [params for method, params in self.calls if method == "sendMessage"]
 
     def sent_to(self, chat_id: int) -> list[tuple[str, dict]]:
         """Every message (text or file) successfully sent to the chat, as (method, params)."""
@@ -257,6 +259,8 @@ class FakeTelegram:
     def _record(self, method: str, params: dict) -> None:
         with self._cond:
             self.calls.append((method, params))
+            if method == "sendMessage":
+                self._texts_to.setdefault(int(params["chat_id"]), []).append(params)
             self._cond.notify_all()
 
     def _handler_class(self):

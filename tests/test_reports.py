@@ -11,7 +11,6 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from bot.app import build_app
-from bot.dialogue.messages import Incoming
 from bot.reports import codes
 from bot.reports.cli import ReportsCli, init_key
 from bot.reports.crypto import new_key
@@ -137,7 +136,7 @@ def test_staff_cli_show_export_and_purge(app, capsys):
     assert "Would delete 0" in capsys.readouterr().out  # still open: never purged
     app.reports.change_status(report.id, "selesai", 1, "Petugas")
     cli.purge("0d", dry_run=True)
-    assert f"Would delete 1 report(s)" in capsys.readouterr().out and app.reports.repository.by_code(code)
+    assert "Would delete 1 report(s)" in capsys.readouterr().out and app.reports.repository.by_code(code)
     cli.purge("365d", dry_run=False)
     assert "Deleted 0" in capsys.readouterr().out
     cli.purge("0d", dry_run=False)
@@ -190,3 +189,16 @@ def test_reports_on_postgresql(postgres_url):
         assert app.reports.change_status(report.id, "diproses", 9, "Petugas") is None
         assert [c.to_status for c in app.reports.repository.audit(report.id)] == ["diproses"]
         assert "Sedang ditangani" in text_of(say(app, f"/status {code}", chat=99))
+
+
+def test_urgent_reports_are_delivered_first(app):
+    routine = file(app, chat=1)
+    say(app, "/lapor", 2)
+    press(app, "report:danger_yes", 2)
+    say(app, "Ada yang dikurung sekarang di Oesao", 2)
+    for _ in range(4):
+        press(app, "report:skip", 2)
+    press(app, "report:evidence_done", 2)
+    say(app, "🙈 Anonim, jangan hubungi saya", 2)
+    urgent = codes.find_code(text_of(press(app, "report:send", 2)))
+    assert [due.report.code for due in app.reports.claim_due()] == [urgent, routine]

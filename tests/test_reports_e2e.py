@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -53,17 +52,24 @@ def staff_messages(fake: FakeTelegram, code: str) -> list[dict]:
             and f"<b>Laporan {code}</b>" in p["text"] and "PENGINGAT" not in p["text"]]
 
 
+def step(fake: FakeTelegram, chat: int, action, arg, expect: str) -> list[dict]:
+    """Do one user action and wait until the bot's reply containing `expect` arrived; return the new messages."""
+    before = len(fake.sent_messages(chat))
+    action(chat, arg)
+    return fake.wait_for(lambda: (lambda new: new if expect in text(new) else None)(fake.sent_messages(chat)[before:]))
+
+
 def file_report(fake: FakeTelegram, chat: int, story: str, contact: str = "bot", urgent: bool = False) -> str:
     """Go through the report with a story and the given contact choice; return the code."""
-    exchange(fake, chat, fake.send_text, "/lapor")
-    exchange(fake, chat, fake.press, "report:danger_yes" if urgent else "report:danger_no")
-    exchange(fake, chat, fake.send_text, story)
-    for _step in ("category", "where", "who", "when"):
-        exchange(fake, chat, fake.press, "report:skip")
-    exchange(fake, chat, fake.press, "report:evidence_done")
+    step(fake, chat, fake.send_text, "/lapor", "dalam bahaya")
+    step(fake, chat, fake.press, "report:danger_yes" if urgent else "report:danger_no", "Apa yang terjadi")
+    step(fake, chat, fake.send_text, story, "Kejadiannya termasuk")
+    for expect in ("Di mana korban", "Siapa yang merekrut", "Kapan", "Ada bukti"):
+        step(fake, chat, fake.press, "report:skip", expect)
+    step(fake, chat, fake.press, "report:evidence_done", "Bolehkah petugas")
     labels = {"bot": "💬 Cukup kabari lewat bot ini", "anonymous": "🙈 Anonim, jangan hubungi saya"}
-    exchange(fake, chat, fake.send_text, labels.get(contact, contact))
-    sent = exchange(fake, chat, fake.press, "report:send")
+    step(fake, chat, fake.send_text, labels.get(contact, contact), "Periksa laporan")
+    sent = step(fake, chat, fake.press, "report:send", "Kode laporan Anda")
     return CODE_RE.search(text(sent)).group(0)
 
 

@@ -57,7 +57,11 @@ class DeliveryWorker:
         while True:
             due = await asyncio.to_thread(service.claim_due)
             for item in due:
-                await self._deliver(item)
+                try:
+                    await self._deliver(item)
+                except Exception as exc:  # noqa: BLE001 - e.g. a report sealed with another key: retry it later
+                    log.exception("delivery of %s for report %s failed unexpectedly", item.kind, item.report.code)
+                    await asyncio.to_thread(service.failed, item, type(exc).__name__)
             if not due:
                 return
 

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 STATUSES = ("baru", "diterima", "diproses", "selesai", "bukan_tppo")
 STAFF_STATUSES = ("diterima", "diproses", "selesai", "bukan_tppo")
 STAFF_ACTION = "staff"  # button data staff:<report id>_<status>
-DELIVERY_LEASE = timedelta(seconds=60)
+DELIVERY_LEASE = timedelta(minutes=2)  # a crashed worker's claimed messages are retried after this
 MAX_BACKOFF = timedelta(minutes=10)
 ALARM_AFTER = 3  # failed attempts of one delivery after which every failure is logged as an ERROR
 STATUS_LOOKUP_WINDOW = timedelta(hours=1)
@@ -162,7 +162,7 @@ class ReportService:
 
     # ---- the outbox --------------------------------------------------------------------------
 
-    def claim_due(self, limit: int = 20) -> list[DueDelivery]:
+    def claim_due(self, limit: int = 5) -> list[DueDelivery]:
         return self.repository.claim_due(datetime.now(timezone.utc), limit, DELIVERY_LEASE)
 
     def outgoing(self, due: DueDelivery) -> Outgoing | None:
