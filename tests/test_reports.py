@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from bot.app import build_app
+from bot.dialogue.messages import Incoming
 from bot.reports import codes
 from bot.reports.cli import ReportsCli, init_key
 from bot.reports.crypto import new_key
@@ -202,3 +203,19 @@ def test_urgent_reports_are_delivered_first(app):
     say(app, "🙈 Anonim, jangan hubungi saya", 2)
     urgent = codes.find_code(text_of(press(app, "report:send", 2)))
     assert [due.report.code for due in app.reports.claim_due()] == [urgent, routine]
+
+
+def test_the_story_can_be_told_by_voice(app):
+    say(app, "/lapor")
+    press(app, "report:danger_no")
+    turn = app.engine.handle(Incoming(4242, 4242, attachment="voice", file_id="AwAC-story"))
+    assert "Pesan suara Anda kami simpan" in text_of(turn) and "Kejadiannya termasuk" in text_of(turn)
+    for _ in range(4):
+        press(app, "report:skip")
+    press(app, "report:evidence_done")
+    summary = text_of(say(app, "🙈 Anonim, jangan hubungi saya"))
+    assert "Kejadian: 🎤 diceritakan lewat pesan suara\nJenis: -" in summary and "Bukti: 1 berkas" in summary
+    code = codes.find_code(text_of(press(app, "report:send")))
+    sent = deliver_all(app) + deliver_all(app)  # evidence goes once the report message is out
+    assert "diceritakan lewat pesan suara" in sent[0][1].text and code in sent[0][1].text
+    assert (sent[1][0], sent[1][1].media_kind, sent[1][1].file_id) == ("evidence", "voice", "AwAC-story")

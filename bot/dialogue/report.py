@@ -30,6 +30,7 @@ MAX_STORY = 2000
 MAX_SHORT = 500
 MAX_EVIDENCE = 10
 EVIDENCE_KINDS = ("photo", "document", "voice", "audio", "video")
+VOICE_KINDS = ("voice", "audio")
 YES_WORDS = {"ya", "iya", "y", "ada", "yes", "betul", "benar", "bahaya", "tolong"}
 NO_WORDS = {"tidak", "tdk", "gak", "ga", "nggak", "ngga", "enggak", "ndak", "sonde", "son", "no", "aman", "belum"}
 _PHONE_CHARS = re.compile(r"^\+?[\d\s().-]+$")
@@ -176,6 +177,11 @@ class ReportFlow:
         draft = state.data["report"]
         if state.step == "contact" and kind == "contact" and phone:
             return self._set_phone(content, state, phone)
+        if state.step == "what" and kind in VOICE_KINDS and file_id:
+            # Telling it by voice is easier for many than typing: the voice note is the story (and evidence).
+            draft["evidence"] = [*(draft.get("evidence") or []), [kind, file_id]]
+            draft["story_by_voice"] = True
+            return self._advance(content, state, content.render("report_story_voice"))
         if state.step != "evidence":
             return self.prompt(content, state, note=content.render("report_attachment_not_now", kind=kind))
         if kind not in EVIDENCE_KINDS or not file_id:
@@ -212,6 +218,7 @@ class ReportFlow:
         if not any(ch.isalpha() for ch in text):
             return self.prompt(content, state, note=content.render("report_need_words"))
         self._set_secret(state, "what", text[:MAX_STORY])
+        state.data["report"].pop("story_by_voice", None)
         note = content.render("report_story_cut", limit=MAX_STORY) if len(text) > MAX_STORY else None
         return self._advance(content, state, note)
 
