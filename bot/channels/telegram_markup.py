@@ -7,10 +7,13 @@ from telegram import ReplyKeyboardRemove
 from bot.dialogue.messages import Button, Reply
 
 
-def inline_keyboard(buttons: tuple[Button, ...], columns: int = 1) -> InlineKeyboardMarkup | None:
+def inline_keyboard(buttons: tuple[Button, ...] | tuple[tuple[str, str], ...],
+                    columns: int = 1) -> InlineKeyboardMarkup | None:
+    """Inline buttons from the engine's Buttons or the report service's (label, data) pairs."""
     if not buttons:
         return None
-    keys = [InlineKeyboardButton(b.label, callback_data=b.data) for b in buttons]
+    pairs = [(b.label, b.data) if isinstance(b, Button) else b for b in buttons]
+    keys = [InlineKeyboardButton(label, callback_data=data) for label, data in pairs]
     return InlineKeyboardMarkup([keys[i:i + columns] for i in range(0, len(keys), columns)])
 
 

@@ -11,7 +11,6 @@ from datetime import datetime, timedelta, timezone
 from db.reports import CodeTaken, DueDelivery, NewReport, ReportRepository, utc
 
 from bot.content import Content, ContentStore
-from bot.dialogue.messages import Button
 from bot.reports import codes
 from bot.reports.crypto import ReportCipher
 from bot.registry.service import AgencyRegistry
@@ -30,11 +29,12 @@ MAX_FAILED_LOOKUPS = 5
 
 @dataclass(frozen=True)
 class Outgoing:
-    """One message for the channel to send: text with buttons, or a file by id (as a reply to `reply_to`)."""
+    """One message for the channel to send: text with buttons ((label, data) pairs, one per row), or a file by id
+    with `text` as its caption; as a reply to `reply_to` when set."""
 
     chat_id: int
     text: str
-    buttons: tuple[Button, ...] = ()
+    buttons: tuple[tuple[str, str], ...] = ()
     media_kind: str | None = None  # "photo", "document", "voice", "audio", "video"
     file_id: str | None = None
     reply_to: int | None = None
@@ -150,9 +150,9 @@ class ReportService:
             reminder=reminder, place=place_name(content, report.location_kind, report.location),
         )
 
-    def staff_buttons(self, report, content: Content | None = None) -> tuple[Button, ...]:
+    def staff_buttons(self, report, content: Content | None = None) -> tuple[tuple[str, str], ...]:
         content = content or self._content.current()
-        return tuple(Button(content.label(f"staff_{status}"), staff_button_data(report.id, status))
+        return tuple((content.label(f"staff_{status}"), staff_button_data(report.id, status))
                      for status in STAFF_STATUSES)
 
     def open_reports_text(self, now: datetime | None = None) -> str:
