@@ -81,7 +81,8 @@ def report_service(settings: Settings, sessions, content: ContentStore,
         log.warning("reports are switched off: set REPORT_ENCRYPTION_KEY and TASKFORCE_CHAT_ID to take them")
         return None
     return ReportService(ReportRepository(sessions), ReportCipher(settings.report_encryption_key), content, registry,
-                         settings.taskforce_chat_id, timedelta(minutes=settings.taskforce_reminder_minutes))
+                         settings.taskforce_chat_id, settings.staff_user_ids,
+                         timedelta(minutes=settings.taskforce_reminder_minutes))
 
 
 def _connect_rasa(settings: Settings, content: ContentStore, stack: contextlib.ExitStack, wait: bool):

@@ -75,7 +75,6 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _handle(context: ContextTypes.DEFAULT_TYPE, incoming: Incoming) -> None:
     turn = await asyncio.to_thread(_engine(context).handle, incoming)
     await _send(context, incoming.chat_id, turn.replies)
-    context.application.bot_data["delivery"].wake()  # a report may have just been filed
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

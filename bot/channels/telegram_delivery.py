@@ -27,11 +27,6 @@ class DeliveryWorker:
         self._bot = bot
         self._app = app
         self._next_chores = 0.0
-        self._wake = asyncio.Event()
-
-    def wake(self) -> None:
-        """Look at the outbox now (a report was just filed or a status changed)."""
-        self._wake.set()
 
     async def run(self) -> None:
         while True:
@@ -41,11 +36,7 @@ class DeliveryWorker:
                 raise
             except Exception:  # noqa: BLE001 - the worker must outlive any one failure (e.g. the database away)
                 log.exception("delivery worker: unexpected error; retrying")
-            try:
-                await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
-            except TimeoutError:
-                pass
-            self._wake.clear()
+            await asyncio.sleep(POLL_SECONDS)
 
     async def _tick(self) -> None:
         if time.monotonic() >= self._next_chores:

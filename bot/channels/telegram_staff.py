@@ -1,7 +1,7 @@
 """The task-force group: status buttons on report messages and `/laporan`.
 
-Only staff may change a status: users in STAFF_USER_IDS, or members of the task-force chat (asked with
-getChatMember and remembered for a few minutes).
+The report service decides (ReportService.staff_press); this side only asks Telegram whether the presser is a member
+of the task-force chat (getChatMember, remembered for a few minutes), answers the press and redraws the message.
 """
 from __future__ import annotations
 
@@ -15,8 +15,6 @@ from telegram.ext import ContextTypes
 
 from bot.app import App
 from bot.channels.telegram_markup import inline_keyboard
-from bot.dialogue import actions
-from bot.reports.service import STAFF_ACTION, parse_staff_action
 
 log = logging.getLogger(__name__)
 MEMBERSHIP_TTL_SECONDS = 300
@@ -30,39 +28,27 @@ class StaffDesk:
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query, user = update.callback_query, update.effective_user
-        content = self._app.content.current()
         service = self._app.reports
-        action = actions.parse(query.data or "")
-        is_staff_action = action is not None and action.kind == STAFF_ACTION and service is not None
-        parsed = parse_staff_action(action.arg) if is_staff_action else None
-        if parsed is None:
-            await query.answer(content.render("button_expired"), show_alert=True)
+        if service is None:
+            await query.answer(self._app.content.current().render("button_expired"), show_alert=True)
             return
-        if not await self._is_staff(context, user.id):
-            log.info("status button pressed by a non-staff user; nothing changed")
-            await query.answer(content.render("staff_not_staff"), show_alert=True)
-            return
-        report_id, to_status = parsed
-        change = await asyncio.to_thread(service.change_status, report_id, to_status, user.id, user.full_name)
-        report = await asyncio.to_thread(service.repository.get, report_id)
-        if report is None:
-            await query.answer(content.render("staff_report_unknown"), show_alert=True)
-            return
-        label = content.report_options["statuses"][report.status]
-        await query.answer(content.render("staff_status_same" if change is None else "staff_status_changed",
-                                          status=label))
-        if change is not None:
-            context.application.bot_data["delivery"].wake()
+        is_member = not service.is_listed_staff(user.id) and await self._is_member(context, user.id)
+        pressed = await asyncio.to_thread(service.staff_press, query.data or "", user.id, user.full_name, is_member)
+        await query.answer(pressed.answer, show_alert=pressed.alert or None)
+        if pressed.report is not None:
+            await self._redraw(context, service, pressed.report, query.message.message_id if query.message else None)
+
+    async def _redraw(self, context: ContextTypes.DEFAULT_TYPE, service, report, pressed: int | None) -> None:
+        """Show the current status on the report's message (and on the reminder pressed, if that was one)."""
         text = await asyncio.to_thread(service.staff_text, report)
         markup = inline_keyboard(service.staff_buttons(report))
-        pressed = query.message.message_id if query.message else None
         for message_id in {report.staff_message_id, pressed} - {None}:
             try:
                 await context.bot.edit_message_text(text, chat_id=service.taskforce_chat_id, message_id=message_id,
                                                     reply_markup=markup)
             except BadRequest as exc:
                 if "not modified" not in exc.message.lower():
-                    log.warning("could not update the staff message of report #%d: %s", report_id, exc.message)
+                    log.warning("could not update the staff message of report #%d: %s", report.id, exc.message)
 
     async def on_open_reports(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         service = self._app.reports
@@ -71,9 +57,7 @@ class StaffDesk:
         text = await asyncio.to_thread(service.open_reports_text)
         await context.bot.send_message(update.effective_chat.id, text)
 
-    async def _is_staff(self, context: ContextTypes.DEFAULT_TYPE, user_id: int) -> bool:
-        if user_id in self._app.settings.staff_user_ids:
-            return True
+    async def _is_member(self, context: ContextTypes.DEFAULT_TYPE, user_id: int) -> bool:
         cached = self._members.get(user_id)
         if cached is not None and cached[1] > time.monotonic():
             return cached[0]

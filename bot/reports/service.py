@@ -5,6 +5,7 @@ Channel-neutral: what to send comes out as `Outgoing` values; the Telegram chann
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -47,22 +48,36 @@ class StatusAnswer:
     wait_minutes: int = 0
 
 
+@dataclass(frozen=True)
+class StaffPress:
+    """What a press on a report's status button did: the answer for the presser, and the report to redraw."""
+
+    answer: str
+    alert: bool  # shown as an alert the presser must close (a refusal) rather than a passing notice
+    report: object | None = None
+
+
+_STAFF_DATA_RE = re.compile(rf"^{STAFF_ACTION}:(\d{{1,12}})_([a-z_]{{1,20}})$")
+
+
 def staff_button_data(report_id: int, status: str) -> str:
     return f"{STAFF_ACTION}:{report_id}_{status}"
 
 
-def parse_staff_action(arg: str | None) -> tuple[int, str] | None:
-    """(report id, status) from the argument of staff button data, or None when it is forged."""
-    report_id, _, status = (arg or "").partition("_")
-    if not report_id.isdigit() or status not in STAFF_STATUSES:
+def parse_staff_data(data: str | None) -> tuple[int, str] | None:
+    """(report id, status) from staff button data, or None when it is forged or from another kind of button."""
+    match = _STAFF_DATA_RE.match(data or "")
+    if match is None or match.group(2) not in STAFF_STATUSES:
         return None
-    return int(report_id), status
+    return int(match.group(1)), match.group(2)
 
 
 class ReportService:
     def __init__(self, repository: ReportRepository, cipher: ReportCipher, content: ContentStore,
-                 registry: AgencyRegistry, taskforce_chat_id: int, reminder_after: timedelta):
+                 registry: AgencyRegistry, taskforce_chat_id: int, staff_user_ids: frozenset[int],
+                 reminder_after: timedelta):
         self.repository = repository
+        self._staff_user_ids = staff_user_ids
         self._registry = registry
         self.cipher = cipher
         self._content = content
@@ -134,6 +149,28 @@ class ReportService:
         return StatusAnswer("found", (report,))
 
     # ---- the staff side ----------------------------------------------------------------------
+
+    def is_listed_staff(self, user_id: int) -> bool:
+        """In STAFF_USER_IDS; anyone else must be a member of the task-force group (the channel asks Telegram)."""
+        return user_id in self._staff_user_ids
+
+    def staff_press(self, data: str, user_id: int, user_name: str, is_member: bool) -> StaffPress:
+        """A status button pressed in the task-force group: change the status when the presser is staff."""
+        content = self._content.current()
+        parsed = parse_staff_data(data)
+        if parsed is None:
+            return StaffPress(content.render("button_expired"), alert=True)
+        if not (self.is_listed_staff(user_id) or is_member):
+            log.info("status button pressed by a non-staff user; nothing changed")
+            return StaffPress(content.render("staff_not_staff"), alert=True)
+        report_id, to_status = parsed
+        change = self.change_status(report_id, to_status, user_id, user_name)
+        report = self.repository.get(report_id)
+        if report is None:
+            return StaffPress(content.render("staff_report_unknown"), alert=True)
+        label = content.report_options["statuses"][report.status]
+        template = "staff_status_same" if change is None else "staff_status_changed"
+        return StaffPress(content.render(template, status=label), alert=False, report=report)
 
     def change_status(self, report_id: int, to_status: str, staff_user_id: int, staff_name: str):
         change = self.repository.change_status(report_id, to_status, staff_user_id, staff_name, notify_reporter=True)
