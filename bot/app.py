@@ -10,19 +10,25 @@ from datetime import timedelta
 
 from db.agencies import AgencyRepository
 from db.chat_state import ChatStateRepository
+from db.insights import InsightRepository
 from db.migrate import upgrade
 from db.reports import ReportRepository
 from db.session import make_engine, make_session_factory
 
+from bot.circuit import NluCircuitBreaker
 from bot.content import ContentStore
+from bot.limits import ChatRateLimiter
+from bot.logsafety import setup_logging
+from bot.dialogue.decision import THRESHOLDS
 from bot.dialogue.engine import Engine
+from bot.insights.recorder import InsightRecorder
 from bot.nlu import training
 from bot.nlu.rasa_client import RasaClient
 from bot.nlu.rasa_server import ManagedRasa, managed_auth_token
 from bot.nlu.service import Nlu
 from bot.registry.service import AgencyRegistry, seed_registry
 from bot.reports.crypto import ReportCipher
-from bot.reports.service import ReportService
+from bot.reports.service import KeyCheckFailed, ReportService
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -36,18 +42,29 @@ class App:
     engine: Engine
     nlu: Nlu
     registry: AgencyRegistry
-    reports: ReportService | None  # None when REPORT_ENCRYPTION_KEY or TASKFORCE_CHAT_ID is not set
+    reports: ReportService | None  # None when REPORT_ENCRYPTION_KEYS or TASKFORCE_CHAT_ID is not set
     nlu_mode: str  # "rasa", "managed-rasa" or "fallback-only"
+    insights: InsightRepository | None = None  # the counters' store (read by /statistik and the CLI)
+    recorder: InsightRecorder | None = None  # counts turns when build_app(count_insights=True)
+    chat_states: ChatStateRepository | None = None  # for the expiry chore (CHAT_STATE_RETENTION_DAYS)
 
 
 def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # httpx logs every request URL at INFO, which would include the Rasa token and the Telegram bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    """Third-party loggers at WARNING at most (PTB logs whole updates at DEBUG), secrets redacted from every line."""
+    setup_logging(settings.log_level, secrets=settings_secrets(settings))
+
+
+def settings_secrets(settings: Settings) -> list[str]:
+    """Every configured secret, to be redacted wherever it would appear in a log line."""
+    from sqlalchemy.engine import make_url
+
+    secrets = [settings.telegram_bot_token, settings.rasa_auth_token, settings.telegram_webhook_secret,
+               *settings.report_encryption_keys]
+    try:
+        secrets.append(make_url(settings.database_url).password)
+    except Exception:  # noqa: BLE001 - a URL SQLAlchemy cannot parse has no password to hide
+        pass
+    return [s for s in secrets if s]
 
 
 def prepare_database(database_url: str):
@@ -60,29 +77,54 @@ def prepare_database(database_url: str):
 
 
 @contextlib.contextmanager
-def build_app(settings: Settings, fallback_only: bool = False, wait_for_nlu: bool = False) -> Iterator[App]:
-    """Migrate and seed the database, load content, connect NLU (starting a managed Rasa server if needed)."""
+def build_app(settings: Settings, fallback_only: bool = False, wait_for_nlu: bool = False,
+              count_insights: bool = False, console: bool = False) -> Iterator[App]:
+    """Migrate and seed the database, load content, connect NLU (starting a managed Rasa server if needed).
+
+    `count_insights`: count the turns for insights (serving real users; not the console, `ask` or evaluations)."""
     db_engine, sessions = prepare_database(settings.database_url)
     registry = AgencyRegistry(AgencyRepository(sessions))
     content = ContentStore(settings.content_dir)
     with contextlib.ExitStack() as stack:
         stack.callback(db_engine.dispose)
         rasa, mode = (None, "fallback-only") if fallback_only else _connect_rasa(settings, content, stack, wait_for_nlu)
+        if rasa is not None:  # a frozen or failing Rasa: stop waiting for it after a few timeouts
+            rasa = NluCircuitBreaker(rasa)
         nlu = Nlu(content, training.NLU_DATA_DIR, rasa)
-        reports = report_service(settings, sessions, content, registry)
-        engine = Engine(content, nlu, ChatStateRepository(sessions), registry, reports)
+        reports = report_service(settings, sessions, content, registry, console=console)
+        insight_store = InsightRepository(sessions)
+        recorder = InsightRecorder(insight_store, training.NLU_DATA_DIR,
+                                   sure_from=THRESHOLDS["rasa"][0]) if count_insights else None
+        if recorder is not None:
+            stack.callback(recorder.close)
+        states = ChatStateRepository(sessions, reports.cipher if reports else None)
+        engine = Engine(content, nlu, states, registry, reports, insights=recorder,
+                        limiter=ChatRateLimiter(settings.messages_per_minute),
+                        retention_days=settings.chat_state_retention_days)
         yield App(settings=settings, content=content, engine=engine, nlu=nlu, registry=registry, reports=reports,
-                  nlu_mode=mode)
+                  nlu_mode=mode, insights=insight_store, recorder=recorder, chat_states=states)
 
 
 def report_service(settings: Settings, sessions, content: ContentStore,
-                   registry: AgencyRegistry) -> ReportService | None:
-    if not settings.reports_enabled:
-        log.warning("reports are switched off: set REPORT_ENCRYPTION_KEY and TASKFORCE_CHAT_ID to take them")
+                   registry: AgencyRegistry, check: bool = True, console: bool = False) -> ReportService | None:
+    """The report service, or None when reports are off; `check`: stop when the keys cannot read the database.
+
+    `console`: the local demo takes reports with a key alone (no group yet): they are stored and queued for the
+    task force, and staff act on them with `python -m bot reports set-status`."""
+    if console and settings.report_encryption_key is not None and settings.taskforce_chat_id is None:
+        pass  # the console demo: stored and queued until a TASKFORCE_CHAT_ID is configured
+    elif not settings.reports_enabled:
+        log.warning("reports are switched off: set REPORT_ENCRYPTION_KEYS and TASKFORCE_CHAT_ID to take them")
         return None
-    return ReportService(ReportRepository(sessions), ReportCipher(settings.report_encryption_key), content, registry,
-                         settings.taskforce_chat_id, settings.staff_user_ids,
-                         timedelta(minutes=settings.taskforce_reminder_minutes))
+    service = ReportService(ReportRepository(sessions), ReportCipher(settings.report_encryption_keys), content,
+                            registry, settings.taskforce_chat_id, settings.staff_user_ids,
+                            timedelta(minutes=settings.taskforce_reminder_minutes), settings.reports_per_day)
+    try:
+        if check:
+            service.check_key()
+    except KeyCheckFailed as exc:
+        raise SystemExit(f"Error: {exc}") from None
+    return service
 
 
 def _connect_rasa(settings: Settings, content: ContentStore, stack: contextlib.ExitStack, wait: bool):

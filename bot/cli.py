@@ -31,6 +31,10 @@ def _parser() -> argparse.ArgumentParser:
         "eval", help="evaluate the NLU on tests/nlu/heldout.yml; report under var/nlu-eval/")
     evaluate.add_argument("--fallback-only", action="store_true", help="evaluate the fallback matcher instead")
     evaluate.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    evaluate.add_argument("--cv", type=int, metavar="K", help="K-fold cross-validation of Rasa on the training data "
+                          "(slow: one training per fold) with a sweep of the decision thresholds")
+    evaluate.add_argument("--set", dest="sets", type=Path, action="append", metavar="FILE",
+                          help="labelled message sets for the right-first-reply figure (default: tests/nlu/*.yml)")
 
     agencies = commands.add_parser("agencies", help="the agency (P3MI) registry")
     agency_import = agencies.add_subparsers(dest="agencies_command", required=True).add_parser(
@@ -39,25 +43,25 @@ def _parser() -> argparse.ArgumentParser:
     agency_import.add_argument("--dry-run", action="store_true", help="report what would change, change nothing")
     agency_import.add_argument("--source", help="where the list comes from (default: the file name)")
 
-    reports = commands.add_parser("reports", help="trafficking reports (for staff and operators)")
-    report_commands = reports.add_subparsers(dest="reports_command", required=True)
-    listing = report_commands.add_parser("list", help="list reports")
-    listing.add_argument("--undelivered", action="store_true", help="only reports not yet delivered to the group")
-    listing.add_argument("--open", action="store_true", help="only reports not closed")
-    report_commands.add_parser("show", help="show one report in full").add_argument("code")
-    export = report_commands.add_parser("export", help="export every report (decrypted)")
-    export.add_argument("--format", choices=["csv"], default="csv")
-    export.add_argument("--output", type=Path, help="file to write (default: standard output)")
-    purge = report_commands.add_parser("purge", help="delete reports closed long ago")
-    purge.add_argument("--closed-older-than", required=True, metavar="DAYS", help="e.g. 365d")
-    purge.add_argument("--dry-run", action="store_true", help="only say what would be deleted")
-    report_commands.add_parser("init-key", help="write a new REPORT_ENCRYPTION_KEY into .env if none is set")
+    from bot.reports.cli import add_parser as add_reports_parser
+
+    add_reports_parser(commands)
+
+    from bot.insights.cli import add_parser as add_insights_parser
+
+    add_insights_parser(commands)
 
     db = commands.add_parser("db", help="database maintenance")
     db.add_subparsers(dest="db_command", required=True).add_parser("upgrade", help="apply migrations")
 
     content = commands.add_parser("content", help="content maintenance")
     content.add_subparsers(dest="content_command", required=True).add_parser("check", help="validate content/")
+
+    offers = commands.add_parser("offers", help="the job-offer checker")
+    offers_eval = offers.add_subparsers(dest="offers_command", required=True).add_parser(
+        "eval", help="measure it on tests/offers/offers.yml; exit 1 when a target is missed")
+    offers_eval.add_argument("--file", type=Path, help="labelled offers (default: tests/offers/offers.yml)")
+    offers_eval.add_argument("--verbose", action="store_true", help="list the offers whose signs differ")
     return parser
 
 
@@ -82,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.content_check import check_content
 
         return check_content(settings.content_dir, settings.var_dir)
+    if args.command == "offers":
+        from bot.offers import evaluation
+
+        return evaluation.run(settings.content_dir, args.file or evaluation.CASES_FILE, args.verbose)
     if args.command == "train":
         from bot.content import Content
         from bot.nlu.training import train
@@ -98,8 +106,14 @@ def main(argv: list[str] | None = None) -> int:
         return import_agencies(settings, args.file, args.source or args.file.name, args.dry_run)
     if args.command == "reports":
         return _reports(settings, args)
+    if args.command == "insights":
+        from bot.insights.cli import run as insights
+
+        return insights(settings, args)
     if args.command == "nlu":
-        return _evaluate_nlu(settings, args.fallback_only, args.check)
+        if args.cv:
+            return _cross_validate(settings, args.cv)
+        return _evaluate_nlu(settings, args.fallback_only, args.check, args.sets)
     if args.command == "run" and settings.telegram_bot_token:
         from bot.channels.telegram import serve
 
@@ -111,10 +125,13 @@ def main(argv: list[str] | None = None) -> int:
         print('Error: give a question (python -m bot ask "syarat jadi PMI apa?") or --jsonl', file=sys.stderr)
         return 2
     fallback_only = getattr(args, "fallback_only", False)
-    with build_app(settings, fallback_only=fallback_only, wait_for_nlu=True) as app:
+    with build_app(settings, fallback_only=fallback_only, wait_for_nlu=True,
+                   console=args.command in ("run", "chat")) as app:
         if args.command == "run":
             print("No TELEGRAM_BOT_TOKEN set: opening the console chat. To serve Telegram, put the token from "
                   "@BotFather in .env as TELEGRAM_BOT_TOKEN=... and run `make run` again.", file=sys.stderr)
+        if args.command in ("run", "chat"):
+            print(console.demo_note(app), file=sys.stderr)
         if args.command == "ask":
             if args.jsonl:
                 console.ask_jsonl(app.engine)
@@ -128,36 +145,66 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _reports(settings, args) -> int:
-    from bot.app import prepare_database
-    from bot.reports.cli import ReportsCli, init_key
+    from bot.reports.cli import run
 
-    if args.reports_command == "init-key":
-        return init_key(settings)
-    db_engine, sessions = prepare_database(settings.database_url)
-    try:
-        cli = ReportsCli(settings, sessions)
-        if args.reports_command == "list":
-            return cli.list(args.undelivered, args.open)
-        if args.reports_command == "show":
-            return cli.show(args.code)
-        if args.reports_command == "export":
-            return cli.export_csv(args.output)
-        return cli.purge(args.closed_older_than, args.dry_run)
-    finally:
-        db_engine.dispose()
+    return run(settings, args)
 
 
-def _evaluate_nlu(settings, fallback_only: bool, check: bool) -> int:
+def _cross_validate(settings, k: int) -> int:
+    from bot.content import ContentStore
+    from bot.dialogue.decision import THRESHOLDS
+    from bot.dialogue.engine import usable_labels
+    from bot.nlu import crossval
+
+    content = ContentStore(settings.content_dir).current()
+    parsed = crossval.cross_validate(content, settings.var_dir, k, log=print)
+    usable = usable_labels(content)
+    print(f"\n{k}-fold cross-validation, {len(parsed)} training examples (paraphrases kept in one fold):")
+    for name, value in crossval.figures(parsed, usable, THRESHOLDS["rasa"]).items():
+        print(f"  {name:<28} {value:6.1%}")
+    print("\nsweep (act, suggest, margin): answered right / acted on a wrong meaning")
+    for act in (0.5, 0.6, 0.7):
+        for margin in (0.15, 0.25, 0.35):
+            values = crossval.figures(parsed, usable, (act, 0.2, margin))
+            print(f"  ({act}, 0.2, {margin}): {values['answered right']:6.1%} / {values['acted on a wrong meaning']:5.1%}")
+    return 0
+
+
+def _evaluate_nlu(settings, fallback_only: bool, check: bool, sets: list[Path] | None) -> int:
     from bot.app import build_app
-    from bot.dialogue.engine import THRESHOLDS
+    from bot.dialogue import evaluation as first_reply
+    from bot.dialogue.decision import THRESHOLDS
+    from bot.dialogue.messages import Incoming
     from bot.nlu import evaluation
+    from bot.nlu.normalise import normalise
+    from bot.nlu.training import NLU_DATA_DIR
+    from bot.nlu.training_data import matcher_examples
 
+    sets = sets or first_reply.default_sets()
     with build_app(settings, fallback_only=fallback_only, wait_for_nlu=True) as app:
         if not fallback_only and app.nlu_mode == "fallback-only":
             print("Error: no Rasa model or server to evaluate; run `python -m bot train` first", file=sys.stderr)
             return 1
         source = "fallback" if fallback_only else "rasa"
         report = evaluation.evaluate(app.nlu.understand, evaluation.load_heldout(), THRESHOLDS[source][0])
+
+        def handle(text: str):
+            app.engine.forget(first_reply.EVAL_CHAT_ID)
+            return app.engine.handle(Incoming(first_reply.EVAL_CHAT_ID, 0, text=text))
+
+        def agency_id(name: str) -> int | None:
+            lookup = app.registry.lookup(name)
+            return lookup.agency_ids[0] if lookup.kind == "clear" else None
+
+        trained = {text for _label, text in matcher_examples(app.content.current(), NLU_DATA_DIR)}
+        outcomes = {}
+        for path in sets:
+            examples = first_reply.load_set(path)
+            unseen = [(text, label) for text, label in examples if normalise(text) not in trained]
+            if len(unseen) < len(examples):
+                print(f"{path.name}: {len(examples) - len(unseen)} messages left out: they are training examples")
+            outcomes[path] = first_reply.evaluate_set(handle, unseen, agency_id)
+        app.engine.forget(first_reply.EVAL_CHAT_ID)
         if not fallback_only and any(p.source == "fallback" for p in report.predictions):
             print("Error: the Rasa server stopped answering during the evaluation", file=sys.stderr)
             return 1
@@ -166,8 +213,16 @@ def _evaluate_nlu(settings, fallback_only: bool, check: bool) -> int:
     name = "fallback matcher" if fallback_only else "Rasa"
     (out_dir / "report.md").write_text(evaluation.render_markdown(report, name), encoding="utf-8")
     evaluation.write_confusion_png(report, out_dir / "confusion.png")
+    replies_md = "# Right first reply through the whole engine\n\n" + "\n".join(
+        first_reply.render(path.name, result, show_errors=path.name not in first_reply.BLIND_SETS)
+        for path, result in outcomes.items())
+    (out_dir / "first_reply.md").write_text(replies_md, encoding="utf-8")
+    for path, result in outcomes.items():
+        figures = first_reply.summary(result)
+        print(f"{path.name}: " + ", ".join(f"{key} {value:.1%}" for key, value in figures.items()))
+    print()
     evaluation.print_summary(report, sys.stdout)
-    print(f"\nreport: {out_dir / 'report.md'}  confusion matrix: {out_dir / 'confusion.png'}")
+    print(f"\nreports: {out_dir / 'report.md'}, {out_dir / 'first_reply.md'}  confusion: {out_dir / 'confusion.png'}")
     failures = report.failures()
     for failure in failures:
         print(f"TARGET MISSED: {failure}", file=sys.stderr)

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import jinja2
 import yaml
+from jinja2 import nodes
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 MONTHS_ID = (
     "Januari", "Februari", "Maret", "April", "Mei", "Juni",
@@ -20,6 +22,10 @@ MONTHS_ID = (
 )
 WITA = timezone(timedelta(hours=8))
 FAQ_REQUIRED_FIELDS = ("id", "title", "questions", "answer", "legal_basis", "sources", "last_verified", "review_status")
+# Who reads a topic: people still in Indonesia, people already abroad, or both. Phone numbers in text for
+# people abroad must work from abroad (`content check` enforces it); a topic without `audience` counts as both.
+AUDIENCES = ("indonesia", "luar_negeri", "semua")
+DEFAULT_AUDIENCE = "semua"
 
 
 log = logging.getLogger(__name__)
@@ -27,6 +33,45 @@ log = logging.getLogger(__name__)
 
 class ContentError(ValueError):
     """A content file is missing, unreadable or malformed; the message names the file."""
+
+
+class TemplateEnvironment(ImmutableSandboxedEnvironment):
+    """Templates and FAQ answers are hot-reloaded files anyone with access to `content/` may edit, so they run in
+    Jinja2's immutable sandbox: no attribute starting with `_` (the way to `__globals__`, `__class__`, ...), no
+    method that changes a list or dict, and only the filters and globals the bot registers."""
+
+    def is_safe_attribute(self, obj, attr: str, value) -> bool:
+        return not attr.startswith("_") and super().is_safe_attribute(obj, attr, value)
+
+
+def template_environment(loader: jinja2.BaseLoader | None = None) -> TemplateEnvironment:
+    env = TemplateEnvironment(
+        loader=loader,
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.globals.clear()  # drop range, lipsum, cycler, joiner, namespace, dict: content needs none of them
+    return env
+
+
+def unsafe_references(env: jinja2.Environment, source: str) -> list[str]:
+    """Attribute or item names starting with `_` a template touches (`x._y`, `x['_y']`, `x|attr('_y')`).
+
+    The sandbox refuses them when rendering anyway; `content check` (through ContentError at load) rejects the file
+    so the mistake or the attack is seen before anyone reads the answer."""
+    found = []
+    for node in env.parse(source).find_all((nodes.Getattr, nodes.Getitem, nodes.Filter)):
+        if isinstance(node, nodes.Getattr):
+            names = [node.attr]
+        elif isinstance(node, nodes.Getitem):
+            names = [node.arg.value] if isinstance(node.arg, nodes.Const) else []
+        else:
+            names = [a.value for a in node.args if isinstance(a, nodes.Const)] if node.name == "attr" else []
+        found += [name for name in names if isinstance(name, str) and name.startswith("_")]
+    return found
 
 
 @dataclass(frozen=True)
@@ -41,6 +86,7 @@ class FaqTopic:
     last_verified: date
     review_status: str
     path: Path
+    audience: str = DEFAULT_AUDIENCE
 
 
 def tanggal(value: date) -> str:
@@ -84,14 +130,8 @@ class Content:
         self.topic_menu = _load_yaml(root / "topic_menu.yml") or []
         self.report_options = _load_yaml(root / "report_options.yml")
         self.countries = {path.stem: _load_yaml(path) for path in sorted((root / "countries").glob("*.yml"))}
-        self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(root / "templates"),
-            autoescape=True,
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=False,
-        )
+        self.env = template_environment(jinja2.FileSystemLoader(root / "templates"))
+        self._refuse_unsafe_templates()
         self.env.filters["tanggal"] = tanggal
         self.env.filters["bulan"] = bulan
         self.env.filters["lama"] = lama
@@ -100,6 +140,18 @@ class Content:
         self.env.globals["countries"] = self.countries
         self.env.globals["statuses"] = self.report_options.get("statuses", {})
         self.env.globals["categories"] = self.report_options.get("categories", {})
+
+    def _refuse_unsafe_templates(self) -> None:
+        sources = [(path, path.read_text(encoding="utf-8")) for path in sorted((self.root / "templates").glob("*.j2"))]
+        sources += [(topic.path, topic.answer) for topic in self.topics.values()]
+        for path, source in sources:
+            try:
+                unsafe = unsafe_references(self.env, source)
+            except jinja2.TemplateSyntaxError:
+                continue  # reported with its line by `content check`; rendering it fails safely
+            if unsafe:
+                raise ContentError(f"{path}: the template touches {', '.join(sorted(set(unsafe)))}: names starting "
+                                   "with _ are not allowed in content (templates run sandboxed)")
 
     def render(self, template: str, **context) -> str:
         """Render `templates/<template>.j2` to Telegram HTML."""
@@ -147,6 +199,7 @@ def _load_topics(folder: Path) -> dict[str, FaqTopic]:
             last_verified=raw["last_verified"],
             review_status=str(raw["review_status"]),
             path=path,
+            audience=str(raw.get("audience") or DEFAULT_AUDIENCE),
         )
     return topics
 

@@ -6,19 +6,23 @@ from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
+import html
 import re
 
 import jinja2
 import yaml
 
-from bot.content import Content, ContentError, FaqTopic
+from bot.content import AUDIENCES, Content, ContentError, FaqTopic
 from bot.dialogue import actions
 from bot.nlu.normalise import normalise
+from bot.offers.check import check_offer_rules
 
 MAX_ANSWER_CHARS = 3500
+SHORT_ANSWER_CHARS = 1000  # as read (no HTML); longer only when a list needs it, so it is a warning
 MIN_QUESTIONS = 15
 STALE_AFTER = timedelta(days=180)
-RELATED_MENU_ENTRIES = (actions.MENU_FAQ, actions.MENU_AGENCY, actions.MENU_REPORT, actions.MENU_EMERGENCY)
+RELATED_MENU_ENTRIES = (actions.MENU_FAQ, actions.MENU_AGENCY, actions.MENU_REPORT, actions.MENU_EMERGENCY,
+                        actions.MENU_OFFER)
 COUNTRY_STATUSES = ("tujuan_penempatan", "moratorium_sebagian", "bukan_tujuan", "belum_pasti")
 CONTACT_FIELDS = ("name", "number", "source", "seen")
 MAX_GROUP_TOPICS = 8
@@ -40,7 +44,11 @@ def check_topic(content: Content, topic: FaqTopic) -> tuple[list[str], list[str]
         rendered = content.render_answer(topic.id)
         if len(rendered) > MAX_ANSWER_CHARS:
             errors.append(f"{where('answer:')}: answer is {len(rendered)} characters, at most {MAX_ANSWER_CHARS}")
-    except jinja2.TemplateError as exc:
+        read = len(plain_text(content.env.from_string(topic.answer).render()).strip())
+        if read > SHORT_ANSWER_CHARS:
+            warnings.append(f"{where('answer:')}: answer is {read} characters as read, aim for at most "
+                            f"{SHORT_ANSWER_CHARS} unless a list needs the room")
+    except Exception as exc:  # noqa: BLE001 - Jinja errors, and filters given a bad value (a date typed as text)
         errors.append(f"{where('answer:')}: answer does not render: {exc}")
     if len(topic.questions) < MIN_QUESTIONS:
         errors.append(f"{where('questions:')}: {len(topic.questions)} question examples, at least {MIN_QUESTIONS}")
@@ -79,13 +87,17 @@ def check_outdated_terms(content: Content) -> list[str]:
     errors = []
     for entry in terms:
         pattern = re.compile(rf"(?<!\w){re.escape(entry['term'])}(?!\w)", re.IGNORECASE)
+        age = re.search(r"\d+", entry["term"]) if entry.get("unless_destination_rule") else None
         for path, topic_id, text in texts:
             if topic_id in (entry.get("allowed_in") or ()):
                 continue
-            match = pattern.search(text)
-            if match:
+            haystack = plain_text(text) if age else text
+            for match in pattern.finditer(haystack):
+                if age and destination_allows(content, haystack, match.start(), int(age.group(0))):
+                    continue  # a destination's own rule (countries/<code>.yml age_rules), not Indonesia's minimum
                 errors.append(f"{path}:{_line_of(path, match.group(0))}: outdated term {match.group(0)!r}; "
                               f"use {entry['use_instead']}")
+                break
     return errors
 
 
@@ -152,6 +164,360 @@ def check_report_options(content: Content) -> list[str]:
     return errors
 
 
+# --- Claims that must agree with the rules kept in content/ (issue 11) -------------------------------------------
+# Destination age rules live in countries/<code>.yml (`age_rules`), country statuses in `status`, Indonesia's
+# minimum age and the phrases that make a claim in lint.yml. Answers, country notes and templates are read
+# sentence by sentence; a claim belongs to the country named last before it in the sentence (or first after it).
+
+_TAG_RE = re.compile(r"<[^>]+>")
+_JINJA_RE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
+_UNIT_SPLIT_RE = re.compile(r"\n|•|;|[.!?](?=\s|$)")
+_AGE_RANGE_RE = re.compile(
+    r"\b(\d{2})\s*(?:sampai|hingga|s\.d\.|s/d|-|–)\s*(di bawah|kurang dari)?\s*(\d{2})\s*tahun\b", re.IGNORECASE
+)
+_AGE_MIN_RE = re.compile(
+    r"\b(?:minimal|minimum|paling sedikit|paling rendah|sekurang-kurangnya|berumur|umur|usia|sudah|di bawah|"
+    r"kurang dari)\s+(\d{2})\s*tahun\b",
+    re.IGNORECASE,
+)
+MIN_PLAUSIBLE_AGE, MAX_PLAUSIBLE_AGE = 14, 70
+
+
+def load_lint(root: Path) -> dict:
+    with (root / "lint.yml").open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle) or {}
+
+
+def plain_text(text: str) -> str:
+    """Answer or template text as a reader sees it: no HTML tags, no Jinja markup."""
+    return html.unescape(_TAG_RE.sub("", _JINJA_RE.sub(" ", text)))
+
+
+def _units(text: str) -> list[str]:
+    return [unit for unit in _UNIT_SPLIT_RE.split(text) if unit.strip()]
+
+
+def _country_patterns(content: Content) -> list[tuple[str, re.Pattern]]:
+    patterns = []
+    for code, country in content.countries.items():
+        names = sorted({str(n) for n in [country.get("name"), *(country.get("names") or [])] if n}, key=len, reverse=True)
+        patterns.append((code, re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n) for n in names) + r")(?!\w)", re.I)))
+    return patterns
+
+
+def _mentions(unit: str, patterns) -> list[tuple[int, str]]:
+    """(position, country code) of every country named in a sentence."""
+    found = []
+    for code, pattern in patterns:
+        found.extend((match.start(), code) for match in pattern.finditer(unit))
+    return sorted(found)
+
+
+AFTER_WINDOW = 40  # "minimal 21 tahun untuk Malaysia": a country named just after the claim
+
+
+def _country_for(position: int, mentions: list[tuple[int, str]]) -> str | None:
+    before = [code for start, code in mentions if start < position]
+    if before:
+        return before[-1]
+    after = [code for start, code in mentions if position <= start <= position + AFTER_WINDOW]
+    return after[0] if after else None
+
+
+def age_claims(unit: str) -> list[tuple[int, int, int | None]]:
+    """(position, minimum, maximum or None) of each age limit stated in a sentence."""
+    claims, taken = [], []
+    for match in _AGE_RANGE_RE.finditer(unit):
+        low, high = int(match.group(1)), int(match.group(3))
+        if MIN_PLAUSIBLE_AGE <= low <= MAX_PLAUSIBLE_AGE and low < high <= MAX_PLAUSIBLE_AGE:
+            claims.append((match.start(), low, high - 1 if match.group(2) else high))
+            taken.append(match.span())
+    for match in _AGE_MIN_RE.finditer(unit):
+        if any(start <= match.start() < end for start, end in taken):
+            continue
+        age = int(match.group(1))
+        if MIN_PLAUSIBLE_AGE <= age <= MAX_PLAUSIBLE_AGE:
+            claims.append((match.start(), age, None))
+    return sorted(claims)
+
+
+def _claim_texts(content: Content) -> list[tuple[Path, str]]:
+    """Every text a reader sees, with the file it comes from: rendered answers, country notes, templates."""
+    texts = []
+    for topic in content.topics.values():
+        try:
+            texts.append((topic.path, content.env.from_string(topic.answer).render()))
+        except Exception:  # noqa: BLE001 - reported by check_topic
+            continue
+    for code, country in content.countries.items():
+        texts.append((content.root / "countries" / f"{code}.yml", str(country.get("notes") or "")))
+    for path in sorted((content.root / "templates").glob("*.j2")):
+        texts.append((path, path.read_text(encoding="utf-8")))
+    return texts
+
+
+def check_country_rules(content: Content) -> list[str]:
+    """Age rules kept per destination are well-formed and sourced."""
+    errors = []
+    for code, country in content.countries.items():
+        path = content.root / "countries" / f"{code}.yml"
+        for rule in country.get("age_rules") or []:
+            where = f"{path}:{_line_of(path, 'age_rules:')}"
+            missing = [f for f in ("job", "min_age", "max_age", "source", "confidence") if rule.get(f) in (None, "")]
+            if missing:
+                errors.append(f"{where}: age rule lacks {', '.join(missing)}")
+            elif not (MIN_PLAUSIBLE_AGE <= int(rule["min_age"]) < int(rule["max_age"]) <= MAX_PLAUSIBLE_AGE):
+                errors.append(f"{where}: age rule {rule['min_age']}-{rule['max_age']} is not a plausible range")
+    return errors
+
+
+def check_claims(content: Content) -> list[str]:
+    """Age limits and country statuses stated in text must agree with the rules kept in content/."""
+    lint = load_lint(content.root)
+    age = lint.get("age") or {}
+    indonesia_min = int(age.get("indonesia_min", 18))
+    universal = [str(p).lower() for p in age.get("universal_phrases") or []]
+    claims = lint.get("status_claims") or {}
+    negative = [str(p).lower() for p in claims.get("bukan_tujuan") or []]
+    positive = [str(p).lower() for p in claims.get("tujuan_penempatan") or []]
+    patterns = _country_patterns(content)
+    rules = {code: country.get("age_rules") or [] for code, country in content.countries.items()}
+    errors = []
+    for path, text in _claim_texts(content):
+        for unit in _units(plain_text(text)):
+            mentions = _mentions(unit, patterns)
+            where = f"{path}:{_line_of(path, unit.strip()[:40])}"
+            quote = " ".join(unit.split())[:90]
+            for position, low, high in age_claims(unit):
+                code = _country_for(position, mentions)
+                kept = rules.get(code, []) if code else []
+                if kept:
+                    if not any(int(r["min_age"]) == low and (high is None or int(r["max_age"]) == high) for r in kept):
+                        limits = ", ".join(f"{r['job']} {r['min_age']}-{r['max_age']}" for r in kept)
+                        errors.append(f"{where}: {quote!r} states an age limit for "
+                                      f"{content.countries[code]['name']} that countries/{code}.yml does not keep "
+                                      f"({limits})")
+                elif low != indonesia_min:
+                    country = f"for {content.countries[code]['name']} " if code else ""
+                    errors.append(f"{where}: {quote!r} states a minimum age of {low} {country}but Indonesia's "
+                                  f"minimum is {indonesia_min} ({age.get('indonesia_basis', 'UU 18/2017 Pasal 5')}) "
+                                  f"and no destination rule for {low} is kept in countries/")
+                lowered = unit.lower()
+                if any(phrase in lowered for phrase in universal) and any(
+                        int(r["min_age"]) != low for kept_rules in rules.values() for r in kept_rules):
+                    errors.append(f"{where}: {quote!r} says one age limit holds everywhere, but destinations keep "
+                                  f"their own (see age_rules in countries/)")
+            lowered = unit.lower()
+            for phrase in negative:
+                for match in re.finditer(rf"(?<!\w){re.escape(phrase)}(?!\w)", lowered):
+                    code = _country_for(match.start(), mentions)
+                    if code and content.countries[code].get("status") != "bukan_tujuan":
+                        errors.append(f"{where}: {quote!r} calls {content.countries[code]['name']} a non-destination,"
+                                      f" but countries/{code}.yml has status {content.countries[code].get('status')}")
+                lowered = re.sub(rf"(?<!\w){re.escape(phrase)}(?!\w)", lambda m: " " * len(m.group(0)), lowered)
+            for phrase in positive:
+                for match in re.finditer(rf"(?<!\w){re.escape(phrase)}(?!\w)", lowered):
+                    code = _country_for(match.start(), mentions)
+                    if code and content.countries[code].get("status") != "tujuan_penempatan":
+                        errors.append(f"{where}: {quote!r} calls {content.countries[code]['name']} an official "
+                                      f"destination, but countries/{code}.yml has status "
+                                      f"{content.countries[code].get('status')}")
+    return errors
+
+
+def destination_allows(content: Content, text: str, position: int, age: int) -> bool:
+    """Whether the sentence around `position` attributes a limit of `age` to a destination that keeps it."""
+    start = max((m.end() for m in _UNIT_SPLIT_RE.finditer(text, 0, position)), default=0)
+    end_match = _UNIT_SPLIT_RE.search(text, position)
+    unit = text[start:end_match.start() if end_match else len(text)]
+    code = _country_for(position - start, _mentions(unit, _country_patterns(content)))
+    return bool(code) and any(int(r["min_age"]) == age for r in content.countries[code].get("age_rules") or [])
+
+
+# --- Legal basis names the article ---------------------------------------------------------------------------------
+
+def check_legal_basis(content: Content) -> list[str]:
+    """Each regulation in `legal_basis` (items separated by ';') names its article, unless it is a decree or
+    circular (listed in lint.yml), which has no articles."""
+    lint = load_lint(content.root).get("legal_basis") or {}
+    needs = [str(p) for p in lint.get("needs_article") or []]
+    exempt = [str(p) for p in lint.get("no_article") or []]
+    errors = []
+    for topic in content.topics.values():
+        where = f"{topic.path}:{_line_of(topic.path, 'legal_basis:')}"
+        for item in (part.strip() for part in topic.legal_basis.split(";")):
+            if not item:
+                continue
+            if any(re.match(rf"{re.escape(prefix)}\b", item, re.I) for prefix in exempt):
+                continue
+            if not any(re.match(rf"{re.escape(prefix)}\b", item, re.I) for prefix in needs):
+                errors.append(f"{where}: legal basis {item!r} names no regulation; write e.g. 'UU 18/2017 Pasal 5'")
+            elif not re.search(r"\bPasal\s+\d+", item):
+                errors.append(f"{where}: legal basis {item!r} names no article (Pasal); cite the article, or leave "
+                              f"the regulation out of legal_basis and name it in the answer")
+    return errors
+
+
+# --- Phone numbers work for the reader ----------------------------------------------------------------------------
+
+_DOMESTIC_RE = re.compile(r"(?<![\w+/])\(?0\d[\d ().-]{4,}\d")
+_INTERNATIONAL_RE = re.compile(r"(?<![\w])\+\d[\d ().-]{5,}\d")
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+def domestic_numbers(line: str) -> list[str]:
+    """Numbers written the way they are dialled inside one country (leading 0), which fail from abroad."""
+    return [m.group(0).strip() for m in _DOMESTIC_RE.finditer(line) if len(_digits(m.group(0))) >= 7]
+
+
+def _short_codes(content: Content) -> dict[str, re.Pattern]:
+    """Numbers of contacts that work only inside Indonesia (`reach: indonesia`), e.g. 110 or 0800-1000."""
+    codes = {}
+    for contact in content.contacts.values():
+        if (contact or {}).get("reach") == "indonesia":
+            number = str(contact.get("number"))
+            codes[number] = re.compile(rf"(?<![\w.,+-]){re.escape(number)}(?![\w.,-])")
+    return codes
+
+
+def _audience_texts(content: Content) -> list[tuple[Path, str, str]]:
+    """(file, audience, text as rendered) for every answer and template that can show a phone number."""
+    lint = load_lint(content.root).get("phone_audience") or {}
+    template_audience = lint.get("templates") or {}
+    texts = []
+    for topic in content.topics.values():
+        try:
+            texts.append((topic.path, topic.audience, content.env.from_string(topic.answer).render()))
+        except Exception:  # noqa: BLE001 - reported by check_topic
+            continue
+    env = _lenient_env(content)
+    for path in sorted((content.root / "templates").glob("*.j2")):
+        try:
+            rendered = env.get_template(path.name).render()
+        except Exception:  # noqa: BLE001 - a template that needs its context cannot be previewed; check its raw text
+            rendered = path.read_text(encoding="utf-8")
+        texts.append((path, str(template_audience.get(path.stem, "semua")), rendered))
+    for code, country in content.countries.items():
+        path = content.root / "countries" / f"{code}.yml"
+        lines = [f"{m.get('name')}: {m.get('number')}" for m in country.get("missions") or []]
+        texts.append((path, "luar_negeri", "\n".join(lines)))
+    return texts
+
+
+def _lenient_env(content: Content) -> jinja2.Environment:
+    """The templates' environment, but missing variables render as nothing, so a template can be previewed."""
+    env = content.env.overlay(undefined=jinja2.ChainableUndefined)
+    for name, function in list(content.env.filters.items()):
+        if name in ("tanggal", "bulan", "lama", "waktu"):
+            env.filters[name] = lambda value, _f=function: "" if isinstance(value, jinja2.Undefined) else _f(value)
+    return env
+
+
+def check_phone_audience(content: Content) -> list[str]:
+    """A number shown to people abroad works from abroad: no domestic format (0...) and no Indonesia-only line
+    in text for them, and an Indonesia-only line is never the only number a reader abroad is offered."""
+    lint = load_lint(content.root).get("phone_audience") or {}
+    abroad = [str(m).lower() for m in lint.get("abroad_markers") or []]
+    home = [str(m).lower() for m in lint.get("indonesia_markers") or []]
+    short_codes = _short_codes(content)
+    errors = []
+    for path, audience, text in _audience_texts(content):
+        if audience == "abaikan":
+            continue  # the numbers there are examples of how to type one, not lines to call
+        indonesia_only_shown = works_abroad_shown = False
+        for line in plain_text(text).splitlines():
+            lowered = line.lower()
+            if any(marker in lowered for marker in abroad):
+                line_audience = "luar_negeri"
+            elif any(marker in lowered for marker in home):
+                line_audience = "indonesia"
+            else:
+                line_audience = audience
+            found = domestic_numbers(line) + [n for n, pattern in short_codes.items() if pattern.search(line)]
+            if _INTERNATIONAL_RE.search(line):
+                works_abroad_shown = True
+            if not found:
+                continue
+            indonesia_only_shown = True
+            if line_audience == "indonesia":
+                continue
+            quote = " ".join(line.split())[:90]
+            reader = "people abroad" if line_audience == "luar_negeri" else "readers in and outside Indonesia"
+            for number in dict.fromkeys(found):
+                errors.append(f"{path}:{_line_of(path, line.strip()[:30])}: "
+                              f"{number!r} does not work from abroad, yet {quote!r} is for {reader}: show the "
+                              f"international form (+62 ...), or put an Indonesia-only number on a line that says "
+                              f"'dari Indonesia'")
+        if audience != "indonesia" and indonesia_only_shown and not works_abroad_shown:
+            errors.append(f"{path}:1: the only numbers offered work inside Indonesia only; add one that works from "
+                          f"abroad (e.g. contacts.kp2mi_from_abroad)")
+    return errors
+
+
+def stale_countries(content: Content) -> list[str]:
+    """Country files not verified for 180 days (a warning, like stale topics)."""
+    warnings = []
+    for code, country in content.countries.items():
+        path = content.root / "countries" / f"{code}.yml"
+        verified = country.get("last_verified")
+        if isinstance(verified, date) and date.today() - verified > STALE_AFTER:
+            warnings.append(f"{path}:{_line_of(path, 'last_verified:')}: last verified {verified}, more than 180 days ago")
+    return warnings
+
+
+def check_country_templates(content: Content) -> list[str]:
+    """Every country page and emergency help renders with that country's data (a field missing from one
+    country's file must not break its page)."""
+    errors = []
+    for code, country in content.countries.items():
+        path = content.root / "countries" / f"{code}.yml"
+        for template, context in (("country", {"country": country}),
+                                  ("report_country_help", {"country": country, "missions": country.get("missions") or []})):
+            if not (content.root / "templates" / f"{template}.j2").exists():
+                continue
+            try:
+                content.render(template, **context)
+            except Exception as exc:  # noqa: BLE001 - a bad value (e.g. a date typed as text) breaks a filter too
+                errors.append(f"{path}:1: templates/{template}.j2 does not render for this country: {exc}")
+    return errors
+
+
+def check_topic_audience(content: Content) -> list[str]:
+    return [f"{t.path}:{_line_of(t.path, 'audience:')}: audience must be one of {', '.join(AUDIENCES)}"
+            for t in content.topics.values() if t.audience not in AUDIENCES]
+
+
+def check_number_forms(content: Content) -> list[str]:
+    """`number` is what the bot shows; `as_seen` keeps the source's exact text when it differs. Both must be the
+    same number, and a number meant to work from abroad must be in international form."""
+    errors = []
+    entries = [(content.root / "contacts.yml", key, c or {}, "+62", False) for key, c in content.contacts.items()]
+    for code, country in content.countries.items():
+        dial = str(country.get("dial_code") or "")
+        entries += [(content.root / "countries" / f"{code}.yml", str(m.get("name")), m, dial, True)
+                    for m in country.get("missions") or []]
+    for path, key, entry, dial, mission in entries:
+        number, as_seen = str(entry.get("number") or ""), entry.get("as_seen")
+        where = f"{path}:{_line_of(path, key)}"
+        reach = entry.get("reach", "semua")
+        if reach not in ("semua", "indonesia", "lokal"):
+            errors.append(f"{where}: {key}: reach must be semua, indonesia or lokal")
+        if as_seen:
+            seen_digits = _digits(str(as_seen).split("/")[0].split("atau")[0])
+            shown_digits = _digits(number.split("/")[0].split("atau")[0])
+            expected = _digits(dial) + seen_digits[1:] if seen_digits.startswith("0") else seen_digits
+            if shown_digits != expected:
+                errors.append(f"{where}: {key}: number {number!r} is not the same number as as_seen {as_seen!r}")
+        if reach == "semua" and (domestic_numbers(number) or re.fullmatch(r"0[\d -]+", number.strip())
+                                 or (mission and not number.startswith("+"))):
+            errors.append(f"{where}: {key}: {number!r} must work from abroad: write it as +<country code> ... and keep "
+                          f"the source's text in as_seen")
+    return errors
+
+
 def check_templates(content: Content) -> list[str]:
     errors = []
     for path in sorted((content.root / "templates").glob("*.j2")):
@@ -182,12 +548,21 @@ def check_content(root: Path, var_dir: Path, out=sys.stdout) -> int:
         + check_contacts_and_countries(content)
         + check_topic_menu(content)
         + check_report_options(content)
+        + check_topic_audience(content)
+        + check_legal_basis(content)
+        + check_country_rules(content)
+        + check_claims(content)
+        + check_number_forms(content)
+        + check_phone_audience(content)
+        + check_country_templates(content)
+        + check_offer_rules(root, content.countries)
     )
     warnings: list[str] = []
     for topic in content.topics.values():
         topic_errors, topic_warnings = check_topic(content, topic)
         errors += topic_errors
         warnings += topic_warnings
+    warnings += stale_countries(content)
     for warning in warnings:
         print(f"WARNING {warning}", file=out)
     for error in errors:

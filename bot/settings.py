@@ -39,8 +39,12 @@ class Settings:
     rasa_port: int
     taskforce_chat_id: int | None
     staff_user_ids: frozenset[int]
-    report_encryption_key: str | None
+    report_encryption_keys: tuple[str, ...]  # newest first: the first encrypts, every one decrypts
     taskforce_reminder_minutes: int
+    taskforce_admins_only: bool
+    messages_per_minute: int  # per chat; over it one polite notice, then messages are dropped for the minute
+    reports_per_day: int  # per chat
+    chat_state_retention_days: int  # the state of a chat inactive this long is deleted
     log_level: str
     content_dir: Path
     var_dir: Path
@@ -49,6 +53,11 @@ class Settings:
     def managed_rasa(self) -> bool:
         """True when the bot starts and supervises its own Rasa server."""
         return self.rasa_url is None
+
+    @property
+    def report_encryption_key(self) -> str | None:
+        """The newest key, the one new data is encrypted with."""
+        return self.report_encryption_keys[0] if self.report_encryption_keys else None
 
     @property
     def reports_enabled(self) -> bool:
@@ -91,21 +100,44 @@ def load_settings(environ: dict[str, str] | None = None, env_file: Path | None =
         rasa_port=_int("RASA_PORT", get("RASA_PORT"), 5005),
         taskforce_chat_id=_optional_int("TASKFORCE_CHAT_ID", get("TASKFORCE_CHAT_ID")),
         staff_user_ids=_id_list("STAFF_USER_IDS", get("STAFF_USER_IDS")),
-        report_encryption_key=_report_key(get("REPORT_ENCRYPTION_KEY")),
+        report_encryption_keys=_report_keys(get("REPORT_ENCRYPTION_KEYS"), get("REPORT_ENCRYPTION_KEY")),
         taskforce_reminder_minutes=_int("TASKFORCE_REMINDER_MINUTES", get("TASKFORCE_REMINDER_MINUTES"), 120),
+        taskforce_admins_only=_bool("TASKFORCE_ADMINS_ONLY", get("TASKFORCE_ADMINS_ONLY"), True),
+        messages_per_minute=_int("MESSAGES_PER_MINUTE", get("MESSAGES_PER_MINUTE"), 20),
+        reports_per_day=_int("REPORTS_PER_DAY", get("REPORTS_PER_DAY"), 3),
+        chat_state_retention_days=_int("CHAT_STATE_RETENTION_DAYS", get("CHAT_STATE_RETENTION_DAYS"), 90),
         log_level=log_level,
         content_dir=Path(get("CONTENT_DIR") or PROJECT_ROOT / "content"),
         var_dir=var_dir,
     )
 
 
-def _report_key(value: str | None) -> str | None:
+def _report_keys(keys: str | None, single: str | None) -> tuple[str, ...]:
+    """REPORT_ENCRYPTION_KEYS (comma-separated, newest first), then the older single REPORT_ENCRYPTION_KEY."""
     from bot.reports.crypto import is_valid_key
 
-    if value is not None and not is_valid_key(value):
-        raise SettingsError("REPORT_ENCRYPTION_KEY is malformed: expected a Fernet key (44 characters of URL-safe "
-                            "base64); `python -m bot reports init-key` writes a new one into .env")
-    return value
+    found: list[str] = []
+    for name, value in (("REPORT_ENCRYPTION_KEYS", keys), ("REPORT_ENCRYPTION_KEY", single)):
+        for key in re.split(r"[,\s]+", value or ""):
+            if not key:
+                continue
+            if not is_valid_key(key):
+                raise SettingsError(f"{name} is malformed: expected Fernet keys (44 characters of URL-safe base64 "
+                                    "each, newest first, comma-separated); `python -m bot reports init-key` writes "
+                                    "a new one into .env")
+            if key not in found:
+                found.append(key)
+    return tuple(found)
+
+
+def _bool(name: str, value: str | None, default: bool) -> bool:
+    if value is None:
+        return default
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} is malformed: {value!r} is not true or false")
 
 
 def _webhook_secret(value: str | None) -> str | None:

@@ -80,9 +80,10 @@ class AgencyRepository:
         self._sessions = sessions
 
     def version(self) -> tuple:
-        """Changes whenever the registry changes; cheap enough to ask on every lookup."""
+        """Changes whenever the registry changes (every seed and import writes a sync row); cheap enough to ask on
+        every lookup (a primary-key maximum)."""
         with self._sessions() as session:
-            return tuple(session.execute(select(func.count(Agency.id), func.max(Agency.last_synced_at))).one())
+            return (session.execute(select(func.max(RegistrySync.id))).scalar(),)
 
     def match_entries(self) -> list[MatchEntry]:
         with self._sessions() as session:

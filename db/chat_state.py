@@ -1,13 +1,29 @@
-"""Repository for per-chat conversation state."""
+"""Repository for per-chat conversation state.
+
+With a sealer (the report cipher), a report draft (`data["report"]`: its category, place, agency, urgency,
+evidence file ids and the already encrypted text) is stored encrypted as a whole, so nothing of a report being
+written sits readable next to the chat id.
+"""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import ChatState
+
+log = logging.getLogger(__name__)
+SEALED_KEYS = ("report",)  # parts of the state stored encrypted when a sealer is given
+
+
+class Sealer(Protocol):
+    def seal(self, data: dict) -> str: ...
+
+    def open(self, token: str) -> dict: ...
 
 
 @dataclass
@@ -23,16 +39,43 @@ class ConversationState:
 
 
 class ChatStateRepository:
-    def __init__(self, sessions: sessionmaker[Session]):
+    def __init__(self, sessions: sessionmaker[Session], sealer: Sealer | None = None):
         self._sessions = sessions
+        self._sealer = sealer
 
     def load(self, chat_id: int) -> ConversationState:
         with self._sessions() as session:
             row = session.get(ChatState, chat_id)
             if row is None:
                 return ConversationState(chat_id=chat_id)
-            return ConversationState(chat_id=chat_id, flow=row.flow, step=row.step, data=dict(row.data or {}),
-                                     last_update_id=row.last_update_id, updated_at=row.updated_at)
+            return self._state(row)
+
+    def _state(self, row: ChatState) -> ConversationState:
+        return ConversationState(chat_id=row.chat_id, flow=row.flow, step=row.step, data=self._open(row.data),
+                                 last_update_id=row.last_update_id, updated_at=row.updated_at)
+
+    def _open(self, stored: dict | None) -> dict:
+        data = dict(stored or {})
+        for key in SEALED_KEYS:
+            value = data.get(key)
+            if isinstance(value, dict) and set(value) == {"sealed"}:
+                if self._sealer is None:
+                    data.pop(key)
+                    continue
+                try:
+                    data[key] = self._sealer.open(value["sealed"])
+                except ValueError:  # sealed with a key no longer configured: the draft is lost, the chat goes on
+                    log.warning("a chat's draft could not be decrypted (key changed?); it is dropped")
+                    data.pop(key)
+        return data
+
+    def _seal(self, data: dict) -> dict:
+        data = dict(data)
+        if self._sealer is not None:
+            for key in SEALED_KEYS:
+                if isinstance(data.get(key), dict):
+                    data[key] = {"sealed": self._sealer.seal(data[key])}
+        return data
 
     def save(self, state: ConversationState) -> None:
         """Upsert the state; the row is locked while written so concurrent workers serialise per chat."""
@@ -45,7 +88,7 @@ class ChatStateRepository:
                 session.add(row)
             row.flow = state.flow
             row.step = state.step
-            row.data = dict(state.data)
+            row.data = self._seal(state.data)
             row.last_update_id = state.last_update_id
 
     def in_flow(self, flow: str, idle_since: datetime) -> list[ConversationState]:
@@ -54,8 +97,13 @@ class ChatStateRepository:
             rows = session.scalars(
                 select(ChatState).where(ChatState.flow == flow, ChatState.updated_at < idle_since)
             ).all()
-            return [ConversationState(chat_id=r.chat_id, flow=r.flow, step=r.step, data=dict(r.data or {}),
-                                      last_update_id=r.last_update_id, updated_at=r.updated_at) for r in rows]
+            return [self._state(r) for r in rows]
+
+    def expire(self, idle_since: datetime) -> int:
+        """Delete the state of chats inactive since `idle_since` (CHAT_STATE_RETENTION_DAYS); returns how many."""
+        with self._sessions.begin() as session:
+            result = session.execute(delete(ChatState).where(ChatState.updated_at < idle_since))
+            return result.rowcount or 0
 
     def clear(self, chat_id: int) -> None:
         with self._sessions.begin() as session:

@@ -120,6 +120,11 @@ class Report(Base):
     status_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     staff_message_id: Mapped[int | None] = mapped_column(BigInteger)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Queue fairness: urgent reports jump the delivery queue only once a day per reporter (`prioritized`), and
+    # due messages are taken round-robin across senders. `sender_key` (a keyed hash of the chat, also for anonymous
+    # reports) is erased as soon as everything for the task force is sent, so it cannot link reports later.
+    prioritized: Mapped[bool] = mapped_column(Boolean, default=False)
+    sender_key: Mapped[str | None] = mapped_column(String(64))
 
     evidence: Mapped[list[ReportEvidence]] = relationship(
         back_populates="report", cascade="all, delete-orphan", order_by="ReportEvidence.position"
@@ -135,7 +140,7 @@ class ReportEvidence(Base):
     report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(20))
-    file_id: Mapped[str] = mapped_column(String(300))
+    file_id: Mapped[str] = mapped_column(Text)  # encrypted (Fernet token of the Telegram file id)
 
     report: Mapped[Report] = relationship(back_populates="evidence")
 
@@ -170,6 +175,9 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(String(300))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Set when Telegram refused for good (message too long, bot blocked, chat not found): no more retries;
+    # `reports list --undelivered` shows it. Cleared when an operator retries it.
+    gave_up_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class StatusLookup(Base):
@@ -180,3 +188,42 @@ class StatusLookup(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     chat_key: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    kind: Mapped[str] = mapped_column(String(20), default="status")  # "status" (a failed guess), "report" (filed)
+
+
+class BotMeta(Base):
+    """Small facts the bot keeps about itself: the report key check, the task-force chat id after a migration."""
+
+    __tablename__ = "bot_meta"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class InsightCount(Base):
+    """An anonymous counter of one day: what was asked (`kind` "topic", "button"), how it went ("outcome"),
+    agency checks ("agency": registry id, "?" or "choose"; "agency_unknown": a name not in the registry) and job
+    offers ("offer", "offer_sign"). No chat or user id, no time finer than the day."""
+
+    __tablename__ = "insight_count"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class InsightMissed(Base):
+    """A message the bot did not understand, asked about, or answered unsure: normalised, digits, e-mail addresses
+    and capitalised unknown words removed, counted per day; kept 90 days. `guess` is NLU's nearest label or ""."""
+
+    __tablename__ = "insight_missed"
+    __table_args__ = (UniqueConstraint("day", "text", "outcome", "guess"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    text: Mapped[str] = mapped_column(String(500))
+    outcome: Mapped[str] = mapped_column(String(20))  # "not_understood", "clarify", "unsure"
+    guess: Mapped[str] = mapped_column(String(80), default="")
+    count: Mapped[int] = mapped_column(Integer, default=0)

@@ -12,11 +12,16 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from db.models import Delivery, Report, ReportEvidence, ReportStatusChange, StatusLookup
+from db.models import BotMeta, Delivery, Report, ReportEvidence, ReportStatusChange, StatusLookup
 
 OPEN_STATUSES = ("baru", "diterima", "diproses")
 CLOSED_STATUSES = ("selesai", "bukan_tppo")
-STAFF_KINDS = ("report", "evidence", "reminder")  # deliveries to the task-force chat; "notice" goes to the reporter
+# Deliveries to the task-force chat ("part": the rest of a report too long for one message); "notice" goes to the
+# reporter.
+STAFF_KINDS = ("report", "part", "evidence", "reminder")
+# Within one report, what is sent first (evidence and parts reply to the report message, so wait for it anyway).
+KIND_ORDER = {"report": 0, "part": 1, "evidence": 2, "notice": 3, "reminder": 4}
+CLAIM_WINDOW = 500  # due deliveries looked at when choosing the next ones fairly
 
 
 def utc(value: datetime | None) -> datetime | None:
@@ -38,7 +43,9 @@ class NewReport:
     contact_mode: str
     reporter_secret: str | None
     reporter_key: str | None
-    evidence: tuple[tuple[str, str], ...]  # (kind, Telegram file id)
+    evidence: tuple[tuple[str, str], ...]  # (kind, sealed Telegram file id)
+    prioritized: bool = False  # jumps the delivery queue (urgent, and the reporter's first urgent one today)
+    sender_key: str | None = None  # groups a sender's deliveries for round-robin; erased once delivered
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,7 @@ class ReportRepository:
                     location_kind=new.location_kind, location=new.location, agency_id=new.agency_id,
                     details_secret=new.details_secret, contact_mode=new.contact_mode,
                     reporter_secret=new.reporter_secret, reporter_key=new.reporter_key, status="baru",
+                    prioritized=new.prioritized, sender_key=new.sender_key,
                 )
                 report.evidence = [ReportEvidence(position=i, kind=kind, file_id=file_id)
                                    for i, (kind, file_id) in enumerate(new.evidence, start=1)]
@@ -97,8 +105,13 @@ class ReportRepository:
     def get(self, report_id: int) -> Report | None:
         return self._one(select(Report).where(Report.id == report_id))
 
-    def by_reporter(self, reporter_key: str) -> list[Report]:
-        return self._all(select(Report).where(Report.reporter_key == reporter_key).order_by(Report.id))
+    def by_reporter(self, reporter_keys: str | list[str]) -> list[Report]:
+        keys = [reporter_keys] if isinstance(reporter_keys, str) else list(reporter_keys)
+        return self._all(select(Report).where(Report.reporter_key.in_(keys)).order_by(Report.id))
+
+    def count(self) -> int:
+        with self._sessions() as session:
+            return session.scalar(select(func.count()).select_from(Report)) or 0
 
     def listing(self, open_only: bool = False, undelivered_only: bool = False) -> list[Report]:
         query = select(Report).order_by(Report.id)
@@ -142,23 +155,28 @@ class ReportRepository:
     # ---- the outbox --------------------------------------------------------------------------
 
     def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[DueDelivery]:
-        """Due deliveries, urgent reports' first, then oldest first; leased for `lease` so no other worker sends them.
+        """The next due deliveries, chosen fairly; leased for `lease` so no other worker sends them.
 
-        Evidence and reminders wait until the report message itself is delivered (they reply to it)."""
+        Prioritized (urgent) reports' messages first; among the rest, and among those, one message per sender in
+        turn (round-robin by `sender_key`), so a sender who queued hundreds of messages delays another sender's
+        first report by at most one message each. Within a report: the report itself, its parts, then evidence.
+        Evidence, parts and reminders wait until the report message itself is delivered (they reply to it).
+        Deliveries Telegram refused for good (`gave_up_at`) are never claimed again."""
         with self._sessions.begin() as session:
             query = (
                 select(Delivery, Report).join(Report, Report.id == Delivery.report_id)
-                .where(Delivery.sent_at.is_(None), Delivery.due_at <= now)
+                .where(Delivery.sent_at.is_(None), Delivery.gave_up_at.is_(None), Delivery.due_at <= now)
                 .where((Delivery.kind.in_(("report", "notice"))) | Report.staff_message_id.is_not(None))
-                .order_by(Report.urgent.desc(), Delivery.id).limit(limit)
+                .order_by(Report.prioritized.desc(), Delivery.id).limit(CLAIM_WINDOW)
                 .options(selectinload(Report.evidence))
             )
             if session.get_bind().dialect.name == "postgresql":
                 query = query.with_for_update(of=Delivery, skip_locked=True)
             rows = session.execute(query).all()
-            for delivery, _report in rows:
+            chosen = fair_order(rows, limit)
+            for delivery, _report in chosen:
                 delivery.due_at = now + lease
-            return [DueDelivery(d.id, d.kind, d.ref, d.attempts, r) for d, r in rows]
+            return [DueDelivery(d.id, d.kind, d.ref, d.attempts, r) for d, r in chosen]
 
     def mark_sent(self, delivery_id: int, message_id: int | None) -> None:
         now = datetime.now(timezone.utc)
@@ -168,6 +186,36 @@ class ReportRepository:
             if delivery.kind == "report":
                 session.execute(update(Report).where(Report.id == delivery.report_id)
                                 .values(staff_message_id=message_id, delivered_at=now))
+            session.flush()
+            pending = session.scalar(select(func.count()).select_from(Delivery).where(
+                Delivery.report_id == delivery.report_id, Delivery.sent_at.is_(None),
+                Delivery.kind.in_(STAFF_KINDS))) or 0
+            if not pending:  # everything is with the task force: the sender grouping is no longer needed
+                session.execute(update(Report).where(Report.id == delivery.report_id).values(sender_key=None))
+
+    def add_parts(self, report_id: int, parts: int) -> None:
+        """Queue parts 2..`parts` of a report too long for one message (once; repeated calls add nothing)."""
+        with self._sessions.begin() as session:
+            have = set(session.scalars(select(Delivery.ref).where(Delivery.report_id == report_id,
+                                                                  Delivery.kind == "part")))
+            session.add_all(Delivery(report_id=report_id, kind="part", ref=ref)
+                            for ref in range(2, parts + 1) if ref not in have)
+
+    def give_up(self, delivery_id: int, error: str, now: datetime) -> int:
+        """Telegram refused for good: stop retrying, keep the error for `reports list --undelivered`."""
+        with self._sessions.begin() as session:
+            delivery = session.get(Delivery, delivery_id)
+            delivery.attempts += 1
+            delivery.last_error = f"GAVE UP: {error}"[:300]
+            delivery.gave_up_at = now
+            return delivery.attempts
+
+    def retry_given_up(self, now: datetime) -> int:
+        """Queue every given-up delivery again (after the cause was fixed); returns how many."""
+        with self._sessions.begin() as session:
+            result = session.execute(update(Delivery).where(Delivery.gave_up_at.is_not(None), Delivery.sent_at.is_(None))
+                                     .values(gave_up_at=None, due_at=now))
+            return result.rowcount or 0
 
     def mark_failed(self, delivery_id: int, error: str, retry_at: datetime) -> int:
         """Record a failed attempt and when to try again; returns the number of attempts so far."""
@@ -177,6 +225,14 @@ class ReportRepository:
             delivery.last_error = error[:300]
             delivery.due_at = retry_at
             return delivery.attempts
+
+    def staff_message_ids(self, report_id: int) -> list[int]:
+        """Message ids of the report's message and its reminders in the task-force chat, oldest first."""
+        with self._sessions() as session:
+            return [m for m in session.scalars(
+                select(Delivery.message_id).where(Delivery.report_id == report_id,
+                                                  Delivery.kind.in_(("report", "reminder")),
+                                                  Delivery.message_id.is_not(None)).order_by(Delivery.id))]
 
     def pending_deliveries(self, report_id: int) -> list[Delivery]:
         with self._sessions() as session:
@@ -208,16 +264,71 @@ class ReportRepository:
                 session.execute(delete(table).where(table.report_id.in_(report_ids)))
             session.execute(delete(Report).where(Report.id.in_(report_ids)))
 
-    def failed_lookups(self, chat_key: str, since: datetime) -> list[datetime]:
+    def failed_lookups(self, chat_key: str | None, since: datetime, kind: str = "status") -> list[datetime]:
+        """When this chat (every chat, for None) failed a lookup (or did `kind`) since `since`, oldest first."""
+        query = select(StatusLookup.at).where(StatusLookup.kind == kind, StatusLookup.at >= since)
+        if chat_key is not None:
+            query = query.where(StatusLookup.chat_key == chat_key)
         with self._sessions() as session:
-            return [utc(at) for at in session.scalars(
-                select(StatusLookup.at).where(StatusLookup.chat_key == chat_key, StatusLookup.at >= since)
-                .order_by(StatusLookup.at))]
+            return [utc(at) for at in session.scalars(query.order_by(StatusLookup.at))]
 
-    def record_failed_lookup(self, chat_key: str, now: datetime, forget_before: datetime) -> None:
+    def record_failed_lookup(self, chat_key: str, now: datetime, forget_before: datetime,
+                             kind: str = "status") -> None:
         with self._sessions.begin() as session:
-            session.execute(delete(StatusLookup).where(StatusLookup.at < forget_before))
-            session.add(StatusLookup(chat_key=chat_key, at=now))
+            session.execute(delete(StatusLookup).where(StatusLookup.kind == kind, StatusLookup.at < forget_before))
+            session.add(StatusLookup(chat_key=chat_key, at=now, kind=kind))
+
+    def forget_chat(self, chat_keys: list[str], reseal) -> int:
+        """Unlink a chat from everything kept about it: its filed reports stay with the task force, but without
+        the chat id (`reseal(reporter_secret) -> new secret or None`), its hash and its queued notices. The
+        rate-limit rows (a keyed hash and a time, gone within 24 hours) stay, so erasing cannot reset the limits.
+        Returns how many reports were unlinked."""
+        with self._sessions.begin() as session:
+            reports = list(session.scalars(select(Report).where(
+                Report.reporter_key.in_(chat_keys) | Report.sender_key.in_(chat_keys))))
+            for report in reports:
+                if report.reporter_secret is not None:
+                    report.reporter_secret = reseal(report.reporter_secret)
+                    if report.reporter_secret is None:
+                        report.contact_mode = "anonymous"
+                report.reporter_key = None
+                report.sender_key = None
+                session.execute(delete(Delivery).where(Delivery.report_id == report.id, Delivery.kind == "notice",
+                                                       Delivery.sent_at.is_(None)))
+            return len(reports)
+
+    # ---- keys ------------------------------------------------------------------------------------
+
+    def reseal_all(self, reseal) -> int:
+        """Re-encrypt every secret (`reseal(token) -> token`); one transaction. Returns the reports touched."""
+        with self._sessions.begin() as session:
+            reports = list(session.scalars(select(Report).options(selectinload(Report.evidence))))
+            for report in reports:
+                report.details_secret = reseal(report.details_secret)
+                if report.reporter_secret is not None:
+                    report.reporter_secret = reseal(report.reporter_secret)
+                for evidence in report.evidence:
+                    evidence.file_id = reseal(evidence.file_id)
+            return len(reports)
+
+    def rekey_reporters(self, chat_key_of) -> None:
+        """Recompute `reporter_key` from each report's sealed reporter (`chat_key_of(report) -> key or None`)."""
+        with self._sessions.begin() as session:
+            for report in session.scalars(select(Report).where(Report.reporter_secret.is_not(None))):
+                report.reporter_key = chat_key_of(report)
+
+    def get_meta(self, key: str) -> str | None:
+        with self._sessions() as session:
+            row = session.get(BotMeta, key)
+            return row.value if row is not None else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._sessions.begin() as session:
+            row = session.get(BotMeta, key)
+            if row is None:
+                session.add(BotMeta(key=key, value=value))
+            else:
+                row.value = value
 
     # ---- helpers -----------------------------------------------------------------------------
 
@@ -228,3 +339,25 @@ class ReportRepository:
     def _all(self, query) -> list[Report]:
         with self._sessions() as session:
             return list(session.scalars(query.options(selectinload(Report.evidence))))
+
+
+def fair_order(rows: list, limit: int) -> list:
+    """Up to `limit` of (delivery, report) rows: prioritized ones first, then round-robin across senders (a
+    report without a sender key is its own sender), each sender's messages in their queue order."""
+    chosen: list = []
+    for prioritized in (True, False):
+        queues: dict[str, list] = {}
+        for delivery, report in rows:
+            if bool(report.prioritized) == prioritized:
+                sender = report.sender_key or f"report:{report.id}"
+                queues.setdefault(sender, []).append((delivery, report))
+        for queue in queues.values():
+            queue.sort(key=lambda row: (row[1].id, KIND_ORDER.get(row[0].kind, 9), row[0].ref, row[0].id))
+        while queues and len(chosen) < limit:
+            for sender in list(queues):
+                chosen.append(queues[sender].pop(0))
+                if not queues[sender]:
+                    del queues[sender]
+                if len(chosen) >= limit:
+                    break
+    return chosen

@@ -15,6 +15,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
+from bot.textformat import html_to_text, utf16_len
+
 BOT_USER = {"id": 999000, "is_bot": True, "first_name": "Migrasi Aman", "username": "migrasi_aman_test_bot",
             "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
 
@@ -31,6 +33,8 @@ class FakeTelegram:
         self._texts_to: dict[int, list[dict]] = {}  # sendMessage calls by chat id, so lookups stay cheap
         self.failed_calls: list[tuple[str, dict]] = []
         self.members: dict[int, set[int]] = {}  # chat id -> user ids that getChatMember reports as members
+        self.admins: dict[int, set[int]] = {}  # chat id -> user ids that getChatMember reports as administrators
+        self.migrated: dict[int, int] = {}  # old group id -> the supergroup's id (sends to the old one fail)
         self._failures: dict[int, list[tuple[int, int | None]]] = {}  # chat id -> [(status, retry_after)]
         self._failure_ratio: dict[int, tuple[float, random.Random]] = {}
         self._pushed: dict[int, dict] = {}
@@ -132,6 +136,21 @@ class FakeTelegram:
                     return 500, None
         return None
 
+    def _refusal_for(self, method: str, params: dict) -> dict | None:
+        """What Telegram itself refuses: a message over 4096 UTF-16 units after entity parsing, a caption over
+        1024, a send to a group that became a supergroup (with the new id, like Telegram)."""
+        if method not in SEND_METHODS + ("editMessageText",) or "chat_id" not in params:
+            return None
+        chat_id = int(params["chat_id"])
+        if chat_id in self.migrated:
+            return {"error_code": 400, "description": "Bad Request: group chat was upgraded to a supergroup chat",
+                    "parameters": {"migrate_to_chat_id": self.migrated[chat_id]}}
+        if utf16_len(html_to_text(str(params.get("text") or ""))) > 4096:
+            return {"error_code": 400, "description": "Bad Request: message is too long"}
+        if utf16_len(html_to_text(str(params.get("caption") or ""))) > 1024:
+            return {"error_code": 400, "description": "Bad Request: message caption is too long"}
+        return None
+
     def send_sticker(self, chat_id: int) -> None:
         sticker = {"file_id": "CAACAgIAAxk", "file_unique_id": "AgAD", "type": "regular", "width": 512,
                    "height": 512, "is_animated": False, "is_video": False, "emoji": "😀"}
@@ -221,7 +240,14 @@ class FakeTelegram:
             return self._get_updates(params)
         if method == "getChatMember":
             user = {"id": int(params["user_id"]), "is_bot": False, "first_name": "Seseorang"}
-            is_member = int(params["user_id"]) in self.members.get(int(params["chat_id"]), set())
+            user_id, chat_id = int(params["user_id"]), int(params["chat_id"])
+            if user_id in self.admins.get(chat_id, set()):
+                return {"status": "administrator", "user": user, "can_be_edited": False, "is_anonymous": False,
+                        "can_manage_chat": True, "can_delete_messages": True, "can_manage_video_chats": True,
+                        "can_restrict_members": True, "can_promote_members": False, "can_change_info": True,
+                        "can_invite_users": True, "can_post_stories": False, "can_edit_stories": False,
+                        "can_delete_stories": False}
+            is_member = user_id in self.members.get(chat_id, set())
             return {"status": "member" if is_member else "left", "user": user}
         if method in SEND_METHODS or method == "editMessageText":
             chat_id = int(params["chat_id"])
@@ -257,6 +283,7 @@ class FakeTelegram:
             return batch
 
     def _record(self, method: str, params: dict) -> None:
+        params["_at"] = time.monotonic()  # when the bot's call arrived, for latency measurements
         with self._cond:
             self.calls.append((method, params))
             if method == "sendMessage":
@@ -276,6 +303,11 @@ class FakeTelegram:
                     return self._reply(404, {"ok": False, "error_code": 404, "description": "Not Found"})
                 method = self.path[len(prefix):]
                 params = self._params()
+                refusal = fake._refusal_for(method, params)
+                if refusal is not None:
+                    with fake._cond:
+                        fake.failed_calls.append((method, params))
+                    return self._reply(refusal["error_code"], {"ok": False, **refusal})
                 failure = fake._failure_for(method, params)
                 if failure is not None:
                     status, retry_after = failure

@@ -26,3 +26,16 @@ def text_of(turn: Turn) -> str:
 
 def buttons_of(turn: Turn) -> list[tuple[str, str]]:
     return [(b.label, b.data) for reply in turn.replies for b in reply.buttons]
+
+
+# One-word messages that the fallback matcher finds ambiguous between topics (which one depends on the training data).
+VAGUE_WORDS = ("kontrak", "kerja", "gaji", "kapal", "izin", "biaya", "daftar", "bayar", "pulang", "surat", "agen")
+
+
+def vague_message(app, chat: int = CHAT) -> tuple[str, Turn]:
+    """A word that the bot answers with a question between at least two topics, and that turn."""
+    for word in VAGUE_WORDS:
+        turn = say(app, word, chat)
+        if turn.meaning == "clarify":
+            return word, turn
+    raise AssertionError("none of the vague words gets a clarifying question any more")

@@ -3,7 +3,7 @@ import pytest
 
 from tests.helpers import buttons_of, press, say, send, text_of
 
-MENU = ["menu:faq", "menu:agency", "menu:report", "menu:emergency"]
+MENU = ["menu:faq", "menu:agency", "menu:offer", "menu:report", "menu:emergency"]
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -8,6 +8,7 @@ import sys
 from bot.channels import console
 from bot.settings import PROJECT_ROOT
 from tests.conftest import RASA_TEST_TOKEN
+from tests.helpers import vague_message
 
 
 def run_jsonl(function, app, lines: list[dict]) -> list[dict]:
@@ -24,8 +25,8 @@ def test_chat_jsonl_presses_buttons_by_label_or_number(fallback_app):
         {"press": "1"},
         {"press": "99"},
     ])
-    assert turns[0]["replies"][0]["buttons"] == ["❓ Tanya prosedur", "🏢 Cek perusahaan", "🚨 Lapor TPPO",
-                                                 "☎️ Kontak darurat"]
+    assert turns[0]["replies"][0]["buttons"] == ["❓ Tanya prosedur", "🏢 Cek perusahaan", "🔎 Cek tawaran kerja",
+                                                 "🚨 Lapor TPPO", "☎️ Kontak darurat"]
     assert "Pilih topik" in turns[2]["replies"][-1]["text"]  # button 1: the first group of topics
     assert "Dasar hukum" in turns[3]["replies"][-1]["text"]  # button 1 of the group: its first topic
     assert "tidak berlaku" in turns[4]["replies"][0]["text"]
@@ -40,21 +41,23 @@ def test_chat_jsonl_reports_a_malformed_line_and_goes_on(fallback_app):
 
 
 def test_ask_jsonl_answers_each_line_as_a_fresh_conversation(fallback_app):
+    word, _turn = vague_message(fallback_app)
     answers = run_jsonl(console.ask_jsonl, fallback_app, [
-        {"id": "a", "text": "syarat"},  # leaves a clarification pending ...
+        {"id": "a", "text": word},  # leaves a clarification pending ...
         {"id": "b", "text": "1"},  # ... which a fresh conversation must not see
     ])
     assert [a["id"] for a in answers] == ["a", "b"]
     assert "kurang yakin" in answers[0]["replies"][0]["text"]
     assert "Dasar hukum" not in answers[1]["replies"][-1]["text"]
-    assert set(answers[0]) == {"id", "intent", "confidence", "replies"}
+    assert set(answers[0]) == {"id", "intent", "confidence", "meaning", "replies"}
+    assert answers[0]["meaning"] == "clarify"
 
 
 def test_interactive_chat_numbers_buttons(fallback_app):
     out = io.StringIO()
-    console.chat_interactive(fallback_app.engine, io.StringIO("4\n"), out)
+    console.chat_interactive(fallback_app.engine, io.StringIO("5\n"), out)
     text = out.getvalue()
-    assert "[4] ☎️ Kontak darurat" in text and "0800-1000" in text
+    assert "[5] ☎️ Kontak darurat" in text and "0800-1000" in text
 
 
 def test_run_without_a_token_opens_the_console_chat(rasa_server, tmp_path):

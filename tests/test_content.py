@@ -1,5 +1,6 @@
 """Content files: the check editors run, and edits reaching users without a restart."""
 import io
+import re
 import shutil
 
 import pytest
@@ -70,3 +71,107 @@ def test_a_report_status_removed_by_an_editor_is_an_error(content_copy, tmp_path
     path.write_text(path.read_text().replace("  bukan_tppo: Bukan kasus TPPO\n", ""))
     status, output = run_check(content_copy, tmp_path)
     assert status == 1 and f"{path}:" in output and "statuses lacks bukan_tppo" in output
+
+
+# --- Checks that keep content right for every reader (issue 11); each test fails when its check is removed ---
+
+def _edit(path, old, new):
+    text = path.read_text()
+    assert old in text, f"{old!r} is no longer in {path.name}: update this test"
+    path.write_text(text.replace(old, new))
+
+
+def test_an_age_limit_that_contradicts_the_destination_rule_is_an_error(content_copy, tmp_path):
+    path = content_copy / "faq" / "syarat.yml"
+    _edit(path, "Singapura harus berumur 23 sampai di bawah 50 tahun", "Singapura harus berumur 18 sampai di bawah 50 tahun")
+    status, output = run_check(content_copy, tmp_path)
+    assert status == 1 and f"{path}:" in output and "age limit for Singapura" in output
+
+
+def test_one_age_limit_said_to_hold_for_every_job_is_an_error(content_copy, tmp_path):
+    path = content_copy / "faq" / "syarat.yml"
+    _edit(path, "Umur 18 tahun adalah batas dari Indonesia.", "Umur 18 tahun berlaku untuk semua jenis pekerjaan.")
+    status, output = run_check(content_copy, tmp_path)
+    assert status == 1 and "holds everywhere" in output
+
+
+def test_21_is_rejected_as_indonesias_minimum_but_allowed_as_malaysias_rule(content_copy, tmp_path):
+    malaysia = content_copy / "faq" / "malaysia.yml"
+    _edit(malaysia, "harus berumur 21 sampai 45 tahun", "minimal 21 tahun")
+    status, output = run_check(content_copy, tmp_path)
+    assert status == 0, output  # a destination's own rule, kept in countries/my.yml
+    syarat = content_copy / "faq" / "syarat.yml"
+    _edit(syarat, "Usia <b>minimal 18 tahun</b>", "Usia <b>minimal 21 tahun</b>")
+    status, output = run_check(content_copy, tmp_path)
+    assert status == 1 and f"{syarat}:" in output and "outdated term 'minimal 21 tahun'" in output
+    assert f"{malaysia}:" not in output
+
+
+def test_a_claim_against_a_country_status_kept_in_content_is_an_error(content_copy, tmp_path):
+    path = content_copy / "faq" / "negara_terlarang.yml"
+    _edit(path, "Kamboja, Myanmar, dan Thailand BUKAN negara tujuan penempatan PMI.", "Kamboja adalah tujuan resmi.")
+    status, output = run_check(content_copy, tmp_path)
+    assert status == 1 and "calls Kamboja an official destination" in output and "bukan_tujuan" in output
+
+
+def test_a_status_changed_in_the_country_file_exposes_answers_that_say_otherwise(content_copy, tmp_path):
+    _edit(content_copy / "countries" / "th.yml", "status: bukan_tujuan", "status: belum_pasti")
+    status, output = run_check(content_copy, tmp_path)
+    assert status == 1 and "calls Thailand a non-destination" in output
+
+
+def test_a_domestic_format_number_in_text_for_people_abroad_is_an_error(content_copy, tmp_path):
+    path = content_copy / "faq" / "darurat_luar_negeri.yml"
+    _edit(path, "contacts.kp2mi_whatsapp.number", "contacts.kp2mi_whatsapp.as_seen")
+    status, output = run_check(content_copy, tmp_path)
+    assert status == 1 and f"{path}:" in output and "'0811-8080-141' does not work from abroad" in output
+
+
+def test_an_indonesia_only_number_on_a_line_for_people_abroad_is_an_error(content_copy, tmp_path):
+    path = content_copy / "faq" / "paspor.yml"
+    _edit(path, "call center KP2MI <b>{{ contacts.kp2mi_from_abroad.number }}</b>;",
+          "call center KP2MI <b>{{ contacts.kp2mi_call_center.number }}</b>;")
+    status, output = run_check(content_copy, tmp_path)
+    assert status == 1 and "'0800-1000' does not work from abroad" in output
+
+
+def test_a_line_free_only_inside_indonesia_is_never_the_only_one_offered_abroad(content_copy, tmp_path):
+    path = content_copy / "faq" / "e_pmi.yml"
+    _edit(path, "• Dari luar negeri: call center KP2MI <b>{{ contacts.kp2mi_from_abroad.number }}</b> atau WhatsApp "
+                "<b>{{ contacts.kp2mi_whatsapp.number }}</b>\n", "")
+    status, output = run_check(content_copy, tmp_path)
+    assert status == 1 and f"{path}:1: the only numbers offered work inside Indonesia only" in output
+
+
+def test_a_number_meant_for_abroad_must_be_international_and_match_the_source(content_copy, tmp_path):
+    path = content_copy / "contacts.yml"
+    _edit(path, 'number: "+62 811-8080-141"', 'number: "+62 811-8080-142"')
+    _edit(path, 'number: "+62 21 29244800"', 'number: "021 29244800"')
+    status, output = run_check(content_copy, tmp_path)
+    assert status == 1
+    assert "is not the same number as as_seen '0811-8080-141'" in output
+    assert "'021 29244800' must work from abroad" in output
+
+
+def test_a_legal_basis_without_an_article_is_an_error(content_copy, tmp_path):
+    path = content_copy / "faq" / "syarat.yml"
+    _edit(path, "legal_basis: UU 18/2017 Pasal 5", "legal_basis: UU 18/2017; kebijakan KP2MI")
+    status, output = run_check(content_copy, tmp_path)
+    assert status == 1 and f"{path}:" in output
+    assert "'UU 18/2017' names no article" in output and "'kebijakan KP2MI' names no regulation" in output
+
+
+def test_a_topic_not_verified_for_180_days_is_a_warning_not_an_error(content_copy, tmp_path):
+    path = content_copy / "faq" / "syarat.yml"
+    text = path.read_text()
+    path.write_text(re.sub(r"last_verified: \S+", "last_verified: 2020-01-01", text, count=1))
+    status, output = run_check(content_copy, tmp_path)
+    assert status == 0, output
+    assert f"WARNING {path}:" in output and "last verified 2020-01-01, more than 180 days ago" in output
+
+
+def test_a_country_page_that_cannot_render_is_an_error(content_copy, tmp_path):
+    path = content_copy / "countries" / "sg.yml"
+    _edit(path, "seen: 2020-02-08", 'seen: "Februari 2020"')
+    status, output = run_check(content_copy, tmp_path)
+    assert status == 1 and f"{path}:1: templates/country.j2 does not render" in output

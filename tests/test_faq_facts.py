@@ -1,5 +1,6 @@
 """Each FAQ answer states the facts it must state (from the domain reference), as the user reads them."""
 import io
+import re
 import shutil
 
 import pytest
@@ -13,54 +14,84 @@ from tests.helpers import buttons_of, press
 CONTENT = Content(PROJECT_ROOT / "content")
 
 KEY_FACTS = {
-    "syarat": ["minimal 18 tahun", "kompetensi", "Sehat jasmani dan rohani", "jaminan sosial", "Dokumen lengkap"],
+    "syarat": ["minimal 18 tahun", "kompetensi", "Sehat jasmani dan rohani", "jaminan sosial", "Dokumen lengkap",
+               "batas dari Indonesia", "Singapura harus berumur 23 sampai di bawah 50 tahun", "21 sampai 45 tahun",
+               "tanda bahaya"],
     "dokumen": ["status perkawinan", "diketahui kepala desa atau lurah", "Sertifikat kompetensi", "psikologi",
                 "Paspor", "Visa kerja", "Perjanjian Penempatan", "Perjanjian Kerja", "KTP, KK, akta kelahiran, ijazah"],
     "alur": ["Disnaker", "LTSA", "gratis", "seleksi", "kesehatan dan psikologi", "Perjanjian Penempatan",
-             "jaminan sosial", "visa kerja", "Orientasi Pra Pemberangkatan (OPP)", "Perjanjian Kerja", "berangkat"],
+             "jaminan sosial", "visa kerja", "Orientasi Pra Pemberangkatan (OPP)", "Perjanjian Kerja", "berangkat",
+             "Permen P2MI 4/2025 Pasal 9"],
     "biaya": ["tidak boleh dibebani biaya penempatan", "Pasal 30", "10 jenis pekerjaan", "awak kapal perikanan migran",
               "tiket berangkat dan pulang", "jasa perusahaan", "SKCK", "transport lokal", "Permen P2MI 17/2025",
-              "belum kami pastikan"],
+              "belum kami pastikan", "Peraturan BP2MI 2/2020 Pasal 3", "belum terverifikasi"],
     "jalur_resmi": ["P3MI", "G to G", "EPS", "menempatkan pekerjanya sendiri", "berbadan hukum"],
     "cek_perusahaan": ["SIP3MI", "Kantor cabang yang terdaftar", "SIP2MI", "menyebut negara tujuannya",
                        "siskop2mi.bp2mi.go.id", "0800-1000"],
     "calo": ["10 tahun", "Rp15 miliar", "Pasal 81"],
     "tanda_penipuan": ["visa turis, ziarah, atau kunjungan", "rekening pribadi", "Paspor atau dokumen ditahan",
                        "Umur atau KTP dipalsukan", "Tidak ada perjanjian kerja", "penampungan", "Orang tua diberi uang",
-                       "tanpa Orientasi Pra Pemberangkatan"],
-    "tppo": ["Walaupun korban setuju", "3 sampai 15 tahun", "Rp120 juta sampai Rp600 juta", "tidak dipidana"],
-    "negara_terlarang": ["Kamboja dan Myanmar BUKAN negara tujuan", "Thailand", "belum kami pastikan",
-                         "Kepmenaker 260/2015", "sejak 2015", "Juli 2025"],
+                       "tanpa Orientasi Pra Pemberangkatan", "di bawah 23 tahun"],
+    "tppo": ["Walaupun korban setuju", "3 sampai 15 tahun", "Rp120 juta sampai Rp600 juta", "tidak dipidana",
+             "+62 21 29244800"],
+    "negara_terlarang": ["Kamboja, Myanmar, dan Thailand BUKAN negara tujuan", "Menteri dan Wakil Menteri P2MI",
+                         "belum kami pastikan", "Kepmenaker 260/2015", "sejak 2015", "Juli 2025", "Permen P2MI 3/2025",
+                         "+62 21 29244800"],
     "bpjs": ["JKK", "JKM", "JHT", "Pilihan (opsional)", "Rp37.500", "Rp108.000", "Rp189.000", "Rp332.500",
              "Rp13.500 per bulan", "belum kami pastikan"],
-    "opp": ["wajib diikuti", "BP3MI", "mengelola uang", "E-PMI"],
+    "opp": ["wajib diikuti", "BP3MI", "mengelola uang", "E-KPMI", "Permen P2MI 4/2025 Pasal 9"],
     "pelatihan": ["sertifikat kompetensi", "BLK", "tidak boleh dibebankan"],
     "kesehatan": ["kesehatan dan psikologi", "surat keterangan sehat", "10 jenis pekerjaan"],
-    "paspor": ["Anda sendiri yang memegangnya", "visa kerja", "kerja paksa"],
+    "paspor": ["Anda sendiri yang memegangnya", "visa kerja", "kerja paksa", "+62 21 29244800"],
     "visa": ["VISA KERJA", "Visa turis", "tiket pulang"],
     "perjanjian_kerja": ["jam kerja, gaji dan cara pembayarannya", "lama perjanjian", "jaminan keamanan",
                          "simpan salinannya", "Pasal 15"],
     "hak_kewajiban": ["memegang sendiri paspor", "tidak dibebani biaya penempatan",
-                      "melaporkan kedatangan, keberadaan, dan kepulangan"],
-    "e_pmi": ["E-KPMI", "Permen P2MI 34/2025", "tetap berlaku", "dalam 1 tahun"],
+                      "melaporkan kedatangan, keberadaan, dan kepulangan", "+62 811-8080-141"],
+    "e_pmi": ["E-KPMI", "Permen P2MI 34/2025", "tetap berlaku", "paling lambat 1 tahun sejak Permen P2MI 34/2025 diundangkan",
+              "bukan dari tanggal kartu Anda habis", "+62 21 29244800"],
     "pendaftaran_online": ["SIAPkerja", "Sisko P2MI", "SISKOP2MI menggantikan SIAPkerja", "belum kami pastikan"],
-    "darurat_luar_negeri": ["KBRI/KJRI", "+62 21 29244800", "+62 812 9007 0027", "Safe Travel", "peduliwni.kemlu.go.id"],
-    "pengaduan": ["0800-1000", "0811-8080-141", "110", "SAPA 129", "Lapor TPPO"],
-    "meninggal": ["Jaminan Kematian (JKM)", "KBRI/KJRI", "0800-1000", "108 jenazah"],
-    "deportasi": ["151 PMI", "BP3MI NTT", "tidak dipidana"],
-    "gaji_tidak_dibayar": ["kerja paksa", "deposit jaminannya dapat dicairkan", "1955"],
-    "paspor_ditahan": ["tidak berhak menahannya", "kerja paksa", "KBRI/KJRI"],
-    "remitansi": ["bank", "rekening Anda sendiri", "bukti kirim"],
-    "malaysia": ["tujuan utama", "Batam, Kalimantan Barat, dan Nunukan", "1.179", "+60105288040"],
-    "hongkong_taiwan_singapura": ["Taiwan dan Hong Kong", "+852 5242 2240", "1955", "+65 9295 3964"],
+    "darurat_luar_negeri": ["KBRI/KJRI", "+62 21 29244800", "+62 811-8080-141", "+62 812 9007 0027", "Safe Travel",
+                            "peduliwni.kemlu.go.id", "+60 17-668 8032"],
+    "pengaduan": ["0800-1000", "+62 811-8080-141", "110", "SAPA 129", "Lapor TPPO", "KBRI/KJRI", "+62 812 9007 0027",
+                  "+62 21 29244800"],
+    "meninggal": ["Jaminan Kematian (JKM)", "KBRI/KJRI", "0800-1000", "108 jenazah", "kewajiban perusahaan itu",
+                  "+62 21 29244800"],
+    "deportasi": ["151 PMI", "BP3MI NTT", "tidak dipidana", "UU 21/2007 Pasal 18", "+62 21 29244800"],
+    "gaji_tidak_dibayar": ["kerja paksa", "deposit jaminannya dapat dicairkan", "1955", "+62 811-8080-141"],
+    "paspor_ditahan": ["tidak berhak menahannya", "kerja paksa", "KBRI/KJRI", "+62 811-8080-141"],
+    "remitansi": ["bank", "rekening Anda sendiri", "bukti kirim", "+62 811-8080-141"],
+    "malaysia": ["tujuan utama", "Batam, Kalimantan Barat, dan Nunukan", "1.179", "+60105288040", "+60 17-668 8032",
+                 "21 sampai 45 tahun", "Juli 2025"],
+    "hongkong_taiwan_singapura": ["Taiwan dan Hong Kong", "+852 5242 2240", "1955", "+65 9295 3964",
+                                  "23 sampai di bawah 50 tahun"],
     "korea_jepang": ["G to G (EPS)", "BP2MI", "SSW"],
     "ltsa_ntt": ["empat LTSA", "hanya LTSA Kota Kupang yang masih aktif", "belum kami pastikan"],
     "gugus_tugas": ["SK Gubernur NTT 135/KEP/HK/2024", "SI-SAGA", "0811-3910-910", "belum kami pastikan",
-                    "sampai tingkat desa"],
+                    "sampai tingkat desa", "bila layanan ini sudah disambungkan"],
     "izin_keluarga": ["diketahui kepala desa atau lurah", "sudah 18 tahun", "job order", "rekening pribadi",
-                      "memberi uang kepada orang tua"],
-    "abk": ["Awak kapal perikanan migran", "10 jenis pekerjaan", "perjanjian kerja"],
-    "lembaga": ["KP2MI", "SIP3MI", "BP2MI", "BP3MI NTT", "Disnaker", "P3MI", "BNP2TKI"],
+                      "memberi uang kepada orang tua", "Singapura minimal 23 tahun"],
+    "abk": ["Awak kapal perikanan migran", "10 jenis pekerjaan", "perjanjian kerja", "+62 21 29244800"],
+    "lembaga": ["KP2MI", "SIP3MI", "BP2MI", "BP3MI NTT", "Disnaker", "P3MI", "BNP2TKI", "Perpres 166/2024",
+                "tidak dibubarkan"],
+    "lowongan_resmi": ["siskop2mi.bp2mi.go.id", "SIP2MI", "Jendela PMI", "gratis", "akun media sosial pribadi",
+                       "PP 59/2021 Pasal 4"],
+    "biaya_pulang": ["tiket pulang tidak boleh dibebankan", "Pasal 24", "kewajiban perusahaan itu",
+                     "Permen P2MI 32/2025 Pasal 13", "+62 21 29244800", "dicekal lima tahun"],
+    "daftar_disnaker": ["Gratis", "kartu kuning", "tidak dipungut biaya", "Pasal 30", "Permen P2MI 4/2025 Pasal 9"],
+    "sip2mi": ["Surat Izin Perekrutan", "menyebut negara tujuannya", "tidak bisa dipindahtangankan",
+               "Permen P2MI 2/2025", "SIP3MI", "siskop2mi.bp2mi.go.id"],
+    "perpanjang_kontrak": ["di hadapan pejabat Perwakilan RI", "Pasal 17", "Pasal 25", "Rp13.500 per bulan", "E-KPMI",
+                           "+62 21 29244800"],
+    "pindah_majikan": ["KBRI/KJRI", "ditahan", "tidak boleh pindah majikan", "Pasal 18", "perdagangan orang",
+                       "+62 811-8080-141"],
+    "keluarga_ditinggal": ["diketahui kepala desa atau lurah", "Desa Migran Produktif", "SBPK", "+62 8111-129-129",
+                           "0800-1000"],
+    "timur_tengah": ["sejak 2015", "Kepmenaker 260/2015", "belum kami pastikan", "Visa ziarah", "+966569173990",
+                     "+62 21 29244800", "Qatar"],
+    "brunei": ["tujuan resmi", "7 penempatan", "2.294", "belum terverifikasi", "visa kunjungan", "+62 21 29244800"],
+    "sabah": ["bagian dari Malaysia", "Tunon Taka", "KJRI Kota Kinabalu", "belum terverifikasi", "+60 19-822 8800",
+              "SBPK", "+62 21 29244800"],
 }
 
 
@@ -86,8 +117,21 @@ def test_an_outdated_term_in_an_answer_is_rejected(tmp_path):
     content = tmp_path / "content"
     shutil.copytree(PROJECT_ROOT / "content", content)
     path = content / "faq" / "syarat.yml"
+    assert "Usia <b>minimal 18 tahun</b>" in path.read_text()
     path.write_text(path.read_text().replace("Usia <b>minimal 18 tahun</b>", "Usia minimal 21 tahun, daftar ke BNP2TKI"))
     out = io.StringIO()
     assert check_content(content, tmp_path / "var", out) == 1
     assert "outdated term 'minimal 21 tahun'" in out.getvalue() and "outdated term 'BNP2TKI'" in out.getvalue()
     assert f"{path}:" in out.getvalue()
+
+
+def test_no_answer_shows_a_number_in_domestic_form_to_readers_abroad():
+    """What a reader abroad sees (topics for people abroad, and lines that name KBRI/KJRI or 'luar negeri')
+    holds no number that starts with 0, the form that fails when dialled from another country."""
+    for topic in CONTENT.topics.values():
+        if topic.audience == "indonesia":
+            continue
+        for line in html_to_text(CONTENT.render_answer(topic.id)).splitlines():
+            if "dari indonesia" in line.lower() or "di indonesia" in line.lower():
+                continue
+            assert not re.search(r"(?<![\w+])0\d{2,4}[- ]?\d{3,4}", line), (topic.id, line)

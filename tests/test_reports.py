@@ -14,7 +14,7 @@ from bot.app import build_app
 from bot.dialogue.messages import Incoming
 from bot.reports import codes
 from bot.reports.cli import ReportsCli, init_key
-from bot.reports.crypto import new_key
+from bot.reports.crypto import ReportCipher, new_key
 from bot.settings import PROJECT_ROOT, SettingsError
 
 from tests.conftest import settings_for
@@ -96,9 +96,13 @@ def test_drafts_and_reports_are_unreadable_without_the_key(sqlite_url, tmp_path)
         draft = sqlite3.connect(path).execute("select data from chat_state").fetchone()[0]
         assert "Kalimantan" not in draft
         code = file(app, chat=77, phone="0812 3456 7890")
-    with build_app(report_settings(sqlite_url, key=new_key()), fallback_only=True) as other:
-        with pytest.raises(ValueError, match="wrong REPORT_ENCRYPTION_KEY"):
-            other.reports.details(other.reports.repository.by_code(code))
+        report = app.reports.repository.by_code(code)
+    with pytest.raises(ValueError, match="wrong REPORT_ENCRYPTION_KEY"):
+        ReportCipher(new_key()).open(report.details_secret)
+    # A wrong or lost key stops start-up with a clear message (the key check stored in the database).
+    with pytest.raises(SystemExit, match="cannot open the reports stored"):
+        with build_app(report_settings(sqlite_url, key=new_key()), fallback_only=True):
+            pass
     dump = "\n".join(sqlite3.connect(path).iterdump())
     assert "Kalimantan" not in dump and "3456" not in dump
 
@@ -158,8 +162,8 @@ def test_init_key_writes_a_key_once(tmp_path, capsys):
     env_file.write_text("TELEGRAM_BOT_TOKEN=\n")
     init_key(settings_for(), env_file)
     first = env_file.read_text()
-    assert first.startswith("TELEGRAM_BOT_TOKEN=\n") and "REPORT_ENCRYPTION_KEY=" in first
-    key = first.split("REPORT_ENCRYPTION_KEY=")[1].strip()
+    assert first.startswith("TELEGRAM_BOT_TOKEN=\n") and "REPORT_ENCRYPTION_KEYS=" in first
+    key = first.split("REPORT_ENCRYPTION_KEYS=")[1].strip()
     settings = settings_for(report_encryption_key=key)  # a valid key
     init_key(settings, env_file)
     assert env_file.read_text() == first

@@ -5,6 +5,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -18,7 +19,8 @@ from tests.test_telegram_e2e import TOKEN, bot_process, buttons, exchange
 
 TASKFORCE = -1001234567890
 STAFF_ID = 777  # in STAFF_USER_IDS
-MEMBER_ID = 888  # not listed, but a member of the task-force group
+MEMBER_ID = 888  # not listed, a plain member of the task-force group (TASKFORCE_ADMINS_ONLY: may not change)
+ADMIN_ID = 889  # not listed, an administrator of the task-force group
 OUTSIDER_ID = 555
 CODE_RE = re.compile(r"TPPO-\d{4}-[2-9A-HJKMNP-Z]{6}")
 
@@ -34,6 +36,7 @@ def desk(rasa_server, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("reports")
     fake = FakeTelegram(TOKEN).start()
     fake.members[TASKFORCE] = {MEMBER_ID}
+    fake.admins[TASKFORCE] = {ADMIN_ID}
     try:
         with bot_process(fake, tmp, **report_env(tmp, rasa_server, new_key())) as process:
             fake.process, fake.tmp = process, tmp
@@ -244,25 +247,34 @@ def test_staff_buttons_audit_and_reporter_notification(desk):
     assert "hanya petugas" in alert[-1]["text"]
     assert "Baru" in text(exchange(desk, chat, desk.send_text, f"/status {code}"))
 
-    desk.press(TASKFORCE, f"staff:{report_id}_diterima", user_id=MEMBER_ID, chat_type="supergroup",
-               message_id=staff_message_id)
+    # A plain member may not change statuses (TASKFORCE_ADMINS_ONLY); nor may anyone from another group.
+    desk.press(TASKFORCE, f"staff:{report_id}_diterima", user_id=MEMBER_ID, chat_type="supergroup")
+    desk.wait_for(lambda: [p for p in desk.calls_to("answerCallbackQuery") if "hanya admin" in p.get("text", "")])
+    desk.press(-4242, f"staff:{report_id}_diterima", user_id=STAFF_ID, chat_type="supergroup")
+    desk.wait_for(lambda: [p for p in desk.calls_to("answerCallbackQuery") if "tidak berlaku" in p.get("text", "")])
+    assert "Baru" in text(exchange(desk, chat, desk.send_text, f"/status {code}"))
+    assert not [p for p in desk.sent_messages(-4242)]  # nothing posted into the other group
+
+    # Pressed on another message (say a forwarded copy): the report's own message is the one redrawn.
+    desk.press(TASKFORCE, f"staff:{report_id}_diterima", user_id=ADMIN_ID, chat_type="supergroup",
+               message_id=staff_message_id + 1000)
     edited = desk.wait_for(lambda: [p for p in desk.calls_to("editMessageText") if code in p["text"]])
-    assert int(edited[-1]["message_id"]) == staff_message_id
-    assert "Diterima petugas (oleh Petugas 888" in html_to_text(edited[-1]["text"])
-    notice = desk.wait_for_messages(chat, before + 2)[-1]  # after the /status reply above
+    assert [int(p["message_id"]) for p in edited] == [staff_message_id]
+    assert "Diterima petugas (oleh Petugas 889" in html_to_text(edited[-1]["text"])
+    notice = desk.wait_for_messages(chat, before + 3)[-1]  # after the two /status replies above
     assert code in notice["text"] and "Diterima petugas" in html_to_text(notice["text"])
     assert "Surabaya" not in notice["text"]
 
     desk.press(TASKFORCE, f"staff:{report_id}_selesai", user_id=STAFF_ID, chat_type="supergroup",
                message_id=staff_message_id)
-    closed = desk.wait_for_messages(chat, before + 3)[-1]
+    closed = desk.wait_for_messages(chat, before + 4)[-1]
     assert "Selesai" in html_to_text(closed["text"])
     # Pressing the same status again changes nothing and tells no one.
     desk.press(TASKFORCE, f"staff:{report_id}_selesai", user_id=STAFF_ID, chat_type="supergroup")
     desk.wait_for(lambda: [p for p in desk.calls_to("answerCallbackQuery") if "sudah" in p.get("text", "")])
     shown = _cli(desk, "show", code)
-    assert "baru -> diterima by Petugas 888 (888)" in shown and "diterima -> selesai by Petugas 777 (777)" in shown
-    assert len(desk.sent_messages(chat)) == before + 3
+    assert "baru -> diterima by Petugas 889 (889)" in shown and "diterima -> selesai by Petugas 777 (777)" in shown
+    assert len(desk.sent_messages(chat)) == before + 4
 
     listing = exchange(desk, TASKFORCE, lambda c: desk.send_text(c, "/laporan", user_id=STAFF_ID,
                                                                   chat_type="supergroup"))
@@ -357,14 +369,16 @@ def test_delivery_survives_errors_and_flood_control(fresh_desk):
 
 def test_undeliverable_reports_stay_queued_and_are_listed(fresh_desk):
     fake = fresh_desk
-    fake.fail(TASKFORCE, 1000, status=403)  # e.g. the bot was removed from the group
+    fake.fail(TASKFORCE, 1000, status=403)  # e.g. the bot was removed from the group: Telegram refuses for good
     with bot_process(fake, fake.tmp, **fake.env) as process:
         code = file_report(fake, 9203, "Teman saya dipaksa kerja tanpa gaji di kapal ikan")
-        wait_until(lambda: "still queued" in process.log_path.read_text(), timeout=60)
+        wait_until(lambda: "refused for good" in process.log_path.read_text(), timeout=60)
         assert "ERROR" in process.log_path.read_text()
+        time.sleep(3)  # not retried: one attempt only
+        assert len([p for m, p in fake.failed_calls if int(p["chat_id"]) == TASKFORCE]) == 1
         fake.process = process
         listing = _cli(fake, "list", "--undelivered")
-        assert code in listing and "NOT DELIVERED" in listing and "Forbidden" in listing
+        assert code in listing and "NOT DELIVERED" in listing and "GAVE UP" in listing and "Forbidden" in listing
         assert "kapal ikan" not in process.log_path.read_text()
     assert not staff_messages(fake, code)
 

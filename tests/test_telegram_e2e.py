@@ -15,7 +15,7 @@ from tests.conftest import RASA_TEST_TOKEN, free_port, throwaway_postgres, wait_
 from tests.fake_telegram import FakeTelegram
 
 TOKEN = "123456:TEST-token-for-the-fake-bot-api-0000"
-MENU = ["menu:faq", "menu:agency", "menu:report", "menu:emergency"]
+MENU = ["menu:faq", "menu:agency", "menu:offer", "menu:report", "menu:emergency"]
 
 
 @contextlib.contextmanager

@@ -8,7 +8,7 @@ from typing import TextIO
 
 from bot.dialogue.engine import Engine
 from bot.dialogue.messages import Button, Incoming, Reply, Turn
-from bot.textformat import html_to_text
+from bot.textformat import clean_input, html_to_text
 
 CONSOLE_CHAT_ID = 0
 CONSOLE_USER_ID = 0
@@ -37,11 +37,12 @@ class ConsoleConversation:
         return len(self._buttons)
 
     def say(self, text: str) -> Turn:
+        text = clean_input(text)  # the channel boundary: what Telegram's channel cleans, the console cleans too
         return self._remember(self._engine.handle(Incoming(self._chat_id, CONSOLE_USER_ID, text=text)))
 
     def press(self, choice: str) -> Turn:
         """Press a button of the last reply by its number (1-based) or its label."""
-        data = self._button_data(str(choice))
+        data = self._button_data(clean_input(str(choice)))
         return self._remember(self._engine.handle(Incoming(self._chat_id, CONSOLE_USER_ID, press=data)))
 
     def _button_data(self, choice: str) -> str:
@@ -132,6 +133,7 @@ def ask_jsonl(engine: Engine, stdin: TextIO = sys.stdin, stdout: TextIO = sys.st
             "id": message_id,
             "intent": turn.intent,
             "confidence": turn.confidence,
+            "meaning": turn.meaning,
             "replies": [reply_as_dict(r) for r in turn.replies],
         })
 
@@ -144,3 +146,21 @@ def _fresh_turn(engine: Engine, text: str) -> Turn:
 def _write(stdout: TextIO, payload: dict) -> None:
     stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
     stdout.flush()
+
+
+def demo_note(app) -> str:
+    """What the console says about reports before the chat starts: honestly, that it is a local demo."""
+    settings = app.settings
+    if app.reports is None:
+        return ("Reports are off: no REPORT_ENCRYPTION_KEYS (`python -m bot reports init-key` writes one). The menu "
+                "says reporting is not active here and gives the hotlines.")
+    if settings.taskforce_chat_id is None:
+        where = ("No TASKFORCE_CHAT_ID is set: no group receives them yet. Once it is set and the bot serves "
+                 "Telegram, the queued reports are delivered to that group.")
+    else:
+        where = (f"They go to the task-force group {settings.taskforce_chat_id} once the bot serves Telegram "
+                 "(TELEGRAM_BOT_TOKEN).")
+    return ("LOCAL DEMO: reports filed here are real entries in the local database (encrypted) and queued for the "
+            f"task force. {where} Act on them as staff with `python -m bot reports list` and "
+            "`python -m bot reports set-status CODE diterima|diproses|selesai|bukan_tppo`; `/status CODE` here "
+            "then shows the new status.")

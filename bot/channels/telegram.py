@@ -12,6 +12,9 @@ from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler
 from telegram.ext import ContextTypes, Defaults, MessageHandler, filters
 
+from bot.channels.telegram_updates import PerChatUpdateProcessor
+from bot.textformat import clean_input
+
 from bot.app import App, build_app
 from bot.channels.telegram_delivery import DeliveryWorker
 from bot.channels.telegram_markup import reply_markup
@@ -23,6 +26,7 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 PRIVATE = filters.ChatType.PRIVATE
 # Attachment kinds the engine distinguishes, in the order they are checked on a message.
+MAX_CONCURRENT_UPDATES = 64  # chats handled at once; each chat's own updates strictly one after another
 ATTACHMENT_FIELDS = ("sticker", "photo", "document", "voice", "audio", "video", "contact", "location")
 
 
@@ -50,13 +54,17 @@ def _engine(context: ContextTypes.DEFAULT_TYPE) -> Engine:
 async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     chat_id, user_id = update.effective_chat.id, update.effective_user.id
+    forwarded = message.forward_origin is not None  # PTB 22: set on every forwarded message
     if message.text is not None:
-        incoming = Incoming(chat_id, user_id, text=message.text, update_id=update.update_id)
+        # Cleaned here, before anything else sees it: lone surrogates, NUL and control characters dropped.
+        incoming = Incoming(chat_id, user_id, text=clean_input(message.text), forwarded=forwarded,
+                            update_id=update.update_id)
     else:
         kind = attachment_kind(message)
-        phone = message.contact.phone_number if message.contact else None
-        incoming = Incoming(chat_id, user_id, attachment=kind, file_id=file_id_of(message, kind), phone=phone,
-                            update_id=update.update_id)
+        phone = clean_input(message.contact.phone_number) if message.contact else None
+        caption = clean_input(message.caption) if kind == "photo" else None  # a flyer's caption can be checked as an offer
+        incoming = Incoming(chat_id, user_id, text=caption, attachment=kind, file_id=file_id_of(message, kind),
+                            phone=phone, forwarded=forwarded, update_id=update.update_id)
     await _handle(context, incoming)
 
 
@@ -67,7 +75,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await staff.on_button(update, context)
         return
     await query.answer()
-    incoming = Incoming(update.effective_chat.id, update.effective_user.id, press=query.data or "",
+    incoming = Incoming(update.effective_chat.id, update.effective_user.id, press=clean_input(query.data or ""),
                         update_id=update.update_id)
     await _handle(context, incoming)
 
@@ -78,10 +86,11 @@ async def _handle(context: ContextTypes.DEFAULT_TYPE, incoming: Incoming) -> Non
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log the failure (no message text: it may be personal) and tell the user what to do."""
+    """Log the failure (no message text: it may be personal) and tell the user what to do (in private chats
+    only: never post into a group a press or message came from)."""
     update_id = update.update_id if isinstance(update, Update) else None
     log.error("error while handling update %s", update_id, exc_info=context.error)
-    if isinstance(update, Update) and update.effective_chat is not None:
+    if isinstance(update, Update) and update.effective_chat is not None and update.effective_chat.type == "private":
         content = context.application.bot_data["app"].content.current()
         try:
             await context.bot.send_message(update.effective_chat.id, content.render("error"))
@@ -122,17 +131,21 @@ def build_application(settings: Settings, app: App) -> Application:
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .post_init(_post_init)
         .post_stop(_post_stop)
+        # Different chats concurrently (a slow NLU answer for one does not hold up the others), one chat in order.
+        .concurrent_updates(PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES))
     )
     if settings.telegram_api_base_url:
         base = settings.telegram_api_base_url
         builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
     application = builder.build()
     application.bot_data["app"] = app
-    staff = StaffDesk(app)
+    staff = StaffDesk(app, admins_only=settings.taskforce_admins_only)
     application.bot_data["staff"] = staff
     application.add_handler(CallbackQueryHandler(on_button))
     if app.reports is not None:
-        application.add_handler(CommandHandler("laporan", staff.on_open_reports,
+        # Any group: the desk answers only in the task-force chat (whose id changes when it becomes a supergroup).
+        application.add_handler(CommandHandler("laporan", staff.on_open_reports, filters=filters.ChatType.GROUPS))
+        application.add_handler(CommandHandler("statistik", staff.on_statistics,
                                                filters=filters.Chat(app.reports.taskforce_chat_id)))
     application.add_handler(MessageHandler(PRIVATE & ~filters.UpdateType.EDITED, on_message))
     application.add_error_handler(on_error)
@@ -141,7 +154,7 @@ def build_application(settings: Settings, app: App) -> Application:
 
 def serve(settings: Settings) -> int:
     """Serve Telegram until SIGINT/SIGTERM: long polling, or a webhook when TELEGRAM_WEBHOOK_URL is set."""
-    with build_app(settings) as app:
+    with build_app(settings, count_insights=True) as app:
         application = build_application(settings, app)
         updates = [Update.MESSAGE, Update.CALLBACK_QUERY]
         if settings.telegram_webhook_url:

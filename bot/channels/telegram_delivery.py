@@ -1,7 +1,9 @@
 """The outbox worker: sends reports, evidence, reminders and reporters' notices, and the periodic chores.
 
 Everything to send is in the database first; this loop only sends it and records the outcome, so a crash or
-restart resumes where it stopped. A send that fails is retried with backoff (see ReportService.failed).
+restart resumes where it stopped. A send that fails for a passing reason is retried with backoff (see
+ReportService.failed); one Telegram refuses for good (bot blocked or removed, chat not found, message too long) is
+given up at once and logged at ERROR; a group that became a supergroup is followed to its new id.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from telegram import Bot, ReplyParameters
-from telegram.error import RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
 from bot.app import App
 from bot.channels.telegram_markup import inline_keyboard, reply_markup
@@ -19,6 +21,8 @@ from bot.reports.service import Outgoing
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
+# BadRequest messages that are not about this message and may pass (everything else is permanent).
+PASSING_BAD_REQUESTS = ("too many requests", "retry after", "timeout", "internal")
 CHORES_EVERY_SECONDS = 60.0
 
 
@@ -68,8 +72,18 @@ class DeliveryWorker:
             wait = exc.retry_after
             seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
             await asyncio.to_thread(service.failed, due, "429 Too Many Requests", seconds)
+        except ChatMigrated as exc:
+            if outgoing.to_taskforce:
+                await asyncio.to_thread(service.follow_migration, outgoing.chat_id, exc.new_chat_id)
+                await asyncio.to_thread(service.failed, due, f"group moved to {exc.new_chat_id}", 0.0)
+            else:
+                await asyncio.to_thread(service.gave_up, due, f"ChatMigrated: {exc.message}")
         except TelegramError as exc:
-            await asyncio.to_thread(service.failed, due, f"{type(exc).__name__}: {exc.message}")
+            error = f"{type(exc).__name__}: {exc.message}"
+            if is_permanent(exc):
+                await asyncio.to_thread(service.gave_up, due, error)
+            else:
+                await asyncio.to_thread(service.failed, due, error)
         else:
             await asyncio.to_thread(service.delivered, due, message_id)
 
@@ -86,8 +100,14 @@ class DeliveryWorker:
         return message.message_id
 
     async def _chores(self) -> None:
-        """Reminders: unacknowledged reports to the task force, idle drafts to their reporters."""
+        """Reminders: unacknowledged reports to the task force, idle drafts to their reporters; expired chat states
+        deleted."""
         now = datetime.now(timezone.utc)
+        if self._app.chat_states is not None:
+            days = self._app.settings.chat_state_retention_days
+            expired = await asyncio.to_thread(self._app.chat_states.expire, now - timedelta(days=days))
+            if expired:
+                log.info("deleted the state of %d chat(s) inactive for %d days", expired, days)
         if self._app.reports is not None:
             added = await asyncio.to_thread(self._app.reports.enqueue_reminders, now)
             if added:
@@ -97,3 +117,13 @@ class DeliveryWorker:
                 await self._bot.send_message(chat_id, reply.text, reply_markup=reply_markup(reply))
             except TelegramError as exc:
                 log.warning("could not send a draft reminder: %s", exc.message)
+
+
+def is_permanent(exc: TelegramError) -> bool:
+    """True when sending the same message again cannot succeed: the bot was blocked or removed (403), the chat does
+    not exist, the text or caption is too long, the file id is wrong, the markup is malformed."""
+    if isinstance(exc, Forbidden):
+        return True
+    if isinstance(exc, BadRequest):
+        return not any(words in exc.message.lower() for words in PASSING_BAD_REQUESTS)
+    return False

@@ -1,7 +1,9 @@
-"""The task-force group: status buttons on report messages and `/laporan`.
+"""The task-force group: status buttons on report messages, `/laporan` and `/statistik`.
 
-The report service decides (ReportService.staff_press); this side only asks Telegram whether the presser is a member
-of the task-force chat (getChatMember, remembered for a few minutes), answers the press and redraws the message.
+The report service decides (ReportService.staff_press); this side only asks Telegram about the presser's place in
+the task-force chat (getChatMember, remembered for at most a minute), answers the press and redraws the report's
+messages. Presses count only in the task-force chat itself; with TASKFORCE_ADMINS_ONLY (the default) only the
+group's administrators (and STAFF_USER_IDS) may change a status, otherwise any member may.
 """
 from __future__ import annotations
 
@@ -17,55 +19,108 @@ from bot.app import App
 from bot.channels.telegram_markup import inline_keyboard
 
 log = logging.getLogger(__name__)
-MEMBERSHIP_TTL_SECONDS = 300
+MEMBERSHIP_TTL_SECONDS = 60  # a member removed from the group loses the right within this time
 MEMBER_STATUSES = ("creator", "administrator", "member")
+ADMIN_STATUSES = ("creator", "administrator")
 
 
 class StaffDesk:
-    def __init__(self, app: App):
+    def __init__(self, app: App, admins_only: bool = True):
         self._app = app
-        self._members: dict[int, tuple[bool, float]] = {}
+        self._admins_only = admins_only
+        self._members: dict[int, tuple[str | None, float]] = {}  # user id -> (status in the group, valid until)
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query, user = update.callback_query, update.effective_user
         service = self._app.reports
-        if service is None:
-            await query.answer(self._app.content.current().render("button_expired"), show_alert=True)
+        content = self._app.content.current()
+        chat = update.effective_chat
+        if service is None or chat is None or chat.id != service.taskforce_chat_id:
+            # A report message forwarded or copied to another group, or forged data: nothing changes there.
+            log.info("status button pressed outside the task-force chat; ignored")
+            await query.answer(content.render("button_expired"), show_alert=True)
             return
-        is_member = not service.is_listed_staff(user.id) and await self._is_member(context, user.id)
-        pressed = await asyncio.to_thread(service.staff_press, query.data or "", user.id, user.full_name, is_member)
+        listed = service.is_listed_staff(user.id)
+        status = None if listed else await self._status(context, user.id)
+        allowed = listed or status in (ADMIN_STATUSES if self._admins_only else MEMBER_STATUSES)
+        if not allowed and status in MEMBER_STATUSES and service.parse_press(query.data) is not None:
+            await query.answer(content.render("staff_admins_only"), show_alert=True)
+            return
+        pressed = await asyncio.to_thread(service.staff_press, query.data or "", user.id, user.full_name, allowed)
         await query.answer(pressed.answer, show_alert=pressed.alert or None)
         if pressed.report is not None:
-            await self._redraw(context, service, pressed.report, query.message.message_id if query.message else None)
+            await self._redraw(context, service, pressed.report)
 
-    async def _redraw(self, context: ContextTypes.DEFAULT_TYPE, service, report, pressed: int | None) -> None:
-        """Show the current status on the report's message (and on the reminder pressed, if that was one)."""
+    async def _redraw(self, context: ContextTypes.DEFAULT_TYPE, service, report) -> None:
+        """Show the current status on every message the group has of this report (the report and its reminders),
+        found from the report, never from the message pressed (which could be any message with forged data)."""
         text = await asyncio.to_thread(service.staff_text, report)
         markup = inline_keyboard(service.staff_buttons(report))
-        for message_id in {report.staff_message_id, pressed} - {None}:
+        for message_id in await asyncio.to_thread(service.staff_message_ids, report):
             try:
                 await context.bot.edit_message_text(text, chat_id=service.taskforce_chat_id, message_id=message_id,
                                                     reply_markup=markup)
             except BadRequest as exc:
                 if "not modified" not in exc.message.lower():
-                    log.warning("could not update the staff message of report #%d: %s", report.id, exc.message)
+                    log.warning("could not update a staff message of report #%d: %s", report.id, exc.message)
+            except TelegramError as exc:
+                log.warning("could not update a staff message of report #%d: %s", report.id, exc.message)
 
     async def on_open_reports(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         service = self._app.reports
-        if service is None:
+        if service is None or update.effective_chat is None or update.effective_chat.id != service.taskforce_chat_id:
             return
-        text = await asyncio.to_thread(service.open_reports_text)
-        await context.bot.send_message(update.effective_chat.id, text)
+        for page in await asyncio.to_thread(service.open_reports_pages):
+            await context.bot.send_message(update.effective_chat.id, page)
 
-    async def _is_member(self, context: ContextTypes.DEFAULT_TYPE, user_id: int) -> bool:
+    async def on_statistics(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """`/statistik [days]` in the group: the anonymous summary and its charts (counts under 5 as "< 5")."""
+        from bot.insights.publish import DEFAULT_DAYS, last_days, period_summary, summary_text
+
+        service, chat = self._app.reports, update.effective_chat
+        if self._app.insights is None or service is None or chat is None or chat.id != service.taskforce_chat_id:
+            return
+        argument = (context.args or [""])[0]
+        days = int(argument) if argument.isdigit() and 1 <= int(argument) <= 366 else DEFAULT_DAYS
+        content = self._app.content.current()
+        summary, charts = await asyncio.to_thread(period_summary, self._app.insights, content, *last_days(days))
+        await send_statistics(context.bot, chat.id, summary_text(content, summary), charts)
+
+    async def _status(self, context: ContextTypes.DEFAULT_TYPE, user_id: int) -> str | None:
+        """The user's status in the task-force chat ("administrator", "member", "left", ...), None when unknown."""
         cached = self._members.get(user_id)
         if cached is not None and cached[1] > time.monotonic():
             return cached[0]
         try:
             member = await context.bot.get_chat_member(self._app.reports.taskforce_chat_id, user_id)
-            is_member = member.status in MEMBER_STATUSES or bool(getattr(member, "is_member", False))
         except TelegramError as exc:
             log.info("membership check failed (%s); treating the user as not staff", exc.message)
-            return False
-        self._members[user_id] = (is_member, time.monotonic() + MEMBERSHIP_TTL_SECONDS)
-        return is_member
+            return None
+        status = str(member.status)
+        if status == "restricted":  # a restricted user may still be a member, but never an admin
+            status = "member" if getattr(member, "is_member", False) else "left"
+        self._members[user_id] = (status, time.monotonic() + MEMBERSHIP_TTL_SECONDS)
+        return status
+
+
+async def send_statistics(bot, chat_id: int, text: str, charts) -> None:
+    """The insights summary (Telegram HTML), then its charts as one album (at most 10 pictures)."""
+    from telegram import InputMediaPhoto
+    from telegram.constants import ParseMode
+
+    await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+    if charts:
+        await bot.send_media_group(chat_id, [InputMediaPhoto(chart.png, caption=chart.title) for chart in charts[:10]])
+
+
+def post_statistics(settings, text: str, charts) -> None:
+    """Post a summary to the task-force group outside the running bot (`bot insights post`, e.g. monthly by cron)."""
+    from telegram import Bot
+
+    async def post() -> None:
+        base = settings.telegram_api_base_url
+        bot = Bot(settings.telegram_bot_token, **({"base_url": f"{base}/bot"} if base else {}))
+        async with bot:
+            await send_statistics(bot, settings.taskforce_chat_id, text, charts)
+
+    asyncio.run(post())

@@ -9,13 +9,15 @@ MENU_FAQ = "menu:faq"
 MENU_AGENCY = "menu:agency"
 MENU_REPORT = "menu:report"
 MENU_EMERGENCY = "menu:emergency"
-MENU_ACTIONS = (MENU, MENU_FAQ, MENU_AGENCY, MENU_REPORT, MENU_EMERGENCY)
+MENU_OFFER = "menu:offer"
+MENU_ACTIONS = (MENU, MENU_FAQ, MENU_AGENCY, MENU_REPORT, MENU_EMERGENCY, MENU_OFFER)
 
 FAQ_TOPIC = "faq"  # faq:<topic id>
 TOPIC_GROUP = "group"  # group:<group id from content/topic_menu.yml>
 COUNTRY = "country"  # country:<code from content/countries/>, or alone for the list
 AGENCY = "agency"  # agency:<registry id>
 REPORT = "report"  # report:<step answer>, see bot/dialogue/report.py
+OFFER = "offer"  # offer:report (report the checked offer), offer:agency (check another company)
 
 # Buttons that lead away to something to read: pressed mid-report, they ask whether to leave the report.
 BROWSING_KINDS = (FAQ_TOPIC, TOPIC_GROUP, COUNTRY, AGENCY)

@@ -42,8 +42,10 @@ def answer_lookup(content: Content, state: ConversationState, registry: AgencyRe
         return [Reply(content.render("agency_too_short"), (back_to_menu_button(content),))]
     state.flow, state.step, state.data = FLOW, "not_found", {}
     shown = " ".join(query.split())[:MAX_QUERY_SHOWN]
-    return [Reply(content.render("agency_not_found", query=shown, stamp=registry.registry_stamp(), demo=False),
-                  _after_verdict_buttons(content))]
+    others = [r for r in (registry.get(i) for i in lookup.agency_ids) if r is not None]
+    buttons = tuple(Button(_label(r), actions.agency(r.id)) for r in others)
+    return [Reply(content.render("agency_not_found", query=shown, stamp=registry.registry_stamp(), demo=False,
+                                 others=others), buttons + _after_verdict_buttons(content))]
 
 
 def verdict(content: Content, state: ConversationState, registry: AgencyRegistry,

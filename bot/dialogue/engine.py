@@ -2,26 +2,37 @@
 from __future__ import annotations
 
 import logging
+import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from db.chat_state import ChatStateRepository, ConversationState
 
 from bot.content import Content, ContentStore
-from bot.dialogue import actions, agency, countries, faq, report, status
-from bot.dialogue.menu import main_menu_buttons, with_menu, with_menu_link
+from bot.dialogue import actions, agency, countries, faq, offer, report, status
+from bot.dialogue.decision import ANSWER, CLARIFY, NOTHING_FOUND, Decision, decide
+from bot.dialogue.menu import back_to_menu_button, main_menu_buttons, with_menu, with_menu_link
 from bot.dialogue.messages import Button, Incoming, Reply, Turn
-from bot.nlu.normalise import mentions_danger
+from bot.nlu.danger import QUESTION, SITUATION, danger_level
 from bot.nlu.service import Nlu
-from bot.nlu.understanding import NOTHING, UNSURE, Understanding, faq_topic_of
-from bot.registry.service import AgencyRegistry
+from bot.offers.analyse import OfferCheck, looks_like_offer
+from bot.offers.rules import RULES_FILE, RuleStore
+from bot.nlu.understanding import NOTHING, Understanding, faq_topic_of
+from bot.registry.mentions import company_mentions
+from bot.registry.service import AgencyRegistry, Lookup, clean_query, found_lookup
+from bot.insights.recorder import InsightRecorder
+from bot.limits import ChatRateLimiter
 from bot.reports.service import ReportService
 
 log = logging.getLogger(__name__)
 
-# Confidence needed to act on what NLU understood, and to offer it as a "did you mean" option.
-# The fuzzy fallback matcher scores differently from Rasa, so it has its own, stricter pair.
-THRESHOLDS = {"rasa": (0.60, 0.25), "fallback": (0.85, 0.60)}
-MAX_CLARIFY_OPTIONS = 3
+# A message that is only a registered company's name (and maybe a city) is answered with its verdict.
+MAX_BARE_NAME_CHARS = 80
+MAX_COMPANIES = 3
+ONLY_A_MARKER = re.compile(r"\W*(p\.?\s?t\.?|cv|pjtki|p3mi|agen|perusahaan)\W*", re.IGNORECASE)
+# While the bot waits for a company name, these meanings do not count as "asked something else".
+NOT_A_NAME_INSTEAD = ("check_agency", "out_of_scope", "affirm", "deny", "greet", "thanks", "bot_challenge")
+ERASED = "erased"  # set in the state by /hapus: the state is deleted instead of saved
 # A report draft left this long gets one reminder; left as long again after it, it is deleted.
 DRAFT_IDLE = timedelta(hours=24)
 
@@ -53,20 +64,73 @@ COMMANDS = {
     "/cek": actions.MENU_AGENCY,
     "/darurat": actions.MENU_EMERGENCY,
     "/status": "status",
+    "/tawaran": actions.MENU_OFFER,
+    "/privasi": "privacy",
+    "/hapus": "erase",
 }
+
+
+def usable_labels(content: Content) -> frozenset[str]:
+    """The NLU labels the engine can act on: intents with an answer, and the FAQ topics the content has."""
+    return frozenset({*SIMPLE_INTENTS, *MENU_INTENTS, "check_agency", "country_info", "report_status",
+                      *(f"faq/{topic}" for topic in content.topics)})
+
+
+@dataclass
+class TextMessage:
+    """A typed message on its way through the router; NLU is asked at most once, and only when needed."""
+
+    content: Content
+    state: ConversationState
+    text: str
+    turn: Turn
+    nlu: Nlu
+    forwarded: bool = False
+    _understanding: Understanding | None = None
+
+    @property
+    def understanding(self) -> Understanding:
+        if self._understanding is None:
+            self._understanding = self.nlu.understand(self.text)
+            self.turn.intent = self._understanding.intent
+            self.turn.confidence = round(self._understanding.confidence, 4)
+        return self._understanding
+
+
+def _verdict_meaning(lookup: Lookup) -> str:
+    """How an agency answer is named in `Turn.meaning`: the registry id, "?" when not found, "choose" to pick."""
+    if lookup.kind == "clear":
+        return str(lookup.agency_ids[0])
+    return "choose" if lookup.kind == "several" else "?"
 
 
 class Engine:
     def __init__(self, content: ContentStore, nlu: Nlu, states: ChatStateRepository, registry: AgencyRegistry,
-                 reports: ReportService | None = None):
+                 reports: ReportService | None = None, insights: InsightRecorder | None = None,
+                 limiter: ChatRateLimiter | None = None, retention_days: int = 90,
+                 offer_rules: RuleStore | None = None):
         self._content = content
         self._nlu = nlu
         self._states = states
         self._registry = registry
         self._reports = reports
         self._report = report.ReportFlow(reports, registry)
+        self._insights = insights
+        self._limiter = limiter
+        self._offer_rules = offer_rules or RuleStore(content.root / RULES_FILE)
+        self.retention_days = retention_days
 
     def handle(self, message: Incoming) -> Turn:
+        if self._limiter is not None:  # per-chat limit, before any work (no database, no NLU)
+            verdict = self._limiter.check(message.chat_id)
+            if verdict != "ok":
+                log.info("chat over the message limit: %s", verdict)
+                if verdict == "drop":
+                    return Turn(meaning="rate_limited")
+                content = self._content.current()
+                return Turn([Reply(content.render("chat_rate_limited",
+                                                  seconds=self._limiter.wait_seconds(message.chat_id)))],
+                            meaning="rate_limited")
         state = self._states.load(message.chat_id)
         if message.update_id is not None and (state.last_update_id or 0) >= message.update_id:
             log.info("ignored a redelivered update")
@@ -78,11 +142,17 @@ class Engine:
         elif message.attachment is not None:
             turn.replies = self._on_attachment(content, state, message)
         else:
-            turn.replies = self._on_text(content, state, message.text or "", turn)
+            turn.replies = self._on_text(content, state, message.text or "", turn, message.forwarded)
         state.last_update_id = message.update_id or state.last_update_id
+        if state.data.get(ERASED):  # /hapus: nothing about this chat is kept, not even an empty row
+            self._states.clear(message.chat_id)
+            turn.meaning = "erased"
+            return turn
         if self._report.in_progress(state):
             state.data["report"].pop("reminded", None)
         self._states.save(state)
+        if self._insights is not None:
+            self._insights.record(message, turn, content)  # in-memory counters only (bot/insights/recorder.py)
         return turn
 
     def remind_idle_drafts(self, now: datetime) -> list[tuple[int, Reply]]:
@@ -108,6 +178,11 @@ class Engine:
     def _on_attachment(self, content: Content, state: ConversationState, message: Incoming) -> list[Reply]:
         if self._report.in_progress(state):
             return self._report.on_attachment(content, state, message.attachment, message.file_id, message.phone)
+        if message.forwarded or offer.waiting_for_offer(state) or (message.attachment == "photo" and message.text):
+            # A forwarded or flyer photo: its caption is read; other kinds get a note.
+            return offer.on_attachment(content, state, self._registry, self._offer_rules.current(),
+                                       message.attachment or "other", message.text, self._reports,
+                                       on_check=self._count_offer)
         return [with_menu(content, "attachment_outside_flow", kind=message.attachment)]
 
     def _on_press(self, content: Content, state: ConversationState, data: str) -> list[Reply]:
@@ -118,6 +193,9 @@ class Engine:
             if reporting:
                 return self._report.prompt(content, state, note=content.render("report_button_old"))
             return [with_menu(content, "button_expired")]
+        if action.kind == actions.OFFER:
+            return offer.on_press(content, state, action.arg, self._report, self._reports)
+        offer.discard(state)  # anything else: the offer text kept for its report button is dropped
         if action.kind == actions.REPORT:
             return self._report.on_press(content, state, action.arg)
         if reporting:
@@ -153,28 +231,171 @@ class Engine:
             return [with_menu_link(content, "emergency")]
         if data == actions.MENU_AGENCY:
             return agency.start(content, state)
+        if data == actions.MENU_OFFER:
+            return offer.start(content, state)
         return [with_menu(content, "menu")]
 
-    def _on_text(self, content: Content, state: ConversationState, text: str, turn: Turn) -> list[Reply]:
-        text = text.strip()
-        if text.startswith("/"):
-            return self._on_command(content, state, text)
-        if self._report.in_progress(state):
-            return self._report.on_text(content, state, text)
-        if not text:
-            return [with_menu(content, "empty_message")]
-        picked = faq.picked_option(state, text)
-        if picked is not None:
-            return self._on_press(content, state, picked)
-        lookup = self._registry.lookup(text) if agency.waiting_for_name(state) else None
-        if lookup is not None and lookup.kind in ("clear", "several"):
-            return agency.answer_lookup(content, state, self._registry, text, lookup)
-        understanding = self._nlu.understand(text)
-        turn.intent, turn.confidence = understanding.intent, round(understanding.confidence, 4)
-        if lookup is not None and not self._acts_on(understanding, outside_agency=True):
-            # The user was asked for a company name and did not ask something else: this was the name.
-            return agency.answer_lookup(content, state, self._registry, text, lookup)
-        return self._route(content, state, understanding, text)
+    def _on_text(self, content: Content, state: ConversationState, text: str, turn: Turn,
+                 forwarded: bool = False) -> list[Reply]:
+        """The router: the recognisers below are tried in this order; the first that claims the message answers."""
+        message = TextMessage(content, state, text.strip(), turn, self._nlu, forwarded)
+        if state.flow == offer.FLOW and not offer.waiting_for_offer(state):
+            offer.discard(state)  # a new message: the last offer's text is not kept
+        for recognise in (self._command, self._report_step, self._empty, self._picked_option, self._agency_step,
+                          self._offer_asked, self._danger, self._pasted_offer, self._company, self._understood):
+            replies = recognise(message)
+            if replies is not None:
+                return replies
+        raise AssertionError("the last recogniser always answers")
+
+    # ---- the recognisers, in the router's order ---------------------------------------------------
+
+    def _command(self, m: TextMessage) -> list[Reply] | None:
+        if not m.text.startswith("/"):
+            return None
+        m.turn.meaning = "command"
+        return self._on_command(m.content, m.state, m.text)
+
+    def _report_step(self, m: TextMessage) -> list[Reply] | None:
+        if not self._report.in_progress(m.state):
+            return None
+        m.turn.meaning = "report_step"
+        return self._report.on_text(m.content, m.state, m.text)
+
+    def _empty(self, m: TextMessage) -> list[Reply] | None:
+        if m.text:
+            return None
+        m.turn.meaning = "empty"
+        return [with_menu(m.content, "empty_message")]
+
+    def _picked_option(self, m: TextMessage) -> list[Reply] | None:
+        picked = faq.picked_option(m.state, m.text)
+        if picked is None:
+            return None
+        m.turn.meaning = "option"
+        return self._on_press(m.content, m.state, picked)
+
+    def _agency_step(self, m: TextMessage) -> list[Reply] | None:
+        """Asked for a company name: the message is the name unless it clearly asks something else."""
+        if not agency.waiting_for_name(m.state):
+            return None
+        lookup = self._registry.lookup(m.text)
+        if lookup.kind not in ("clear", "several"):
+            decision = self._decision(m)
+            if decision.kind == ANSWER and decision.sure and decision.labels[0] not in NOT_A_NAME_INSTEAD:
+                return None
+        return self._verdicts(m, [(m.text, lookup)])
+
+    def _offer_asked(self, m: TextMessage) -> list[Reply] | None:
+        """Text after /tawaran, or any forwarded message: the job offer to check."""
+        if not (m.forwarded or offer.waiting_for_offer(m.state)):
+            return None
+        return self._check_offer(m)
+
+    def _pasted_offer(self, m: TextMessage) -> list[Reply] | None:
+        """Pasted text that reads like a job offer is checked without asking first."""
+        return self._check_offer(m) if looks_like_offer(m.text) else None
+
+    def _check_offer(self, m: TextMessage) -> list[Reply]:
+        m.turn.meaning = "offer"
+        return offer.answer(m.content, m.state, self._registry, self._offer_rules.current(), m.text, self._reports,
+                            on_check=self._count_offer)
+
+    def _count_offer(self, check: OfferCheck) -> None:
+        if self._insights is not None and hasattr(self._insights, "offer_checked"):
+            self._insights.offer_checked(check)
+
+    def _danger(self, m: TextMessage) -> list[Reply] | None:
+        """Someone describes a danger: the emergency contacts (for the country named) first, whatever else."""
+        if danger_level(m.text) != SITUATION:
+            return None
+        m.turn.meaning = "emergency"
+        decision = self._decision(m)
+        topics = [t for t in map(faq_topic_of, decision.labels) if t is not None and t in m.content.topics]
+        return self._emergency(m.content, m.state, m.text, topics[:1])
+
+    def _company(self, m: TextMessage) -> list[Reply] | None:
+        """A company named with PT/CV/agen..., a licence number, or a message that is just a registered name."""
+        if ONLY_A_MARKER.fullmatch(m.text):
+            m.turn.meaning = "check_agency"
+            return agency.start(m.content, m.state)
+        queries = [mention.text for mention in company_mentions(m.text)]
+        licensed = self._registry.by_licence(m.text)
+        if licensed:
+            return self._verdicts(m, [(m.text, found_lookup(licensed))])
+        if not queries:
+            bare = self._registry.exact_lookup(m.text) if len(m.text) <= MAX_BARE_NAME_CHARS else None
+            return self._verdicts(m, [(m.text, bare)]) if bare is not None and bare.kind == "clear" else None
+        return self._verdicts(m, [(query, self._registry.lookup(query)) for query in queries[:MAX_COMPANIES]])
+
+    def _understood(self, m: TextMessage) -> list[Reply]:
+        """NLU's meaning: answer it (with "Bukan ini?" alternatives), ask between close ones, or admit defeat."""
+        content, state, understanding = m.content, m.state, m.understanding
+        if understanding is NOTHING:
+            m.turn.meaning = "no_words"
+            return [with_menu(content, "no_words")]
+        decision = self._decision(m)
+        danger = danger_level(m.text)
+        if danger is not None and (decision.kind != ANSWER or decision.labels[0] == "out_of_scope"):
+            # Safety net: someone who may be in danger never gets "not understood", "out of scope" or a question;
+            # what NLU half-understood is offered as buttons.
+            m.turn.meaning = "emergency"
+            topics = [t for t in map(faq_topic_of, decision.labels) if t is not None and t in content.topics]
+            return self._emergency(content, state, m.text, topics[:2])
+        if decision.kind == ANSWER:
+            label = decision.labels[0]
+            replies = self._act_on(m, label)
+            alternatives = list(decision.labels[1:])
+            if danger == QUESTION:
+                alternatives.insert(0, "emergency")
+            buttons = self._option_buttons(content, alternatives)
+            if buttons and not decision.sure or buttons and danger == QUESTION:
+                replies.append(Reply(content.render("not_this"), tuple(buttons)))
+            return replies
+        if decision.kind == CLARIFY:
+            m.turn.meaning = "clarify"
+            return faq.clarify(content, state, self._option_buttons(content, list(decision.labels)))
+        self._reset(state)
+        m.turn.meaning = "not_understood"
+        return [with_menu(content, "not_understood")]
+
+    # ---- helpers of the recognisers ----------------------------------------------------------------
+
+    def _decision(self, m: TextMessage) -> Decision:
+        return decide(m.understanding, usable_labels(m.content))
+
+    def _act_on(self, m: TextMessage, label: str) -> list[Reply]:
+        content, state, understanding = m.content, m.state, m.understanding
+        topic = faq_topic_of(label)
+        m.turn.meaning = label
+        if topic is not None:
+            return faq.answer(content, state, topic, hedged=understanding.source == "fallback")
+        if label == "check_agency":
+            return self._check_agency(m)
+        if label == "country_info":
+            return self._country(m)
+        if label == "report_status":
+            return status.answer(content, self._reports, state.chat_id, status.code_or_nothing(m.text))
+        if label in MENU_INTENTS:
+            return self._menu_entry(content, state, MENU_INTENTS[label])
+        self._reset(state)
+        return [with_menu(content, SIMPLE_INTENTS[label])]
+
+    def _verdicts(self, m: TextMessage, lookups: list[tuple[str, Lookup]]) -> list[Reply]:
+        m.turn.meaning = "agency:" + "|".join(_verdict_meaning(lookup) for _query, lookup in lookups)
+        replies: list[Reply] = []
+        for query, lookup in lookups:
+            replies.extend(agency.answer_lookup(m.content, m.state, self._registry, query, lookup))
+        return replies
+
+    def _emergency(self, content: Content, state: ConversationState, text: str, topics: list[str]) -> list[Reply]:
+        self._reset(state)
+        code = countries.country_in_text(content, text)
+        country = content.countries.get(code) if code else None
+        buttons = [Button(content.label("menu_report"), actions.MENU_REPORT)]
+        buttons += [Button(content.topics[t].title, actions.faq_topic(t)) for t in topics]
+        buttons.append(back_to_menu_button(content))
+        return [Reply(content.render("emergency_now", country=country), tuple(buttons))]
 
     def _on_command(self, content: Content, state: ConversationState, text: str) -> list[Reply]:
         command, _, argument = text.partition(" ")
@@ -182,6 +403,11 @@ class Engine:
         target = COMMANDS.get(command)
         if target == "status":
             return status.answer(content, self._reports, state.chat_id, argument.strip())
+        if target == "privacy":
+            return [with_menu(content, "privacy", retention_days=self.retention_days,
+                              reports_on=self._reports is not None)]
+        if target == "erase":
+            return self._erase(content, state)
         if self._report.in_progress(state):
             return self._command_while_reporting(content, state, target, command)
         if target is None:
@@ -196,6 +422,13 @@ class Engine:
             self._reset(state)
             return [with_menu(content, "cancelled" if had_something else "nothing_to_cancel")]
         return self._menu_entry(content, state, target)
+
+    def _erase(self, content: Content, state: ConversationState) -> list[Reply]:
+        """/hapus: delete the chat's state and drafts; filed reports stay with the task force, unlinked from it."""
+        unlinked = self._reports.forget_chat(state.chat_id) if self._reports is not None else 0
+        state.flow, state.step, state.data = None, None, {ERASED: True}
+        log.info("a chat asked to erase its data (%d filed report(s) unlinked)", unlinked)
+        return [with_menu(content, "erased", unlinked=unlinked)]
 
     def _command_while_reporting(self, content: Content, state: ConversationState, target: str | None,
                                  command: str) -> list[Reply]:
@@ -212,81 +445,41 @@ class Engine:
             return [Reply(content.render("unknown_command", command=command[:32]))] + self._report.prompt(content, state)
         return self._report.interrupted(content, state)
 
-    @staticmethod
-    def _acts_on(understanding: Understanding, outside_agency: bool = False) -> bool:
-        """Whether NLU is sure enough to act; `outside_agency` ignores answers that do not lead elsewhere."""
-        act_at, _suggest_at = THRESHOLDS.get(understanding.source, THRESHOLDS["rasa"])
-        if understanding.intent in (None, UNSURE) or understanding.confidence < act_at:
-            return False
-        return not outside_agency or understanding.intent not in ("check_agency", "out_of_scope", "affirm", "deny")
-
-    def _route(self, content: Content, state: ConversationState, understanding: Understanding,
-               text: str) -> list[Reply]:
-        if understanding is NOTHING:
-            return [with_menu(content, "no_words")]
-        _act_at, suggest_at = THRESHOLDS.get(understanding.source, THRESHOLDS["rasa"])
-        hedged = understanding.source == "fallback"
-        intent = understanding.intent
-        if mentions_danger(text) and (intent in (UNSURE, "out_of_scope") or not self._acts_on(understanding)):
-            # Safety net: someone who may be in danger never gets "not understood" or "out of scope".
-            return self._menu_entry(content, state, actions.MENU_EMERGENCY)
-        if intent == "check_agency" and self._acts_on(understanding):
-            return self._check_agency(content, state, understanding, text)
-        if self._acts_on(understanding):
-            topic = understanding.faq_topic
-            if topic in content.topics:
-                return faq.answer(content, state, topic, hedged=hedged)
-            if intent == "country_info":
-                return self._country(content, state, understanding, text)
-            if intent == "report_status":
-                return status.answer(content, self._reports, state.chat_id, status.code_or_nothing(text))
-            if intent in MENU_INTENTS:
-                return self._menu_entry(content, state, MENU_INTENTS[intent])
-            if intent in SIMPLE_INTENTS:
-                self._reset(state)
-                return [with_menu(content, SIMPLE_INTENTS[intent])]
-        options = self._options(content, understanding, suggest_at)
-        if options:
-            return faq.clarify(content, state, options)
-        self._reset(state)
-        return [with_menu(content, "not_understood")]
-
-    def _check_agency(self, content: Content, state: ConversationState, understanding: Understanding,
-                      text: str) -> list[Reply]:
-        """'PT sinar jaya resmi gk?': look the name (or licence number) up at once; without one, ask for it."""
-        named = [str(e.get("value") or "") for e in understanding.entities
+    def _check_agency(self, m: TextMessage) -> list[Reply]:
+        """'cek PT sinar jaya': the name NLU found (or the longer company-like rest of the message); without one,
+        ask for it."""
+        named = [str(e.get("value") or "") for e in m.understanding.entities
                  if e["entity"] in ("agency_name", "licence_number")]
-        query = named[0] if named else text
-        lookup = self._registry.lookup(query)
-        if named or lookup.kind in ("clear", "several"):
-            return agency.answer_lookup(content, state, self._registry, query, lookup)
-        return agency.start(content, state)
+        if named:
+            rest = clean_query(m.text)
+            query = rest if len(rest) > len(named[0]) and clean_query(named[0]) in rest else named[0]
+            return self._verdicts(m, [(query, self._registry.lookup(query))])
+        return agency.start(m.content, m.state)
 
-    def _country(self, content: Content, state: ConversationState, understanding: Understanding,
-                 text: str) -> list[Reply]:
+    def _country(self, m: TextMessage) -> list[Reply]:
         """The country NLU found, else one named in the text, else the list of countries."""
-        named = [str(e.get("value") or "") for e in understanding.entities if e["entity"] == "country"]
-        for name in named or [text]:
-            code = countries.country_in_text(content, name)
+        named = [str(e.get("value") or "") for e in m.understanding.entities if e["entity"] == "country"]
+        for name in named or [m.text]:
+            code = countries.country_in_text(m.content, name)
             if code is not None:
-                return countries.country_info(content, state, code)
-        return countries.country_list(content, state)
+                m.turn.meaning = f"country:{code}"
+                return countries.country_info(m.content, m.state, code)
+        return countries.country_list(m.content, m.state)
 
-    def _options(self, content: Content, understanding: Understanding, suggest_at: float) -> list[Button]:
-        """Buttons for the plausible meanings: FAQ topics and menu entries, best first."""
-        options: list[Button] = []
+    @staticmethod
+    def _option_buttons(content: Content, labels: list[str]) -> list[Button]:
+        """Buttons for meanings offered as alternatives or choices: FAQ topics and menu entries."""
         menu_labels = {b.data: b.label for b in main_menu_buttons(content)}
         menu_labels[actions.country()] = content.label("country_list")
         targets = {**MENU_INTENTS, "country_info": actions.country()}
-        for label, confidence in understanding.candidates:
-            if confidence < suggest_at or len(options) == MAX_CLARIFY_OPTIONS:
-                break
+        buttons = []
+        for label in labels:
             topic = faq_topic_of(label)
             if topic in content.topics:
-                options.append(Button(content.topics[topic].title, actions.faq_topic(topic)))
+                buttons.append(Button(content.topics[topic].title, actions.faq_topic(topic)))
             elif label in targets:
-                options.append(Button(menu_labels[targets[label]], targets[label]))
-        return options
+                buttons.append(Button(menu_labels[targets[label]], targets[label]))
+        return buttons
 
     @staticmethod
     def _reset(state: ConversationState) -> None:

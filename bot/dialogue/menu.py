@@ -10,6 +10,7 @@ def main_menu_buttons(content: Content) -> tuple[Button, ...]:
     return (
         Button(content.label("menu_faq"), actions.MENU_FAQ),
         Button(content.label("menu_agency"), actions.MENU_AGENCY),
+        Button(content.label("menu_offer"), actions.MENU_OFFER),
         Button(content.label("menu_report"), actions.MENU_REPORT),
         Button(content.label("menu_emergency"), actions.MENU_EMERGENCY),
     )

@@ -11,7 +11,9 @@ class Incoming:
     """One user action: text typed, a button pressed (its data), or an attachment sent.
 
     `file_id` names the attachment on the channel's servers (photos, documents, voice notes kept as evidence);
-    `phone` is the number of a shared contact; `update_id` lets the engine ignore a redelivered update."""
+    `phone` is the number of a shared contact; `update_id` lets the engine ignore a redelivered update.
+    `forwarded`: the user forwarded the message from elsewhere (a job offer, often); a photo's caption comes as
+    `text` together with `attachment="photo"`."""
 
     chat_id: int
     user_id: int
@@ -21,6 +23,7 @@ class Incoming:
     file_id: str | None = None
     phone: str | None = None
     update_id: int | None = None
+    forwarded: bool = False
 
 
 @dataclass(frozen=True)
@@ -45,8 +48,10 @@ class Reply:
 
 @dataclass
 class Turn:
-    """What the engine did with one message: the replies, and what NLU understood (if it was asked)."""
+    """What the engine did with one message: the replies, what NLU understood (if it was asked), and the meaning
+    the engine acted on (`faq/<topic>`, `agency:<id>|?|choose`, `emergency`, `country:<code>`, `clarify`, ...)."""
 
     replies: list[Reply] = field(default_factory=list)
     intent: str | None = None
     confidence: float | None = None
+    meaning: str | None = None

@@ -20,19 +20,41 @@ from bot.dialogue.messages import Button, Reply
 from bot.nlu.normalise import normalise
 from bot.registry.service import AgencyRegistry
 from bot.reports.service import ReportService, place_name
+from bot.textformat import TELEGRAM_TEXT_LIMIT, telegram_len, utf16_cut, utf16_len
 
 FLOW = "report"
 STEPS = ("danger", "what", "category", "where", "who", "when", "evidence", "contact", "confirm")
 EDITABLE = ("what", "category", "where", "who", "when", "evidence", "contact")
 WHERE_STEPS = ("where", "where_ntt", "where_country", "where_place")
 SECRET_FIELDS = ("what", "who", "when", "place", "phone")  # what the reporter typed: encrypted in the draft
-MAX_STORY = 2000
+MAX_STORY = 2000  # UTF-16 units, as Telegram counts (an emoji counts 2)
 MAX_SHORT = 500
 MAX_EVIDENCE = 10
 EVIDENCE_KINDS = ("photo", "document", "voice", "audio", "video")
 VOICE_KINDS = ("voice", "audio")
 YES_WORDS = {"ya", "iya", "y", "ada", "yes", "betul", "benar", "bahaya", "tolong"}
 NO_WORDS = {"tidak", "tdk", "gak", "ga", "nggak", "ngga", "enggak", "ndak", "sonde", "son", "no", "aman", "belum"}
+# Typed words for the buttons, after normalisation (slang mapped: "tdk"/"sonde" -> "tidak").
+TYPED_CANCEL = {"batal", "batalkan", "batalkan laporan", "cancel", "tidak jadi", "tidak jadi lapor", "stop"}
+TYPED_WORDS: dict[str, dict[str, str]] = {
+    "any": {"lewati": "skip", "lewat": "skip", "skip": "skip", "lanjut": "skip", "tidak tahu": "skip",
+            "tidak ada": "skip", "-": "skip"},
+    "danger": {"ya": "danger_yes", "iya": "danger_yes", "ada": "danger_yes", "tidak": "danger_no",
+               "tidak ada": "danger_no", "aman": "danger_no"},
+    "evidence": {"selesai": "evidence_done", "sudah": "evidence_done", "sudah semua": "evidence_done",
+                 "tidak ada": "evidence_done", "lewati": "evidence_done", "skip": "evidence_done",
+                 "tidak punya": "evidence_done", "done": "evidence_done"},
+    "confirm": {"kirim": "send", "kirim laporan": "send", "ya kirim": "send", "ya": "send", "send": "send",
+                "ubah": "edit", "edit": "edit", "ganti": "edit"},
+}
+TYPED_CONTACT = {
+    "anonim": "report_contact_anonymous", "anonymous": "report_contact_anonymous",
+    "tanpa nama": "report_contact_anonymous", "rahasia": "report_contact_anonymous",
+    "jangan hubungi": "report_contact_anonymous", "jangan hubungi saya": "report_contact_anonymous",
+    "lewat bot": "report_contact_bot", "lewat bot saja": "report_contact_bot", "bot saja": "report_contact_bot",
+    "kabari lewat bot": "report_contact_bot", "lewati": "report_contact_bot", "skip": "report_contact_bot",
+    "tidak": "report_contact_bot", "tidak mau": "report_contact_bot",
+}
 _PHONE_CHARS = re.compile(r"^\+?[\d\s().-]+$")
 _COMPANY = re.compile(r"\b(?:pt|p\.t\.?|cv)\s+[^\n,;:()]{3,60}", re.IGNORECASE)
 
@@ -69,7 +91,27 @@ class ReportFlow:
             return [with_menu_link(content, "report_not_ready")]
         if self.in_progress(state):
             return self.prompt(content, state)
+        if self._service.reports_left_today(state.chat_id) <= 0:  # REPORTS_PER_DAY from one chat
+            return [with_menu(content, "report_quota", limit=self._service.reports_per_day)]
         state.flow, state.step, state.data = FLOW, "danger", {"report": {"key": secrets.token_urlsafe(18)}}
+        return self.prompt(content, state)
+
+    def start_prefilled(self, content: Content, state: ConversationState, story: str,
+                        agency_text: str | None) -> list[Reply]:
+        """A report begun from a checked job offer: the offer is the story and the company it names is who is
+        involved. After the danger question the reporter lands on the summary, to add details or send."""
+        if self._service is None or self.in_progress(state):
+            return self.start(content, state)  # reports off, or a draft already open: never overwrite it
+        self.start(content, state)
+        self._set_secret(state, "what", story[:MAX_STORY])
+        if agency_text:
+            self._set_secret(state, "who", agency_text[:MAX_SHORT])
+            record = self._agency_named(agency_text)
+            state.data["report"]["agency_id"] = record.id if record is not None else None
+        # Anonymous until the reporter chooses otherwise on the summary ("Ubah"): the bot never writes first to
+        # someone who did not ask for news.
+        state.data["report"]["contact"] = "anonymous"
+        state.data["report"]["editing"] = True  # the danger answer then goes straight to the summary
         return self.prompt(content, state)
 
     def interrupted(self, content: Content, state: ConversationState) -> list[Reply]:
@@ -167,6 +209,9 @@ class ReportFlow:
         text = text.strip()
         if not text:
             return self.prompt(content, state, note=content.render("report_empty"))
+        typed = self._typed_button(content, state, text)
+        if typed is not None:  # the keyboard is often hidden on phones: typed words work like the buttons
+            return self.on_press(content, state, typed)
         handler = self._on_text_at.get(state.step or "")
         if handler is None:
             return self.prompt(content, state, note=content.render("report_use_buttons"))
@@ -179,7 +224,12 @@ class ReportFlow:
             return self._set_phone(content, state, phone)
         if state.step == "what" and kind in VOICE_KINDS and file_id:
             # Telling it by voice is easier for many than typing: the voice note is the story (and evidence).
-            draft["evidence"] = [*(draft.get("evidence") or []), [kind, file_id]]
+            # A new voice story (through "edit") replaces the earlier one; the evidence cap holds on every path.
+            evidence = [item for item in draft.get("evidence") or [] if item != draft.get("story_voice")]
+            if len(evidence) >= MAX_EVIDENCE:
+                return self.prompt(content, state, note=content.render("report_evidence_full", limit=MAX_EVIDENCE))
+            draft["evidence"] = [*evidence, [kind, file_id]]
+            draft["story_voice"] = [kind, file_id]
             draft["story_by_voice"] = True
             return self._advance(content, state, content.render("report_story_voice"))
         if state.step != "evidence":
@@ -217,9 +267,9 @@ class ReportFlow:
     def _text_what(self, content, state, text):
         if not any(ch.isalpha() for ch in text):
             return self.prompt(content, state, note=content.render("report_need_words"))
-        self._set_secret(state, "what", text[:MAX_STORY])
+        self._set_secret(state, "what", utf16_cut(text, MAX_STORY))
         state.data["report"].pop("story_by_voice", None)
-        note = content.render("report_story_cut", limit=MAX_STORY) if len(text) > MAX_STORY else None
+        note = content.render("report_story_cut", limit=MAX_STORY) if utf16_len(text) > MAX_STORY else None
         return self._advance(content, state, note)
 
     def _press_category(self, content, state, arg):
@@ -273,7 +323,7 @@ class ReportFlow:
             draft["where"] = "abroad"
         draft.setdefault("where", None)
         draft["place_code"] = None
-        self._set_secret(state, "place", text[:MAX_SHORT])
+        self._set_secret(state, "place", utf16_cut(text, MAX_SHORT))
         return self._advance(content, state)
 
     def _set_place(self, content, state, kind: str, code: str):
@@ -288,7 +338,7 @@ class ReportFlow:
         return replies + self._advance(content, state)
 
     def _text_who(self, content, state, text):
-        self._set_secret(state, "who", text[:MAX_SHORT])
+        self._set_secret(state, "who", utf16_cut(text, MAX_SHORT))
         draft = state.data["report"]
         draft["agency_id"] = None
         note = None
@@ -316,7 +366,7 @@ class ReportFlow:
         return self._advance(content, state)
 
     def _text_when(self, content, state, text):
-        self._set_secret(state, "when", text[:MAX_SHORT])
+        self._set_secret(state, "when", utf16_cut(text, MAX_SHORT))
         return self._advance(content, state)
 
     def _press_evidence(self, content, state, arg):
@@ -325,8 +375,26 @@ class ReportFlow:
     def _text_evidence(self, content, state, text):
         return self.prompt(content, state, note=content.render("report_evidence_text"))
 
+    def _typed_button(self, content: Content, state: ConversationState, text: str) -> str | None:
+        """The button a typed answer means: its label, or a word for it (batal, lewati, selesai, kirim, ubah)."""
+        said = normalise(text)
+        if said in TYPED_CANCEL:
+            return "cancel"
+        if state.step in ("what", "who", "when", "where_place", "contact"):  # free text is the answer there
+            return None
+        skippable = state.step not in ("danger", "confirm")
+        words = (TYPED_WORDS["any"] if skippable else {}) | TYPED_WORDS.get(state.step or "", {})
+        if said in words:
+            return words[said]
+        buttons = [b for reply in self.prompt(content, state) for b in reply.buttons]
+        return next((b.data.removeprefix(f"{actions.REPORT}:") for b in buttons
+                     if b.data.startswith(f"{actions.REPORT}:") and normalise(b.label) == said), None)
+
     def _text_contact(self, content, state, text):
         draft = state.data["report"]
+        said = normalise(text)
+        if said in TYPED_CONTACT:
+            text = content.label(TYPED_CONTACT[said])
         if text == content.label("report_contact_bot"):
             draft["contact"] = "bot"
             self._set_secret(state, "phone", None)
@@ -355,7 +423,10 @@ class ReportFlow:
         draft = state.data["report"]
         if arg == "send":
             report = self._service.submit(draft, state.chat_id)
-            state.flow, state.step, state.data = None, None, {"sent_code": report.code}
+            # Anonymous means unlinkable: nothing about the report stays with this chat (the reporter was told to
+            # save the code); otherwise the code answers a second press of "send".
+            sent = {"sent_code": report.code} if report.contact_mode != "anonymous" else {}
+            state.flow, state.step, state.data = None, None, sent
             return [with_menu(content, "report_sent", report=report)]
         if arg == "edit":
             return [Reply(content.render("report_edit_which"), tuple(
@@ -385,9 +456,18 @@ class ReportFlow:
         options = content.report_options
         place = place_name(content, draft.get("where"), draft.get("place_code")) or secret.get("place")
         agency = self._registry.get(draft["agency_id"]) if draft.get("agency_id") else None
-        text = content.render("report_summary", draft=draft, secret=secret, note=note, place=place, agency=agency,
-                              category=options["categories"].get(draft.get("category") or ""),
-                              evidence=len(draft.get("evidence") or ()))
+        context = dict(draft=draft, place=place, agency=agency, evidence=len(draft.get("evidence") or ()),
+                       category=options["categories"].get(draft.get("category") or ""))
+        text = content.render("report_summary", secret=secret, note=note, **context)
+        if telegram_len(text) > TELEGRAM_TEXT_LIMIT:  # a long story (emoji count double): show its start, say so
+            shown = dict(secret, what="")
+            room = TELEGRAM_TEXT_LIMIT - telegram_len(content.render("report_summary", secret=shown, note=note,
+                                                                     **context)) - 200
+            story = secret.get("what") or ""
+            head = utf16_cut(story, max(0, room))
+            cut_note = content.render("report_summary_cut")
+            note = Markup(f"{note}\n\n{cut_note}") if note else Markup(cut_note)  # our own templates
+            text = content.render("report_summary", secret=dict(secret, what=f"{head} […]"), note=note, **context)
         return [Reply(text, (
             Button(content.label("report_send"), _r("send")),
             Button(content.label("report_edit"), _r("edit")),

@@ -12,7 +12,6 @@ from bot.settings import PROJECT_ROOT
 
 MAX_NLU_CHARS = 500
 SLANG_FILE = PROJECT_ROOT / "nlu_data" / "slang.yml"
-DANGER_FILE = PROJECT_ROOT / "nlu_data" / "danger_words.yml"
 
 _REPEATED_LETTERS = re.compile(r"([a-z])\1{2,}")
 _REDUPLICATION = re.compile(r"\b([a-z]{2,})2\b")
@@ -25,17 +24,6 @@ def load_slang(path: Path = SLANG_FILE) -> dict[str, str]:
     with path.open(encoding="utf-8") as handle:
         raw = yaml.safe_load(handle) or {}
     return {str(k).lower(): str(v).lower() for k, v in (raw.get("words") or {}).items()}
-
-
-@lru_cache(maxsize=1)
-def danger_words(path: Path = DANGER_FILE) -> frozenset[str]:
-    with path.open(encoding="utf-8") as handle:
-        return frozenset(str(w).lower() for w in (yaml.safe_load(handle) or {}).get("words") or ())
-
-
-def mentions_danger(text: str) -> bool:
-    """True when the message has a word that may mean someone is in danger."""
-    return not danger_words().isdisjoint(normalise(text).split())
 
 
 def normalise(text: str, slang: dict[str, str] | None = None) -> str:

@@ -6,11 +6,13 @@ the same examples, normalised the same way.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
 
 from bot.content import Content
+from bot.nlu.augment import variant
 from bot.nlu.normalise import normalise
 from bot.nlu.understanding import FAQ_PREFIX
 
@@ -26,7 +28,7 @@ def load_nlu_data(folder: Path) -> list[dict]:
     """All `nlu:` items of the Rasa YAML files in `folder` (intents, synonyms, regexes, lookups)."""
     items: list[dict] = []
     for path in sorted(folder.glob("*.yml")):
-        if path.name in ("slang.yml", "danger_words.yml"):
+        if path.name in ("slang.yml", "danger.yml"):
             continue
         with path.open(encoding="utf-8") as handle:
             items.extend((yaml.safe_load(handle) or {}).get("nlu") or [])
@@ -53,11 +55,19 @@ def matcher_examples(content: Content, nlu_data_dir: Path) -> list[tuple[str, st
     return [(label, normalise(strip_entity_markup(text))) for label, text in labelled_examples(content, nlu_data_dir)]
 
 
-def rasa_training_files(content: Content, nlu_data_dir: Path) -> dict[str, str]:
-    """The text of Rasa's `nlu.yml` and `domain.yml`, examples normalised as at run time."""
+def rasa_training_files(content: Content, nlu_data_dir: Path,
+                        keep: Callable[[tuple[str, str]], bool] | None = None) -> dict[str, str]:
+    """The text of Rasa's `nlu.yml` and `domain.yml`, examples normalised as at run time (and augmented);
+    `keep` selects (label, example) pairs, for cross-validation."""
     by_label: dict[str, list[str]] = {}
-    for label, example in labelled_examples(content, nlu_data_dir):
-        by_label.setdefault(label, []).append(_normalise_keeping_markup(example))
+    examples = [pair for pair in labelled_examples(content, nlu_data_dir) if keep is None or keep(pair)]
+    originals = {normalise(strip_entity_markup(text)) for _label, text in examples}
+    for label, example in examples:
+        normalised = _normalise_keeping_markup(example)
+        by_label.setdefault(label, []).append(normalised)
+        extra = variant(normalised) if normalised == strip_entity_markup(normalised) else None
+        if extra is not None and extra not in originals:
+            by_label[label].append(extra)
     nlu: list[dict] = [
         {"intent": label, "examples": "".join(f"- {e}\n" for e in dict.fromkeys(examples))}
         for label, examples in by_label.items()

@@ -8,10 +8,12 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
 from db.agencies import AgencyRecord, AgencyRepository
 
 from bot.registry.importer import parse_rows, read_table
+from bot.registry.mentions import GENERIC_WORDS, STOP_WORDS
 from bot.registry.names import initials, licence_key, normalise_name
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "db" / "seed"
@@ -20,14 +22,23 @@ DEMO_FILE = SEED_DIR / "demo_agencies.csv"
 SANCTIONS_SOURCE = "berita tentang sanksi P3MI (lihat sumber tiap perusahaan)"
 DEMO_SOURCE = "data contoh untuk uji coba"
 
-# Words people add around a company name that are not part of it.
-QUERY_NOISE = {
-    "cek", "check", "tolong", "apakah", "apa", "itu", "ini", "resmi", "legal", "ilegal", "gk", "tidak", "kah", "ko",
-    "perusahaan", "agen", "agency", "penyalur", "p3mi", "pjtki", "izin", "ijin", "nya", "punya", "ada", "di", "yang",
-    "yg", "terdaftar", "masih", "aktif", "atau", "benar", "saya", "mau", "dong", "kak", "nomor", "no", "status",
-    "kantor", "cabang", "dan", "dari", "ke", "ya", "sih", "bukan",
+# Words people add around a company name that are not part of it (the words that end a name in free text too).
+QUERY_NOISE = STOP_WORDS | GENERIC_WORDS | {
+    "cek", "check", "tolong", "apakah", "perusahaan", "agen", "agency", "penyalur", "p3mi", "pjtki", "nya",
+    "terdaftar", "benar", "kak", "dong", "sih", "bukan", "gak", "ga", "gk", "ngga", "nggak", "kah", "ko",
 }
-PLACE_WORDS = {"kupang", "ntt", "jakarta", "surabaya", "bekasi", "malaka", "atambua", "soe", "ende", "maumere"}
+# Places people add after a name ("pt sinar jaya kupang"): dropped from the end of a query.
+PLACE_WORDS = {
+    "kupang", "ntt", "jakarta", "surabaya", "bekasi", "malaka", "atambua", "soe", "ende", "maumere", "kota", "kab",
+    "kabupaten", "timur", "barat", "utara", "selatan", "pusat", "tangerang", "depok", "bogor", "bandung", "semarang",
+    "malang", "medan", "batam", "denpasar", "bali", "jawa", "nusa", "tenggara", "belu", "alor", "sikka", "lembata",
+    "rote", "sabu", "sumba", "flores", "manggarai", "ngada", "nagekeo", "tts", "ttu", "kefamenanu", "larantuka",
+    "waingapu", "ruteng", "bajawa", "labuan", "bajo", "indonesia",
+}
+# Two names this close (edits) are the same name typed with a slip: "sinar jaja" is "sinar jaya".
+SLIP_EDITS = 1
+SLIP_EDITS_LONG = 2
+LONG_NAME = 14
 MIN_QUERY_LETTERS = 3
 CLEAR_SCORE = 88.0
 CLEAR_MARGIN = 6.0
@@ -43,6 +54,7 @@ class Lookup:
 
     kind: str
     agency_ids: tuple[int, ...] = ()
+    exact: bool = False  # found by licence number, exact name or a one-letter slip (not by resemblance)
 
 
 @dataclass(frozen=True)
@@ -62,10 +74,17 @@ def _score(query: str, choice: str) -> float:
 
 
 def clean_query(text: str) -> str:
+    """The distinctive name in a query: noise words dropped, then a trailing place ("... kupang", "di jakarta")."""
     words = normalise_name(text).split()
     kept = [w for w in words if w not in QUERY_NOISE]
-    without_places = [w for w in kept if w not in PLACE_WORDS]
-    return " ".join(without_places or kept)
+    while len(kept) > 1 and kept[-1] in PLACE_WORDS and _place_may_go(kept):
+        kept.pop()
+    return " ".join(kept)
+
+
+def _place_may_go(words: list[str]) -> bool:
+    # Keep a place word that is part of a two-word name ("bintang timur"): only a name of 3+ words loses it.
+    return len(words) > 2 or words[-1] not in ("timur", "barat", "utara", "selatan", "nusa", "jawa")
 
 
 class AgencyRegistry:
@@ -80,6 +99,8 @@ class AgencyRegistry:
         self._licences: dict[str, list[int]] = {}
         self._initials: dict[str, list[int]] = {}
         self._exact: dict[str, list[int]] = {}
+        self._names_of: dict[int, list[str]] = {}
+        self._by_length: dict[int, tuple[list[str], list[int]]] = {}  # names (and owners) by length
 
     def _refresh(self) -> None:
         version = self.repository.version()
@@ -87,32 +108,40 @@ class AgencyRegistry:
             if version == self._version:
                 return
             names, owners, licences, acronyms, exact = [], [], {}, {}, {}
+            names_of: dict[int, list[str]] = {}
+            by_length: dict[int, tuple[list[str], list[int]]] = {}
             for entry in self.repository.match_entries():
                 for name in (entry.normalized_name, *(normalise_name(a) for a in entry.aliases)):
                     if name:
                         names.append(name)
                         owners.append(entry.id)
                         _add(exact, name, entry.id)
+                        names_of.setdefault(entry.id, []).append(name)
+                        bucket = by_length.setdefault(len(name), ([], []))
+                        bucket[0].append(name)
+                        bucket[1].append(entry.id)
                         if len(name.split()) >= 2:
                             _add(acronyms, initials(name), entry.id)
                 if entry.licence_key:
                     _add(licences, entry.licence_key, entry.id)
             self._names, self._owners = names, owners
             self._licences, self._initials, self._exact = licences, acronyms, exact
+            self._names_of, self._by_length = names_of, by_length
             self._version = version
 
     def lookup(self, text: str) -> Lookup:
         self._refresh()
-        by_licence = self._by_licence(text)
+        by_licence = self.by_licence(text)
         if by_licence:
-            return _found(by_licence)
+            return found_lookup(by_licence)
         query = clean_query(text[:300])
         if sum(ch.isalpha() for ch in query) < MIN_QUERY_LETTERS:
             return Lookup("too_short")
         if query in self._exact:
-            return _found(self._exact[query])
+            return found_lookup(self._exact[query])
         if " " not in query and query in self._initials:
-            return _found(self._initials[query])
+            ids = self._initials[query]  # an acronym is a guess: never enough for a message that is only a name
+            return Lookup("clear" if len(ids) == 1 else "several", tuple(ids[:MAX_CHOICES]))
         best: dict[int, float] = {}
         # Shortlist with rapidfuzz's fast C scorers, then rank the shortlist with the finer composite score.
         shortlist = {index for _n, _s, index in process.extract(query, self._names, scorer=fuzz.token_set_ratio,
@@ -126,13 +155,45 @@ class AgencyRegistry:
         ranked = [(owner, score) for owner, score in ranked if score >= CANDIDATE_SCORE]
         if not ranked:
             return Lookup("none")
+        slips = {self._owners[i] for i in shortlist if _is_slip(query, self._names[i])}
+        if len(slips) == 1:
+            return Lookup("clear", (slips.pop(),), exact=True)
         top_owner, top_score = ranked[0]
         runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
-        if top_score >= CLEAR_SCORE and top_score - runner_up >= CLEAR_MARGIN:
+        if top_score >= CLEAR_SCORE and top_score - runner_up >= CLEAR_MARGIN and self._covers(top_owner, query):
             return Lookup("clear", (top_owner,))
-        return Lookup("several", tuple(owner for owner, _score in ranked[:MAX_CHOICES]))
+        owners = tuple(owner for owner, _score in ranked[:MAX_CHOICES])
+        if any(self._covers(owner, query) for owner in owners):
+            return Lookup("several", owners)
+        # The name has words no registered company has: a different company, whatever it resembles.
+        return Lookup("none", owners)
 
-    def _by_licence(self, text: str) -> list[int]:
+    def exact_lookup(self, text: str) -> Lookup | None:
+        """A message that may be nothing but a company's name: found only by its exact name (after normalisation)
+        or with a one-letter slip, never by resemblance. Cheap enough to run on every message."""
+        self._refresh()
+        query = clean_query(text[:300])
+        if sum(ch.isalpha() for ch in query) < MIN_QUERY_LETTERS:
+            return None
+        if query in self._exact:
+            return found_lookup(self._exact[query])
+        if len(query) < 6:
+            return None
+        limit = SLIP_EDITS_LONG if len(query) >= LONG_NAME else SLIP_EDITS
+        slips = set()
+        for size in range(len(query) - limit, len(query) + limit + 1):
+            names, owners = self._by_length.get(size, ((), ()))
+            slips |= {owners[index] for _name, _distance, index in process.extract(
+                query, names, scorer=Levenshtein.distance, score_cutoff=limit, limit=None)}
+        return Lookup("clear", (slips.pop(),), exact=True) if len(slips) == 1 else None
+
+    def _covers(self, owner: int, query: str) -> bool:
+        """Whether every word of the query is (nearly) a word of one of the owner's names."""
+        return any(_words_covered(query, name) for name in self._names_of.get(owner, ()))
+
+    def by_licence(self, text: str) -> list[int]:
+        """The agencies whose licence number appears in the text (separators and case ignored)."""
+        self._refresh()
         for token in re.findall(r"[A-Za-z0-9][A-Za-z0-9./\-\s]{3,40}[0-9]", text):
             key = licence_key(token)
             if any(ch.isdigit() for ch in key) and key in self._licences:
@@ -159,14 +220,25 @@ def _stamp(source: str, synced_at: datetime) -> DataStamp:
     return DataStamp(as_of=as_of, source=source, stale=stale)
 
 
+def _is_slip(query: str, name: str) -> bool:
+    limit = SLIP_EDITS_LONG if len(name) >= LONG_NAME else SLIP_EDITS
+    return len(name) >= 6 and Levenshtein.distance(query, name, score_cutoff=limit) <= limit
+
+
+def _words_covered(query: str, name: str) -> bool:
+    name_words = name.split()
+    return all(any(fuzz.ratio(word, other) >= 80 for other in name_words) for word in query.split())
+
+
 def _add(index: dict[str, list[int]], key: str, agency_id: int) -> None:
     ids = index.setdefault(key, [])
     if agency_id not in ids:
         ids.append(agency_id)
 
 
-def _found(ids: list[int]) -> Lookup:
-    return Lookup("clear" if len(ids) == 1 else "several", tuple(ids[:MAX_CHOICES]))
+def found_lookup(ids: list[int]) -> Lookup:
+    """Agencies found by licence number or exact name: one is the answer, several are to choose from."""
+    return Lookup("clear" if len(ids) == 1 else "several", tuple(ids[:MAX_CHOICES]), exact=True)
 
 
 def seed_registry(repository: AgencyRepository) -> int:

@@ -15,6 +15,7 @@ from bot.content import Content, ContentStore
 from bot.reports import codes
 from bot.reports.crypto import ReportCipher
 from bot.registry.service import AgencyRegistry
+from bot.textformat import TELEGRAM_TEXT_LIMIT, split_utf16, telegram_len, utf16_cut
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,18 @@ MAX_BACKOFF = timedelta(minutes=10)
 ALARM_AFTER = 3  # failed attempts of one delivery after which every failure is logged as an ERROR
 STATUS_LOOKUP_WINDOW = timedelta(hours=1)
 MAX_FAILED_LOOKUPS = 5
+# Failed /status guesses from all chats together per window: many accounts guessing codes are slowed down too.
+MAX_FAILED_LOOKUPS_GLOBAL = 200
+URGENT_PRIORITY_WINDOW = timedelta(days=1)  # an urgent report jumps the queue at most once a day per reporter
+REPORT_QUOTA_WINDOW = timedelta(days=1)
+KEY_CHECK = "report_key_check"  # bot_meta: a known value sealed with the newest key
+TASKFORCE_CHAT = "taskforce_chat_id"  # bot_meta: the group's id after Telegram moved it to a supergroup
+STAFF_PART_ROOM = TELEGRAM_TEXT_LIMIT - 96  # a part's text, leaving room for its heading
+CONTINUED = " […]"
+
+
+class KeyCheckFailed(RuntimeError):
+    """The configured REPORT_ENCRYPTION_KEYS cannot open what is stored: wrong or lost key."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +52,7 @@ class Outgoing:
     media_kind: str | None = None  # "photo", "document", "voice", "audio", "video"
     file_id: str | None = None
     reply_to: int | None = None
+    to_taskforce: bool = True  # False for a reporter's notice
 
 
 @dataclass(frozen=True)
@@ -75,14 +89,73 @@ def parse_staff_data(data: str | None) -> tuple[int, str] | None:
 class ReportService:
     def __init__(self, repository: ReportRepository, cipher: ReportCipher, content: ContentStore,
                  registry: AgencyRegistry, taskforce_chat_id: int, staff_user_ids: frozenset[int],
-                 reminder_after: timedelta):
+                 reminder_after: timedelta, reports_per_day: int = 3):
         self.repository = repository
         self._staff_user_ids = staff_user_ids
         self._registry = registry
         self.cipher = cipher
         self._content = content
+        self.configured_taskforce_chat_id = taskforce_chat_id
         self.taskforce_chat_id = taskforce_chat_id
+        migrated = repository.get_meta(f"{TASKFORCE_CHAT}:{taskforce_chat_id}")
+        if migrated is not None:  # Telegram moved the group; follow it (and say so: .env should be updated)
+            self.taskforce_chat_id = int(migrated)
+            log.warning("the task-force group %s became supergroup %s: sending there; set TASKFORCE_CHAT_ID=%s",
+                        taskforce_chat_id, migrated, migrated)
         self.reminder_after = reminder_after
+        self.reports_per_day = reports_per_day
+
+    # ---- keys --------------------------------------------------------------------------------
+
+    def check_key(self) -> None:
+        """Stop start-up when the configured keys cannot read what is stored (wrong or lost key); store the check
+        value when there is none yet. Raises KeyCheckFailed with a message for the operator."""
+        stored = self.repository.get_meta(KEY_CHECK)
+        if stored is None:
+            sample = self.repository.listing()[:1]
+            if sample:
+                try:
+                    self.details(sample[0])
+                except ValueError:
+                    raise KeyCheckFailed(_KEY_HELP) from None
+            self.repository.set_meta(KEY_CHECK, self.cipher.key_check())
+            return
+        if not self.cipher.opens_key_check(stored):
+            raise KeyCheckFailed(_KEY_HELP)
+        if not self.cipher.sealed_with_newest(stored):
+            log.warning("reports are still sealed with an older key: run `python -m bot reports rotate-key`")
+
+    def rotate_key(self) -> int:
+        """Re-encrypt every stored secret with the newest key (and re-derive the chat hashes); returns reports."""
+        count = self.repository.reseal_all(self._reseal)
+
+        def chat_key_of(report) -> str | None:
+            chat_id = self.reporter(report).get("chat_id")
+            return self.cipher.chat_key(int(chat_id)) if chat_id is not None else None
+
+        self.repository.rekey_reporters(chat_key_of)
+        self.repository.set_meta(KEY_CHECK, self.cipher.key_check())
+        return count
+
+    def _reseal(self, token: str) -> str:
+        if not token.startswith("gAAAAA"):  # an evidence file id stored before file ids were encrypted
+            return self.cipher.seal({"v": token})
+        return self.cipher.rotate(token)
+
+    def follow_migration(self, old_chat_id: int, new_chat_id: int) -> None:
+        """The task-force group became a supergroup with a new id: send there from now on, also after restarts."""
+        if old_chat_id != self.taskforce_chat_id or new_chat_id == old_chat_id:
+            return
+        self.repository.set_meta(f"{TASKFORCE_CHAT}:{self.configured_taskforce_chat_id}", str(new_chat_id))
+        self.taskforce_chat_id = new_chat_id
+        log.error("the task-force group %s was upgraded to a supergroup with id %s: sending there from now on; "
+                  "set TASKFORCE_CHAT_ID=%s in .env", old_chat_id, new_chat_id, new_chat_id)
+
+    def file_id(self, evidence) -> str:
+        """The Telegram file id of an evidence item (sealed; plain in reports filed before it was)."""
+        if evidence.file_id.startswith("gAAAAA"):
+            return self.cipher.open(evidence.file_id)["v"]
+        return evidence.file_id
 
     # ---- filing ------------------------------------------------------------------------------
 
@@ -93,27 +166,51 @@ class ReportService:
         reporter = None
         if contact_mode != "anonymous":
             reporter = self.cipher.seal({"chat_id": chat_id, "phone": secret.get("phone")})
+        urgent = bool(draft.get("urgent"))
+        now = datetime.now(timezone.utc)
+        chat_key = self.cipher.chat_key(chat_id)
+        prioritized = urgent and not self.repository.failed_lookups(chat_key, now - URGENT_PRIORITY_WINDOW, "urgent")
+        evidence = tuple((kind, self.cipher.seal({"v": file_id})) for kind, file_id in
+                         secret.get("evidence") or draft.get("evidence") or ())
         for _attempt in range(5):
             new = NewReport(
                 code=codes.new_code(datetime.now(timezone.utc).year), draft_key=draft["key"],
-                urgent=bool(draft.get("urgent")), category=draft.get("category"),
+                urgent=urgent, category=draft.get("category"),
                 location_kind=draft.get("where"), location=draft.get("place_code"),
                 agency_id=draft.get("agency_id"),
                 details_secret=self.cipher.seal({**{k: secret.get(k) for k in ("what", "who", "when", "place")},
                                                  "voice_story": bool(draft.get("story_by_voice"))}),
                 contact_mode=contact_mode, reporter_secret=reporter,
                 reporter_key=self.cipher.chat_key(chat_id) if reporter else None,
-                evidence=tuple((kind, file_id) for kind, file_id in draft.get("evidence") or ()),
+                evidence=evidence, prioritized=prioritized, sender_key=chat_key,
             )
             try:
                 report, created = self.repository.create(new)
             except CodeTaken:
                 continue
             if created:
-                log.info("report %s filed (urgent: %s, evidence: %d)", report.code, report.urgent,
-                         len(report.evidence))
+                log.info("report %s filed (urgent: %s, queue priority: %s, evidence: %d)", report.code,
+                         report.urgent, report.prioritized, len(report.evidence))
+                self.repository.record_failed_lookup(chat_key, now, now - REPORT_QUOTA_WINDOW, "report")
+                if prioritized:
+                    self.repository.record_failed_lookup(chat_key, now, now - URGENT_PRIORITY_WINDOW, "urgent")
             return report
         raise RuntimeError("could not draw an unused report code")
+
+    def reports_left_today(self, chat_id: int, now: datetime | None = None) -> int:
+        """How many more reports this chat may file in the quota window (REPORTS_PER_DAY)."""
+        now = now or datetime.now(timezone.utc)
+        filed = self.repository.failed_lookups(self.cipher.chat_key(chat_id), now - REPORT_QUOTA_WINDOW, "report")
+        return max(0, self.reports_per_day - len(filed))
+
+    def forget_chat(self, chat_id: int) -> int:
+        """/hapus: unlink the chat from its filed reports (they stay with the task force, without the chat id)."""
+
+        def reseal(token: str) -> str | None:
+            phone = self.cipher.open(token).get("phone")
+            return self.cipher.seal({"chat_id": None, "phone": phone}) if phone else None
+
+        return self.repository.forget_chat(self.cipher.chat_keys(chat_id), reseal)
 
     def open_draft(self, draft: dict) -> dict:
         return self.cipher.open(draft["secret"]) if draft.get("secret") else {}
@@ -138,9 +235,14 @@ class ReportService:
         if len(failures) >= MAX_FAILED_LOOKUPS:
             wait = failures[-MAX_FAILED_LOOKUPS] + STATUS_LOOKUP_WINDOW - now
             return StatusAnswer("rate_limited", wait_minutes=max(1, int(wait.total_seconds() // 60) + 1))
+        everyone = self.repository.failed_lookups(None, now - STATUS_LOOKUP_WINDOW)
+        if len(everyone) >= MAX_FAILED_LOOKUPS_GLOBAL:  # many chats guessing codes together
+            log.warning("failed /status lookups from all chats reached %d in an hour: lookups paused", len(everyone))
+            wait = everyone[-MAX_FAILED_LOOKUPS_GLOBAL] + STATUS_LOOKUP_WINDOW - now
+            return StatusAnswer("rate_limited", wait_minutes=max(1, int(wait.total_seconds() // 60) + 1))
         code = codes.find_code(text)
         if code is None and not text.strip():
-            mine = tuple(self.repository.by_reporter(chat_key))
+            mine = tuple(self.repository.by_reporter(self.cipher.chat_keys(chat_id)))
             return StatusAnswer("mine" if mine else "none_mine", mine)
         report = self.repository.by_code(code) if code else None
         if report is None:
@@ -153,6 +255,14 @@ class ReportService:
     def is_listed_staff(self, user_id: int) -> bool:
         """In STAFF_USER_IDS; anyone else must be a member of the task-force group (the channel asks Telegram)."""
         return user_id in self._staff_user_ids
+
+    @staticmethod
+    def parse_press(data: str | None) -> tuple[int, str] | None:
+        return parse_staff_data(data)
+
+    def staff_message_ids(self, report) -> list[int]:
+        """The group's messages showing this report's status: the report itself and its reminders."""
+        return self.repository.staff_message_ids(report.id)
 
     def staff_press(self, data: str, user_id: int, user_name: str, is_member: bool) -> StaffPress:
         """A status button pressed in the task-force group: change the status when the presser is staff."""
@@ -180,12 +290,36 @@ class ReportService:
         return change
 
     def staff_text(self, report, content: Content | None = None, reminder: bool = False) -> str:
+        """The report's message for the task force (within Telegram's limit; see staff_parts for the rest)."""
+        return self.staff_parts(report, content, reminder)[0]
+
+    def staff_parts(self, report, content: Content | None = None, reminder: bool = False) -> list[str]:
+        """The report for the task force as messages within Telegram's 4096 UTF-16 units: the first carries the
+        status and buttons; when the story does not fit, it is cut there and continues in numbered parts."""
         content = content or self._content.current()
-        return content.render(
-            "staff_report", report=report, details=self.details(report), reporter=self.reporter(report),
-            agency=self._registry.get(report.agency_id) if report.agency_id else None, last_change=self.repository.last_change(report.id),
-            reminder=reminder, place=place_name(content, report.location_kind, report.location),
-        )
+        details = self.details(report)
+        context = dict(report=report, reporter=self.reporter(report), reminder=reminder,
+                       agency=self._registry.get(report.agency_id) if report.agency_id else None,
+                       last_change=self.repository.last_change(report.id),
+                       place=place_name(content, report.location_kind, report.location))
+        text = content.render("staff_report", details=details, **context)
+        if telegram_len(text) <= TELEGRAM_TEXT_LIMIT:
+            return [text]
+        story = details.get("what") or ""
+        # Room for the story in the first message: what is left of the limit with an empty story.
+        without = content.render("staff_report", details={**details, "what": ""}, **context)
+        room = TELEGRAM_TEXT_LIMIT - telegram_len(without) - 64
+        head = utf16_cut(story, max(0, room))
+        rest = story[len(head):].lstrip()
+        pieces = split_utf16(rest, STAFF_PART_ROOM) if rest else []
+        pieces = [piece for piece in pieces if piece]
+        total = 1 + len(pieces)
+        first = content.render("staff_report", details={**details, "what": f"{head}{CONTINUED} (bersambung di "
+                                                                      f"bagian 2/{total})"}, **context)
+        parts = [first]
+        for number, piece in enumerate(pieces, start=2):
+            parts.append(content.render("staff_report_part", report=report, number=number, total=total, text=piece))
+        return parts
 
     def staff_buttons(self, report, content: Content | None = None) -> tuple[tuple[str, str], ...]:
         content = content or self._content.current()
@@ -193,10 +327,26 @@ class ReportService:
                      for status in STAFF_STATUSES)
 
     def open_reports_text(self, now: datetime | None = None) -> str:
+        return self.open_reports_pages(now)[0]
+
+    def open_reports_pages(self, now: datetime | None = None) -> list[str]:
+        """`/laporan` as messages within Telegram's limit (numbered pages when the list is long)."""
         now = now or datetime.now(timezone.utc)
+        content = self._content.current()
         reports = self.repository.listing(open_only=True)
         rows = [(r, now - utc(r.created_at)) for r in reports]
-        return self._content.current().render("staff_open_reports", rows=rows)
+        if not rows:
+            return [content.render("staff_open_reports", rows=rows)]
+        pages: list[list] = [[]]
+        for row in rows:
+            candidate = pages[-1] + [row]
+            if pages[-1] and telegram_len(content.render("staff_open_reports", rows=candidate, page=99,
+                                                         pages=99)) > TELEGRAM_TEXT_LIMIT:
+                pages.append([row])
+            else:
+                pages[-1] = candidate
+        return [content.render("staff_open_reports", rows=page, page=number, pages=len(pages), total=len(rows))
+                for number, page in enumerate(pages, start=1)]
 
     # ---- the outbox --------------------------------------------------------------------------
 
@@ -213,26 +363,43 @@ class ReportService:
         if due.kind == "reminder":
             return Outgoing(self.taskforce_chat_id, self.staff_text(report, content, reminder=True),
                             self.staff_buttons(report, content), reply_to=report.staff_message_id)
+        if due.kind == "part":
+            parts = self.staff_parts(report, content)
+            if due.ref > len(parts):
+                return None
+            return Outgoing(self.taskforce_chat_id, parts[due.ref - 1], reply_to=report.staff_message_id)
         if due.kind == "evidence":
             item = next((e for e in report.evidence if e.position == due.ref), None)
             if item is None:
                 return None
             caption = content.render("staff_evidence", report=report, position=item.position,
                                      total=len(report.evidence))
-            return Outgoing(self.taskforce_chat_id, caption, media_kind=item.kind, file_id=item.file_id,
+            return Outgoing(self.taskforce_chat_id, caption, media_kind=item.kind, file_id=self.file_id(item),
                             reply_to=report.staff_message_id)
         if due.kind == "notice":
             chat_id = self.reporter(report).get("chat_id")
             if chat_id is None:
                 return None
             return Outgoing(int(chat_id), content.render("report_status_notice", report=report,
-                                                           status=content.report_options["statuses"][report.status]))
+                                                           status=content.report_options["statuses"][report.status]),
+                            to_taskforce=False)
         return None
 
     def delivered(self, due: DueDelivery, message_id: int | None) -> None:
+        if due.kind == "report":
+            parts = len(self.staff_parts(due.report))
+            if parts > 1:  # queued before the report is marked sent, so the sender grouping outlives them
+                self.repository.add_parts(due.report.id, parts)
         self.repository.mark_sent(due.id, message_id)
         if due.kind == "report":
             log.info("report %s delivered to the task force", due.report.code)
+
+    def gave_up(self, due: DueDelivery, error: str) -> None:
+        """Telegram refused for good (too long, bot blocked or removed, chat not found): no more retries."""
+        self.repository.give_up(due.id, error, datetime.now(timezone.utc))
+        log.error("delivery of %s for report %s refused for good, not retried: %s; see `python -m bot reports "
+                  "list --undelivered`, fix the cause, then `python -m bot reports retry`", due.kind,
+                  due.report.code, error)
 
     def failed(self, due: DueDelivery, error: str, retry_after: float | None = None) -> None:
         """Schedule another attempt with exponential backoff (or after Telegram's retry_after)."""
@@ -260,3 +427,8 @@ def place_name(content: Content, kind: str | None, code: str | None) -> str | No
         return country["name"] if country else None
     return None
 
+
+
+_KEY_HELP = ("REPORT_ENCRYPTION_KEYS cannot open the reports stored in the database: the key is wrong or was lost. "
+             "Put the key the reports were written with back in .env (REPORT_ENCRYPTION_KEYS=newest,older). "
+             "Do not create a new key while reports exist: they could never be read again.")

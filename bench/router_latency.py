@@ -1,0 +1,78 @@
+"""What the router adds to a turn (issue 10 target: <= 5 ms p99 at 10,000 agencies): the recognisers that run on
+every typed message besides NLU - the danger net, company mentions, licence numbers and the registry lookups. FAQ
+questions (from content/faq) show the pure overhead; for messy agency questions the lookup is the answer itself.
+
+Run: .venv/bin/python bench/router_latency.py
+"""
+from __future__ import annotations
+
+import io
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from agency_lookup import messy, synthetic, write_csv  # noqa: E402
+
+from bot.content import ContentStore  # noqa: E402
+from bot.nlu.danger import danger_level  # noqa: E402
+from bot.registry.cli import import_agencies  # noqa: E402
+from bot.registry.mentions import company_mentions  # noqa: E402
+from bot.registry.service import AgencyRegistry  # noqa: E402
+from bot.settings import load_settings  # noqa: E402
+from db.agencies import AgencyRepository  # noqa: E402
+from db.session import make_engine, make_session_factory  # noqa: E402
+
+MESSAGES = 2_000
+DANGER = ("bapa sy dipukul majikan di sabah, paspor ditahan", "beta sonde dikasi pulang sama bos",
+          "kami dipindah tengah malam lewat hutan", "gaji 3 bulan blm dibayar, bos ancam kalau lapor")
+
+
+def recognise(registry: AgencyRegistry, text: str) -> None:
+    """The router's work before NLU, as `Engine._on_text` does it."""
+    danger_level(text)
+    mentions = company_mentions(text)
+    if not registry.by_licence(text):
+        for mention in mentions[:3]:
+            registry.lookup(mention.text)
+        if not mentions and len(text) <= 80:
+            registry.exact_lookup(text)
+
+
+def main() -> None:
+    rng = random.Random(5)
+    questions = [q for topic in ContentStore(ROOT / "content").current().topics.values() for q in topic.questions]
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        rows = synthetic(rng)
+        write_csv(tmp_path / "agencies.csv", rows, rng)
+        settings = load_settings({"DATABASE_URL": f"sqlite:///{tmp_path / 'bench.sqlite3'}"}, env_file=tmp_path / ".env")
+        assert import_agencies(settings, tmp_path / "agencies.csv", "bench", dry_run=False, out=io.StringIO()) == 0
+        engine = make_engine(settings.database_url)
+        registry = AgencyRegistry(AgencyRepository(make_session_factory(engine)))
+        registry.lookup("warm up")
+        faq = [rng.choice(questions) for _ in range(MESSAGES)]
+        agency = [messy(*rng.choice(rows)[:2], rng) for _ in range(MESSAGES // 4)]
+        danger = [rng.choice(DANGER) for _ in range(MESSAGES // 10)]
+        for name, messages in (("FAQ questions (pure overhead)", faq), ("danger messages", danger),
+                               ("agency questions (the lookup is the answer)", agency)):
+            latencies = []
+            for text in messages:
+                start = time.perf_counter()
+                recognise(registry, text)
+                latencies.append((time.perf_counter() - start) * 1000)
+            latencies.sort()
+            p99 = latencies[int(0.99 * len(latencies)) - 1]
+            print(f"{name}, {len(messages)} at {len(rows)} agencies: p50 {statistics.median(latencies):.2f} ms, "
+                  f"p99 {p99:.2f} ms, max {latencies[-1]:.2f} ms")
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""A circuit breaker around the NLU server: when it keeps timing out or failing, stop waiting for it.
+
+Closed: every message asks Rasa, unless a request already waits longer than `slow_after` (Rasa answers in tens of
+milliseconds; half a second means trouble): then the message does not queue behind it but goes to the fallback
+matcher at once. After `failures_to_open` failures (timeouts, errors) in a row the circuit opens: messages go straight
+to the fallback matcher (NluUnavailable at once, no timeout to wait out) for `cool_down` seconds. Then one probe is
+sent in the background (no user waits for it); when Rasa answers it, the circuit closes again, otherwise it stays
+open for another cool-down.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from bot.nlu.understanding import NluUnavailable, Understanding
+
+log = logging.getLogger(__name__)
+PROBE_TEXT = "halo"
+
+
+class NluCircuitBreaker:
+    """Wraps a RasaClient (same `parse`, `is_ready`, `close`, `url`)."""
+
+    def __init__(self, inner, failures_to_open: int = 2, cool_down: float = 15.0, slow_after: float = 0.5,
+                 clock=time.monotonic):
+        self._inner = inner
+        self._slow_after = slow_after
+        self._in_flight: dict[int, float] = {}  # request number -> when it was sent
+        self._requests = 0
+        self._failures_to_open = failures_to_open
+        self._cool_down = cool_down
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._failures = 0
+        self._open_until: float | None = None
+        self._probing = False
+        self.url = getattr(inner, "url", None)
+
+    @property
+    def is_open(self) -> bool:
+        return self._open_until is not None
+
+    def parse(self, text: str) -> Understanding:
+        with self._lock:
+            if self._open_until is not None:
+                if self._clock() >= self._open_until and not self._probing:
+                    self._probing = True
+                    threading.Thread(target=self._probe, name="nlu-probe", daemon=True).start()
+                raise NluUnavailable("NLU circuit open: answering with the fallback matcher")
+            now = self._clock()
+            if any(now - sent > self._slow_after for sent in self._in_flight.values()):
+                raise NluUnavailable("NLU slow: another request has waited too long; not queueing behind it")
+            self._requests += 1
+            request = self._requests
+            self._in_flight[request] = now
+        try:
+            understanding = self._inner.parse(text)
+        except NluUnavailable:
+            self._failed()
+            raise
+        finally:
+            with self._lock:
+                self._in_flight.pop(request, None)
+        with self._lock:
+            self._failures = 0
+        return understanding
+
+    def _failed(self) -> None:
+        with self._lock:
+            self._failures += 1
+            if self._failures >= self._failures_to_open and self._open_until is None:
+                self._open_until = self._clock() + self._cool_down
+                log.warning("NLU failed %d times in a row: answering with the fallback matcher for %.0f s",
+                            self._failures, self._cool_down)
+
+    def _probe(self) -> None:
+        try:
+            self._inner.parse(PROBE_TEXT)
+        except NluUnavailable:
+            with self._lock:
+                self._open_until = self._clock() + self._cool_down
+                self._probing = False
+            return
+        except Exception:  # noqa: BLE001 - a probe must never kill anything; treat as still failing
+            log.exception("NLU probe failed unexpectedly")
+            with self._lock:
+                self._open_until = self._clock() + self._cool_down
+                self._probing = False
+            return
+        with self._lock:
+            self._open_until, self._failures, self._probing = None, 0, False
+        log.info("NLU answers again: circuit closed")
+
+    def is_ready(self) -> bool:
+        return self._inner.is_ready()
+
+    def close(self) -> None:
+        self._inner.close()

@@ -1,0 +1,49 @@
+"""What to do with NLU's ranked guesses: answer, answer with "Bukan ini?" alternatives, ask, or admit defeat.
+
+A pure function of the ranking, so the evaluation (`bot nlu eval`) measures exactly what the engine does.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.nlu.understanding import UNSURE, Understanding
+
+# Per NLU source: (act: answer outright, suggest: worth offering, margin: ahead of the runner-up by this much,
+# the best guess is answered even below `act`). The fuzzy fallback matcher scores differently from Rasa.
+# Calibrated on cross-validation of the training data (`bot nlu eval --cv`), never on the held-out files.
+THRESHOLDS = {"rasa": (0.60, 0.20, 0.25), "fallback": (0.85, 0.60, 0.12)}
+MAX_ALTERNATIVES = 2
+MAX_CLARIFY_OPTIONS = 3
+
+ANSWER = "answer"
+CLARIFY = "clarify"
+NOTHING_FOUND = "nothing"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """`kind` ANSWER: act on `labels[0]`, offer `labels[1:]` as "Bukan ini?"; CLARIFY: ask between `labels` (two or
+    more, never one); NOTHING_FOUND: no guess worth offering. `sure` is False when the answer is a best guess."""
+
+    kind: str
+    labels: tuple[str, ...] = ()
+    sure: bool = True
+
+
+def decide(understanding: Understanding, usable: frozenset[str] | set[str],
+           thresholds: tuple[float, float, float] | None = None) -> Decision:
+    """Decide on the labels the engine can act on (`usable`), best first; `thresholds` to try others."""
+    act_at, suggest_at, margin = thresholds or THRESHOLDS.get(understanding.source, THRESHOLDS["rasa"])
+    ranked = [(label, score) for label, score in (understanding.candidates or ((understanding.intent, understanding.confidence),))
+              if label and label != UNSURE and label in usable]
+    plausible = [(label, score) for label, score in ranked if score >= suggest_at]
+    if not plausible:
+        return Decision(NOTHING_FOUND)
+    top_label, top_score = plausible[0]
+    runner_up = plausible[1][1] if len(plausible) > 1 else 0.0
+    others = tuple(label for label, _score in plausible[1:1 + MAX_ALTERNATIVES])
+    if top_score >= act_at:
+        return Decision(ANSWER, (top_label, *others))
+    if top_score - runner_up >= margin or len(plausible) == 1:
+        return Decision(ANSWER, (top_label, *others), sure=False)
+    return Decision(CLARIFY, tuple(label for label, _score in plausible[:MAX_CLARIFY_OPTIONS]))

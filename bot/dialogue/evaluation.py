@@ -1,0 +1,111 @@
+"""Right first reply: each message of a labelled set goes through the whole engine as a new conversation, and
+the meaning it acted on (`Turn.meaning`) is compared with the expected one.
+
+Labels (`expect`): `faq/<topic>`, `agency:<registry name>[|<name>...]`, `agency:?` (not in the registry),
+`emergency`, `report`, `status`, `country:<code>`, `greet`, `goodbye`, `thanks`, `menu`, `bot_challenge`,
+`affirm`, `deny`, `out_of_scope`; the older held-out file's intent names are mapped onto these.
+
+- right: the first reply answers the expected meaning (for out_of_scope: the out-of-scope or not-understood reply);
+- confident wrong: the bot acted on a wrong meaning (an answer, not a question or "not understood").
+"""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from bot.dialogue.messages import Turn
+
+SETS_DIR = Path(__file__).resolve().parents[2] / "tests" / "nlu"
+# Sets kept blind: their mistakes are never printed, so nobody tunes on them; only their figures are reported.
+BLIND_SETS = ("blind.yml",)
+EVAL_CHAT_ID = -42  # a chat id no channel uses: each message is a new conversation there
+NOT_ACTED = ("clarify", "not_understood", "no_words", "empty")
+OLD_LABELS = {"check_agency": "agency", "report_trafficking": "report", "report_status": "status",
+              "country_info": "country"}
+KINDS = ("faq", "agency", "emergency", "report", "status", "country", "small_talk", "out_of_scope")
+SMALL_TALK = ("greet", "goodbye", "thanks", "menu", "bot_challenge", "affirm", "deny")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    text: str
+    expected: str
+    meaning: str
+    right: bool
+    confident_wrong: bool
+
+    @property
+    def kind(self) -> str:
+        return kind_of(self.expected)
+
+
+def default_sets() -> list[Path]:
+    return sorted(SETS_DIR.glob("*.yml"))
+
+
+def kind_of(label: str) -> str:
+    base = label.split("/")[0].split(":")[0]
+    return "small_talk" if base in SMALL_TALK else base
+
+
+def load_set(path: Path) -> list[tuple[str, str]]:
+    with path.open(encoding="utf-8") as handle:
+        items = yaml.safe_load(handle) or []
+    return [(str(item["text"]), _label(item)) for item in items]
+
+
+def _label(item: dict) -> str:
+    label = str(item.get("expect") or item.get("intent"))
+    return OLD_LABELS.get(label, label)
+
+
+def is_right(expected: str, meaning: str, agency_ids: Callable[[str], int | None]) -> bool:
+    if expected == "out_of_scope":
+        return meaning in ("out_of_scope", "not_understood", "no_words")
+    if expected == "agency":  # the older file: any agency answer or the agency prompt
+        return meaning.startswith("agency:") or meaning == "check_agency"
+    if expected == "country":
+        return meaning.startswith("country:")
+    if expected.startswith("agency:"):
+        wanted = expected.split(":", 1)[1].split("|")
+        ids = sorted("?" if name == "?" else str(agency_ids(name)) for name in wanted)
+        got = meaning.split(":", 1)[1].split("|") if meaning.startswith("agency:") else []
+        return sorted(got) == ids
+    return meaning == {"report": "report_trafficking", "status": "report_status"}.get(expected, expected)
+
+
+def evaluate_set(handle: Callable[[str], Turn], examples: list[tuple[str, str]],
+                 agency_ids: Callable[[str], int | None]) -> list[Outcome]:
+    outcomes = []
+    for text, expected in examples:
+        meaning = handle(text).meaning or "none"
+        right = is_right(expected, meaning, agency_ids)
+        outcomes.append(Outcome(text, expected, meaning, right, not right and meaning not in NOT_ACTED))
+    return outcomes
+
+
+def summary(outcomes: list[Outcome]) -> dict[str, float]:
+    total = max(1, len(outcomes))
+    figures = {"right first reply": sum(o.right for o in outcomes) / total,
+               "confident wrong": sum(o.confident_wrong for o in outcomes) / total}
+    for kind in KINDS:
+        of_kind = [o for o in outcomes if o.kind == kind]
+        if of_kind:
+            figures[f"{kind} (n={len(of_kind)})"] = sum(o.right for o in of_kind) / len(of_kind)
+    return figures
+
+
+def render(name: str, outcomes: list[Outcome], show_errors: bool) -> str:
+    lines = [f"## {name}: {len(outcomes)} messages", "", "| figure | value |", "|---|---|"]
+    lines += [f"| {key} | {value:.1%} |" for key, value in summary(outcomes).items()]
+    wrong = Counter(o.meaning for o in outcomes if not o.right)
+    lines += ["", "Wrong first replies by what the bot did: "
+              + ", ".join(f"{meaning} {count}" for meaning, count in wrong.most_common(12))]
+    if show_errors:
+        lines += ["", "| text | expected | bot did |", "|---|---|---|"]
+        lines += [f"| {o.text[:120]} | {o.expected} | {o.meaning} |" for o in outcomes if not o.right]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,264 @@
+"""The numbers of a period, from the anonymous counters and the reports' plain columns (never decrypted).
+
+`build_summary` returns exact numbers; whatever is posted or written for people shows counts under 5 as "< 5"
+(`shown()`), and the charts draw them as a hatched bar of one height.
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+import yaml
+
+from db.insights import InsightRepository, ReportFacts
+
+from bot.content import WITA, Content
+
+SMALL = 5  # counts 1..SMALL-1 are shown as "< 5"
+TOP_TOPICS = 8
+TOP_PLACES = 8
+TOP_UNKNOWN_AGENCIES = 8
+TOP_SIGNS = 8
+MAX_WEEKLY_BARS = 10  # longer periods are shown by month
+SMALL_TALK = frozenset({"greet", "goodbye", "thanks", "affirm", "deny", "menu", "bot_challenge"})
+MISSED = ("unsure", "clarify", "not_understood")
+
+
+def shown(n: int) -> str:
+    """A count as people see it: "< 5" for 1 to 4."""
+    return f"< {SMALL}" if 0 < n < SMALL else f"{n:,}".replace(",", ".")
+
+
+def labels_of(content: Content) -> dict:
+    """The Indonesian names used in charts and summaries (content/templates/insights_labels.j2, YAML)."""
+    return yaml.safe_load(content.render("insights_labels")) or {}
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """A week (Monday start) or a month of the period; `label` as shown under a bar."""
+
+    start: date
+    end: date  # exclusive
+    label: str
+
+
+@dataclass
+class Summary:
+    start: date
+    end: date  # inclusive
+    buckets: list[Bucket]
+    answered: list[int]  # per bucket
+    missed: list[int]  # per bucket: not understood, asked back, or answered unsure
+    outcomes: dict[str, int]
+    topics: list[tuple[str, int]]  # (label, typed questions and buttons), most asked first
+    topics_by_bucket: dict[str, list[int]]  # the same top topics, per week or month
+    agency_verdicts: list[tuple[str, int]]
+    agency_checks: int
+    unknown_agencies: list[tuple[str, int]]
+    offers_checked: int
+    offer_verdicts: list[tuple[str, int]]
+    offer_signs: list[tuple[str, int]]
+    reports: int
+    reports_by_bucket: list[int]
+    reports_by_category: list[tuple[str, int]]
+    reports_by_place: list[tuple[str, int]]
+    reports_by_status: list[tuple[str, int]]
+    urgent_reports: int
+    response_median_hours: float | None
+    response_p90_hours: float | None
+    responded: int
+    waiting: int
+    labels: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def questions(self) -> int:
+        return sum(self.answered) + sum(self.missed)
+
+    @property
+    def missed_share(self) -> float | None:
+        return sum(self.missed) / self.questions if self.questions else None
+
+
+def buckets_of(start: date, end: date) -> list[Bucket]:
+    """Weeks (from Monday) covering start..end, or months when there would be more than MAX_WEEKLY_BARS weeks."""
+    from bot.content import MONTHS_ID
+
+    monday = start - timedelta(days=start.weekday())
+    weeks = []
+    while monday <= end:
+        weeks.append(Bucket(monday, monday + timedelta(days=7), f"{monday.day} {MONTHS_ID[monday.month - 1][:3]}"))
+        monday += timedelta(days=7)
+    if len(weeks) <= MAX_WEEKLY_BARS:
+        return weeks
+    months = []
+    first = start.replace(day=1)
+    while first <= end:
+        following = (first + timedelta(days=32)).replace(day=1)
+        months.append(Bucket(first, following, f"{MONTHS_ID[first.month - 1][:3]} {first.year % 100:02d}"))
+        first = following
+    return months
+
+
+def _bucket_index(buckets: list[Bucket], day: date) -> int | None:
+    for index, bucket in enumerate(buckets):
+        if bucket.start <= day < bucket.end:
+            return index
+    return None
+
+
+def percentile(values: list[float], fraction: float) -> float | None:
+    """Nearest-rank percentile (median = 0.5)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
+
+
+def topic_label(content: Content, labels: dict, key: str) -> str:
+    if key.startswith("faq/") and key[4:] in content.topics:
+        return content.topics[key[4:]].title
+    if key.startswith("country:"):
+        country = content.countries.get(key.split(":", 1)[1])
+        if country:
+            return f"Negara: {country['name']}"
+    return (labels.get("topics") or {}).get(key, key)
+
+
+def build_summary(repository: InsightRepository, content: Content, start: date, end: date) -> Summary:
+    """The figures for start..end inclusive (days in WITA)."""
+    labels = labels_of(content)
+    buckets = buckets_of(start, end)
+    answered, missed = [0] * len(buckets), [0] * len(buckets)
+    outcomes: Counter = Counter()
+    topics: Counter = Counter()
+    topic_buckets: dict[str, list[int]] = {}
+    agencies: Counter = Counter()
+    unknown: Counter = Counter()
+    offers: Counter = Counter()
+    signs: Counter = Counter()
+    for row in repository.counts(start, end):
+        if row.kind == "outcome":
+            outcomes[row.key] += row.count
+            index = _bucket_index(buckets, row.day)
+            if index is not None:
+                if row.key == "answered":
+                    answered[index] += row.count
+                elif row.key in MISSED:
+                    missed[index] += row.count
+        elif row.kind in ("topic", "button") and row.key not in SMALL_TALK:
+            topics[row.key] += row.count
+            index = _bucket_index(buckets, row.day)
+            if index is not None:
+                topic_buckets.setdefault(row.key, [0] * len(buckets))[index] += row.count
+        elif row.kind == "agency":
+            agencies[row.key] += row.count
+        elif row.kind == "agency_unknown":
+            unknown[row.key] += row.count
+        elif row.kind == "offer":
+            offers[row.key] += row.count
+        elif row.kind == "offer_sign":
+            signs[row.key] += row.count
+
+    top_topics = _top(_relabel(topics, lambda k: topic_label(content, labels, k)), TOP_TOPICS)
+    by_label: dict[str, list[int]] = {}
+    for key, values in topic_buckets.items():
+        merged = by_label.setdefault(topic_label(content, labels, key), [0] * len(buckets))
+        for index, n in enumerate(values):
+            merged[index] += n
+
+    verdict_names = labels.get("verdicts") or {}
+    statuses = repository.agency_statuses(int(key) for key in agencies if key.isdigit())
+    verdicts: Counter = Counter()
+    for key, n in agencies.items():
+        if key == "?":
+            verdict = "not_found"
+        elif key == "choose":
+            verdict = "several"
+        elif key.isdigit():
+            verdict = statuses.get(int(key), "not_found")  # a company deleted since (demo rows) counts as not found
+        else:
+            continue
+        verdicts[verdict_names.get(verdict, verdict)] += n
+
+    reports = repository.reports(_start_of(start), _start_of(end + timedelta(days=1)))
+    by_bucket = [0] * len(buckets)
+    for report in reports:
+        index = _bucket_index(buckets, report.created_at.astimezone(WITA).date())
+        if index is not None:
+            by_bucket[index] += 1
+    responses = [(r.first_response_at - r.created_at).total_seconds() / 3600 for r in reports
+                 if r.first_response_at is not None]
+    median, p90 = percentile(responses, 0.5), percentile(responses, 0.9)
+    categories = content.report_options.get("categories") or {}
+    status_names = content.report_options.get("statuses") or {}
+    return Summary(
+        start=start, end=end, buckets=buckets, answered=answered, missed=missed, outcomes=dict(outcomes),
+        topics=top_topics,
+        topics_by_bucket={label: by_label[label] for label, _n in top_topics},
+        agency_verdicts=_top(verdicts, None), agency_checks=sum(agencies.values()),
+        unknown_agencies=_top(unknown, TOP_UNKNOWN_AGENCIES),
+        offers_checked=offers.get("checked", 0),
+        offer_verdicts=_top(Counter({(labels.get("offer_verdicts") or {}).get(k.split(":", 1)[1], k.split(":", 1)[1]): n
+                                     for k, n in offers.items() if k.startswith("verdict:")}), None),
+        offer_signs=_top(_relabel(signs, sign_titles(content)), TOP_SIGNS),
+        reports=len(reports), reports_by_bucket=by_bucket,
+        reports_by_category=_top(Counter(categories.get(r.category, r.category or "-") for r in reports), None),
+        reports_by_place=_top(Counter(place_label(content, labels, r) for r in reports), TOP_PLACES),
+        reports_by_status=_top(Counter(status_names.get(r.status, r.status) for r in reports), None),
+        urgent_reports=sum(1 for r in reports if r.urgent),
+        response_median_hours=median, response_p90_hours=p90,
+        responded=len(responses), waiting=len(reports) - len(responses), labels=labels,
+    )
+
+
+def sign_titles(content: Content):
+    """Sign id -> its title in content/offer_rules.yml (the id itself when the rules cannot be read)."""
+    titles: dict[str, str] = {}
+    try:
+        from bot.offers.rules import RULES_FILE, load_rules
+
+        titles = {rule.id: rule.title for rule in load_rules(content.root / RULES_FILE).signs}
+    except Exception:  # noqa: BLE001 - no offer checker, or a broken rules file: show the ids
+        pass
+    return lambda sign_id: titles.get(sign_id, sign_id)
+
+
+def place_label(content: Content, labels: dict, report: ReportFacts) -> str:
+    places = labels.get("places") or {}
+    if report.location_kind == "ntt":
+        regencies = content.report_options.get("regencies") or {}
+        return str(regencies.get(report.location, report.location or places.get("unknown", "-")))
+    if report.location_kind in ("indonesia", "abroad"):
+        return places.get(report.location_kind, report.location_kind)
+    return places.get("unknown", "-")
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=WITA)
+
+
+def _relabel(counter: Counter, label) -> Counter:
+    result: Counter = Counter()
+    for key, n in counter.items():
+        result[label(key)] += n
+    return result
+
+
+def _top(counter: Counter, limit: int | None) -> list[tuple[str, int]]:
+    ranked = sorted(((k, n) for k, n in counter.items() if n > 0), key=lambda pair: (-pair[1], str(pair[0])))
+    return ranked[:limit] if limit else ranked
+
+
+def parse_day(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+def parse_since(text: str, today: date) -> date:
+    """'30d' -> the day 30 days ago; '2026-11-01' -> that day."""
+    text = text.strip().lower()
+    if text.endswith("d") and text[:-1].isdigit():
+        return today - timedelta(days=int(text[:-1]))
+    return date.fromisoformat(text)

@@ -1,0 +1,57 @@
+"""The danger net: does a message say that someone is in danger? Rules in `nlu_data/danger.yml`."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from bot.nlu.normalise import normalise
+from bot.settings import PROJECT_ROOT
+
+DANGER_FILE = PROJECT_ROOT / "nlu_data" / "danger.yml"
+
+SITUATION = "situation"  # someone describes a danger: the emergency contacts come first
+QUESTION = "question"  # a danger asked about in general ("kalau paspor ditahan ..."): offered beside the answer
+WEAK = "weak"  # a word that may mean danger: acted on only when nothing else was understood
+
+
+@dataclass(frozen=True)
+class DangerRules:
+    situations: dict[str, re.Pattern[str]]
+    hypothetical: re.Pattern[str]
+    weak_words: frozenset[str]
+
+
+@lru_cache(maxsize=2)
+def load_danger_rules(path: Path = DANGER_FILE) -> DangerRules:
+    with path.open(encoding="utf-8") as handle:
+        raw = yaml.safe_load(handle) or {}
+    return DangerRules(
+        situations={name: re.compile(pattern) for name, pattern in (raw.get("situations") or {}).items()},
+        hypothetical=re.compile(raw.get("hypothetical") or r"(?!)"),
+        weak_words=frozenset(str(w).lower() for w in raw.get("weak_words") or ()),
+    )
+
+
+def danger_level(text: str, rules: DangerRules | None = None) -> str | None:
+    """SITUATION, QUESTION, WEAK, or None when the message has no sign of danger."""
+    rules = rules or load_danger_rules()
+    normalised = normalise(text)
+    starts = [match.start() for pattern in rules.situations.values() if (match := pattern.search(normalised))]
+    if starts:
+        # "kalau paspor ditahan ..." asks in general; "bos ancam kalau lapor" describes a threat.
+        hypothetical = rules.hypothetical.search(normalised)
+        return QUESTION if hypothetical and hypothetical.start() <= min(starts) else SITUATION
+    if not rules.weak_words.isdisjoint(normalised.split()):
+        return WEAK
+    return None
+
+
+def situations_in(text: str, rules: DangerRules | None = None) -> list[str]:
+    """The names of the danger situations the message describes (for tests and evaluation reports)."""
+    rules = rules or load_danger_rules()
+    normalised = normalise(text)
+    return [name for name, pattern in rules.situations.items() if pattern.search(normalised)]

@@ -1,0 +1,84 @@
+"""Finding company names and licence numbers in free text ("izin PT Sinar Jaya masih aktif ga?").
+
+A mention is the span after a company marker (PT, P.T., CV, perusahaan, agen, ...) up to the first word that is
+not part of a name (resmi, izin, ga, di, ...). Markers like PT and CV make a mention on their own; softer markers
+(perusahaan, agen, yayasan) only count when the name has a capitalised or distinctive word, so "perusahaan penempatan
+itu apa" is no company.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# "PT", "P.T", "PT.", "P T" — the strong markers: whatever follows is meant as a company's name.
+_STRONG = r"p\s?\.?\s?t\b\.?|cv\b\.?"
+_SOFT = r"perusahaan|agen(?:si|cy)?|penyalur|p3mi|pjtki|yayasan|lpk"
+_MARKER = re.compile(rf"(?<![\w])(?:(?P<strong>{_STRONG})|(?P<soft>{_SOFT})\b)\s*", re.IGNORECASE)
+_WORD = re.compile(r"[^\W_][\w&'.-]*", re.UNICODE)
+MAX_NAME_WORDS = 6
+MIN_NAME_LETTERS = 3
+
+# Words that end a company name: questions about it, verbs, particles, places introduced by "di".
+STOP_WORDS = frozenset("""
+resmi legal ilegal izin ijin izinnya ijinnya terdaftar daftar aktif masih sudah sdh udah su apakah apa apa2 itu ini
+ga gak gk nggak ngga enggak tidak tdk sonde son ko kah ka ya yah kan dong sih deh tu nih
+yang yg di dan atau atw ato & dengan dgn dari ke untuk utk buat pada sama juga jg kalau kalo klo
+punya pung benar bener betul tipu penipu palsu bohong aman asli boleh bisa bs ada adakah gimana bagaimana gmn
+cek check tolong mohon minta mau kak kakak kk bang mas mbak min admin bot om mama bapa pak bu ibu
+rekrut merekrut rekrutmen ajak ngajak mengajak bawa membawa kirim mengirim berangkat berangkatkan kerja bekerja
+kena dicabut cabut skorsing sanksi disanksi status nomor no kantornya cabang cabangnya alamat alamatnya
+saya sy aku beta kami kita dia mereka adik anak suami istri
+mana siapa kapan berapa brp kenapa knp mengapa bagus baik aja saja sj gimana bgmn tuh lah toh pun nya
+""".split())
+# Words that alone do not name a company ("perusahaan penempatan pekerja migran").
+GENERIC_WORDS = frozenset("""
+penempatan pekerja migran indonesia tki tkw pmi cpmi swasta pengerah perekrut penyalur jasa tenaga kerja luar negeri
+asing calo sponsor resmi sawit kapal perikanan yg ini itu tersebut mana apa nya lain baru lama tertentu
+disnaker bp2mi kp2mi bp3mi ltsa kbri kjri kemnaker imigrasi pemerintah negara
+""".split())
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A name as typed after a marker; `strong` when the marker was PT/CV (not "perusahaan", "agen")."""
+
+    text: str
+    strong: bool
+
+
+def company_mentions(text: str) -> list[Mention]:
+    """Company names in the text, in order, without duplicates."""
+    found: list[Mention] = []
+    for match in _MARKER.finditer(text):
+        name = _name_after(text, match.end())
+        if not name:
+            continue
+        strong = match.group("strong") is not None
+        words = name.split()
+        distinctive = [w for w in words if w.lower() not in GENERIC_WORDS]
+        if not distinctive or sum(ch.isalpha() for ch in "".join(distinctive)) < MIN_NAME_LETTERS:
+            continue
+        if not strong and not any(w[:1].isupper() for w in distinctive):
+            continue
+        if all(name.lower() != m.text.lower() for m in found):
+            found.append(Mention(name, strong))
+    return found
+
+
+def _name_after(text: str, start: int) -> str:
+    words: list[str] = []
+    position = start
+    while len(words) < MAX_NAME_WORDS:
+        match = _WORD.match(text, position)
+        if match is None:
+            break
+        word = match.group(0).rstrip(".")
+        if word.lower() in STOP_WORDS or _MARKER.fullmatch(match.group(0)):
+            break
+        words.append(word)
+        position = match.end()
+        gap = re.match(r"[ \t]*", text[position:])
+        position += gap.end() if gap else 0
+        if position < len(text) and text[position] in ",;:?!()\n\"'":
+            break
+    return " ".join(words)
