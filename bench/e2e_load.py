@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.reports import codes  # noqa: E402
 from bot.reports.crypto import new_key  # noqa: E402
-from tests.conftest import free_port, wait_until  # noqa: E402
+from tests.conftest import wait_until  # noqa: E402
 from tests.fake_telegram import FakeTelegram  # noqa: E402
 
 TOKEN = "123456:BENCH-token-for-the-fake-bot-api-000"
@@ -140,6 +139,11 @@ def paced(fake: FakeTelegram, chats: list[int], rate: float, text=lambda i: QUES
     return sent
 
 
+def errors(fake: FakeTelegram, chats) -> int:
+    """Chats that got the error message (a failed turn: e.g. the database locked) instead of an answer."""
+    return sum(1 for chat in chats if any("gangguan" in m["text"] for m in fake.sent_messages(chat)))
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else float("nan")
@@ -154,7 +158,7 @@ def frozen(args) -> None:
             lat = first_reply_latencies(fake, sent)
             slow = sum(1 for value in lat if value > 1.0)
             print(f"frozen NLU, {args.rate}/s offered for {args.seconds:.0f} s ({len(chats)} chats): answered "
-                  f"{len(lat)}, first reply p50 {pct(lat, .5) * 1000:.0f} ms, p99 {pct(lat, .99) * 1000:.0f} ms, "
+                  f"{len(lat)} ({errors(fake, chats)} with the error message), first reply p50 {pct(lat, .5) * 1000:.0f} ms, p99 {pct(lat, .99) * 1000:.0f} ms, "
                   f"max {max(lat) * 1000:.0f} ms; {slow} waited over 1 s (the NLU timeout, before the circuit "
                   "opened)")
     finally:
@@ -183,7 +187,8 @@ def flood(args, rasa_url: str) -> None:
                 answered = len(fake.sent_messages(99_999))
             results[flooded] = lat
             label = "with one chat flooding 100 messages in 10 s" if flooded else "alone"
-            print(f"50 chats at 5/s {label}: p50 {pct(lat, .5) * 1000:.0f} ms, p99 {pct(lat, .99) * 1000:.0f} ms"
+            print(f"50 chats at 5/s {label}: p50 {pct(lat, .5) * 1000:.0f} ms, p99 {pct(lat, .99) * 1000:.0f} ms, "
+                  f"{errors(fake, chats)} error replies"
                   + (f"; the flooding chat got {answered} replies (limit notice included)" if flooded else ""))
     ratio = pct(results[True], .99) / pct(results[False], .99)
     print(f"flooded / alone p99: {ratio:.2f}x")
@@ -200,7 +205,7 @@ def burst(args, rasa_url: str) -> None:
         lat = first_reply_latencies(fake, sent)
         drained = max(fake.sent_messages(chat)[0]["_at"] for chat in chats) - started
         print(f"burst of 600 fresh chats: all answered after {drained:.1f} s ({600 / drained:.1f} messages/s); "
-              f"first reply p50 {pct(lat, .5):.1f} s, p99 {pct(lat, .99):.1f} s")
+              f"first reply p50 {pct(lat, .5):.1f} s, p99 {pct(lat, .99):.1f} s; {errors(fake, chats)} error replies")
 
 
 def file_report(fake: FakeTelegram, chat: int, urgent: bool, photos: int, wait: bool) -> str | None:

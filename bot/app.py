@@ -19,7 +19,6 @@ from bot.circuit import NluCircuitBreaker
 from bot.content import ContentStore
 from bot.limits import ChatRateLimiter
 from bot.logsafety import setup_logging
-from bot.dialogue.decision import THRESHOLDS
 from bot.dialogue.engine import Engine
 from bot.insights.recorder import InsightRecorder
 from bot.nlu import training
@@ -78,10 +77,12 @@ def prepare_database(database_url: str):
 
 @contextlib.contextmanager
 def build_app(settings: Settings, fallback_only: bool = False, wait_for_nlu: bool = False,
-              count_insights: bool = False, console: bool = False) -> Iterator[App]:
+              count_insights: bool = False, console: bool = False, limit_chats: bool = False) -> Iterator[App]:
     """Migrate and seed the database, load content, connect NLU (starting a managed Rasa server if needed).
 
-    `count_insights`: count the turns for insights (serving real users; not the console, `ask` or evaluations)."""
+    `count_insights`: count the turns for insights (serving real users; not the console, `ask` or evaluations).
+    `limit_chats`: apply MESSAGES_PER_MINUTE per chat (serving Telegram; not the console, `ask` or evaluations,
+    which send many messages from one chat id on purpose)."""
     db_engine, sessions = prepare_database(settings.database_url)
     registry = AgencyRegistry(AgencyRepository(sessions))
     content = ContentStore(settings.content_dir)
@@ -93,13 +94,12 @@ def build_app(settings: Settings, fallback_only: bool = False, wait_for_nlu: boo
         nlu = Nlu(content, training.NLU_DATA_DIR, rasa)
         reports = report_service(settings, sessions, content, registry, console=console)
         insight_store = InsightRepository(sessions)
-        recorder = InsightRecorder(insight_store, training.NLU_DATA_DIR,
-                                   sure_from=THRESHOLDS["rasa"][0]) if count_insights else None
+        recorder = InsightRecorder(insight_store, training.NLU_DATA_DIR) if count_insights else None
         if recorder is not None:
             stack.callback(recorder.close)
         states = ChatStateRepository(sessions, reports.cipher if reports else None)
         engine = Engine(content, nlu, states, registry, reports, insights=recorder,
-                        limiter=ChatRateLimiter(settings.messages_per_minute),
+                        limiter=ChatRateLimiter(settings.messages_per_minute) if limit_chats else None,
                         retention_days=settings.chat_state_retention_days)
         yield App(settings=settings, content=content, engine=engine, nlu=nlu, registry=registry, reports=reports,
                   nlu_mode=mode, insights=insight_store, recorder=recorder, chat_states=states)

@@ -201,6 +201,12 @@ class ReportRepository:
             session.add_all(Delivery(report_id=report_id, kind="part", ref=ref)
                             for ref in range(2, parts + 1) if ref not in have)
 
+    def has_parts(self, report_id: int) -> bool:
+        """True when the report was sent in parts (its first message shows the start of the story only)."""
+        with self._sessions() as session:
+            return session.scalar(select(func.count()).select_from(Delivery).where(
+                Delivery.report_id == report_id, Delivery.kind == "part")) > 0
+
     def give_up(self, delivery_id: int, error: str, now: datetime) -> int:
         """Telegram refused for good: stop retrying, keep the error for `reports list --undelivered`."""
         with self._sessions.begin() as session:

@@ -23,7 +23,7 @@ from bot.dialogue.messages import Button, Incoming, Reply, Turn
 from bot.insights import missed as missed_messages
 from bot.insights.charts import charts_for
 from bot.insights.publish import summary_text, write_report
-from bot.insights.recorder import InsightRecorder, Markers, observe, scrub
+from bot.insights.recorder import InsightRecorder, observe, scrub
 from bot.insights.summary import build_summary, buckets_of, shown
 from bot.nlu.normalise import normalise
 from bot.nlu.training import NLU_DATA_DIR
@@ -63,8 +63,8 @@ def recorder(app, clock):
     return InsightRecorder(app.insights, NLU_DATA_DIR, background=False, clock=clock)
 
 
-def _turn(meaning: str, *replies: Reply, intent: str | None = None) -> Turn:
-    return Turn(replies=list(replies) or [Reply("jawaban")], intent=intent, meaning=meaning)
+def _turn(meaning: str, *replies: Reply, intent: str | None = None, sure: bool = True) -> Turn:
+    return Turn(replies=list(replies) or [Reply("jawaban")], intent=intent, meaning=meaning, sure=sure)
 
 
 def _active_agency(app) -> int:
@@ -89,7 +89,7 @@ def seed_month(app, recorder, clock) -> dict:
             recorder.record(text("syarat jadi pmi apa"), _turn("faq/syarat", intent="faq/syarat"), content)
         if n % 2 == 0:
             recorder.record(text("ongkos brp"), _turn("faq/syarat", Reply("jawaban"), not_this,
-                                                      intent="faq/syarat"), content)
+                                                      intent="faq/syarat", sure=False), content)
         recorder.record(text(NAME_MESSAGE.format(day=n)), _turn("not_understood", intent="nlu_fallback"), content)
         if n <= 10:
             recorder.record(text("kontrak"), _turn("clarify", intent="faq/perjanjian_kerja"), content)
@@ -271,23 +271,17 @@ def test_the_engine_hands_every_turn_to_the_recorder_without_identifying_data(sq
 
 
 def test_observe_classifies_turns(app):
-    content = app.content.current()
-    markers = Markers(content)
-    hedged = Reply(content.render("faq_hedged", topic={"title": "Syarat"}))
-    sure = observe("syarat", None, _turn("faq/syarat"), markers)
+    sure = observe("syarat", None, _turn("faq/syarat"))
     assert sure.counts == (("topic", "faq/syarat"), ("outcome", "answered")) and sure.missed is None
-    unsure = observe("syarat", None, _turn("faq/syarat", hedged, Reply("x")), markers)
+    guess = _turn("faq/syarat", Reply("x"))
+    guess.sure = False  # the engine answered its best guess, with "Bukan ini?"
+    unsure = observe("syarat", None, guess)
     assert ("outcome", "unsure") in unsure.counts and unsure.missed == ("syarat", "unsure", "faq/syarat")
-    assert observe("/start", None, _turn("command"), markers) is None
-    danger_question = Reply(content.render("not_this"), (Button("Darurat", "menu:emergency"), Button("x", "faq:x")))
-    for confidence, outcome in ((0.9, "answered"), (0.4, "unsure")):
-        turn = _turn("faq/paspor_ditahan", Reply("jawaban"), danger_question)
-        turn.confidence = confidence
-        assert ("outcome", outcome) in observe("paspor ditahan bahaya?", None, turn, markers).counts
-    assert observe(None, None, Turn(), markers) is None  # an attachment
-    assert observe(None, "faq:biaya", Turn(), markers).counts == (("button", "faq/biaya"),)
-    assert observe(None, "report:danger_no", Turn(), markers) is None
-    agency = observe("cek PT Abadi Jaya dan PT Sinar", None, _turn("agency:3|?"), markers)
+    assert observe("/start", None, _turn("command")) is None
+    assert observe(None, None, Turn()) is None  # an attachment
+    assert observe(None, "faq:biaya", Turn()).counts == (("button", "faq/biaya"),)
+    assert observe(None, "report:danger_no", Turn()) is None
+    agency = observe("cek PT Abadi Jaya dan PT Sinar", None, _turn("agency:3|?"))
     assert ("agency", "3") in agency.counts and ("agency", "?") in agency.counts
     assert [key for kind, key in agency.counts if kind == "agency_unknown"] == ["sinar"]
 
@@ -295,31 +289,28 @@ def test_observe_classifies_turns(app):
 def test_job_offers_are_counted_with_their_verdict_and_signs(app, recorder, clock):
     """The engine hands each offer check (bot/offers/analyse.py OfferCheck) to `InsightRecorder.offer_checked`;
     the turn (meaning "offer") counts as a question about checking an offer."""
-    from types import SimpleNamespace
-
     from bot.offers.analyse import analyse
     from bot.offers.rules import RULES_FILE, load_rules
 
     content = app.content.current()
     clock.day(date(2026, 10, 3))
-    check = SimpleNamespace(verdict="bahaya", signs=(SimpleNamespace(id="biaya_di_depan"),),
-                            agencies=(SimpleNamespace(verdict="not_found"),), countries=("my",))
+    check = analyse("Lowongan kerja kebun sawit Malaysia lewat PT Maju Terus Jaya, gaji 9 juta, cukup KTP tanpa paspor,"
+                    " uang pendaftaran 500rb, hubungi WA", load_rules(content.root / RULES_FILE), app.registry,
+                    content.countries)
     for _ in range(6):
         recorder.offer_checked(check)
         recorder.record(Incoming(1, 1, text="Lowongan kerja Malaysia gaji 8 juta, bayar 2 juta dulu"),
                         _turn("offer"), content)
-    real = analyse("Dicari TKW ke Malaysia, gaji 9 juta, bayar biaya proses 5 juta di depan, hubungi WA",
-                   load_rules(content.root / RULES_FILE), app.registry, content.countries)
-    recorder.offer_checked(real)  # the real result's shape
+    recorder.offer_checked(check)
     recorder.flush()
     summary = build_summary(app.insights, content, MONTH_START, MONTH_END)
     assert summary.offers_checked == 7
     verdicts = dict(summary.offer_verdicts)
-    assert verdicts["Berbahaya"] >= 6 and sum(verdicts.values()) == 7
-    assert summary.offer_signs[0][1] >= 6
+    assert verdicts["Berbahaya"] == 7 and sum(verdicts.values()) == 7
+    assert summary.offer_signs[0][1] == 7
     assert ("Cek lowongan", 6) in summary.topics
     counts = {(r.kind, r.key): r.count for r in app.insights.counts(MONTH_START, MONTH_END)}
-    assert counts[("offer_agency", "not_found")] >= 6 and counts[("offer_country", "my")] >= 6
+    assert counts[("offer_agency", "not_found")] == 7 and counts[("offer_country", "my")] == 7
     assert "4_tanda_lowongan" in [c.name for c in charts_for(summary)]
     text = summary_text(content, summary)
     assert "Lowongan yang dicek:</b> 7" in text

@@ -21,6 +21,7 @@ from bot.dialogue.report import ReportFlow
 from bot.offers.analyse import analyse, looks_like_offer
 from bot.offers.check import check_offer_rules
 from bot.offers.rules import RuleStore, RulesError, load_rules
+from bot.offers.text import OfferText
 from bot.reports.crypto import new_key
 from bot.settings import PROJECT_ROOT
 from bot.textformat import html_to_text
@@ -95,7 +96,8 @@ Tidak dipungut biaya apapun. Gaji HKD 5.100 sesuai kontrak. Kantor cabang: Jl. T
      {"agency_unknown"}),
     ("Kerja di Malaysia tanpa paspor, masuk lewat jalan tikus dari Entikong. Gaji 6 jt. Bayar 2 juta ke saya dulu. "
      "Hubungi Om Simon 0813 4455 6677",
-     {"no_passport", "irregular_route", "personal_account", "contact_only_private", "no_address"}),
+     # "bayar 2 juta ... dulu": money asked up front, before any contract, is also a deposit
+     {"no_passport", "irregular_route", "personal_account", "deposit", "contact_only_private", "no_address"}),
     ("Hiring! Maid to Malaysia. Salary RM1500. Agent fee RM3000 deduct from salary 6 months. No passport needed, we "
      "arrange everything. WhatsApp +60 12-345 6789", {"fee_forbidden", "no_passport", "contact_only_private", "no_address"}),
     ("Jawatan kosong pembantu rumah di Sarawak. Gaji RM1400. Yuran pendaftaran RM500. Tidak perlu pasport, kami "
@@ -250,6 +252,143 @@ def test_a_warning_about_fake_offers_is_not_an_offer(rules, content):
                "menjanjikan gaji 25 juta, berangkat pakai visa turis, atau meminta transfer ke rekening pribadi.")
     check = analyse(warning, rules, None, content.countries)
     assert check.signs == () and not check.offer_like
+
+
+# ---- generalisation: how people write money, jobs and documents -----------------------------------
+
+# Offers written to check that the rules generalise beyond the development offers (none of them was used to write
+# a pattern for it alone). Same companies as DEV_OFFERS; PT Maju Terus Jaya and PT Harapan Kasih Mandiri are made up.
+GENERAL_OFFERS = [
+    ("Dicari TKW ke Malaysia lewat PT Maju Terus Jaya, gaji 9 juta, bayar biaya proses 5 juta di depan, hubungi WA "
+     "0812 3456 1111", {"fee_forbidden", "deposit", "high_pay", "agency_unknown", "contact_only_private"}),
+    ("Dibutuhkan TKW utk Malaysia, kerja jaga anak & masak. Gaji 2,5jt/bln. Biaya urus berkas 3jt, bayar sebelum "
+     "berangkat. Minat WA 0823 4411 2290", {"fee_forbidden", "deposit", "contact_only_private", "no_address"}),
+    ("Ada karja di kilang papan Sarawak, gaji 3 juta lebe. Sapa mau, siap doi 1,5 juta buat urus paspor deng tiket, "
+     "kasi ke beta dolo. Nanti brangkat dari Kupang ke Nunukan baru masuk. Telpon beta 0813 3900 2211",
+     {"personal_account", "deposit", "irregular_route", "contact_only_private", "no_address"}),
+    ("Lowongan sopir lori di Malaysia, gaji RM 2.200. Kos lesen & permit RM 800 bayar tunai di depan kpd ejen. Hub "
+     "011-2345 6789", {"fee_forbidden", "deposit", "contact_only_private", "no_address"}),
+    ("Dibutuhkan cleaning service hotel di Dubai, gaji 7jt, Rp.5.000.000,- utk proses visa dibayar sebelum tanda "
+     "tangan kontrak. Hub Bpk Ali 0813 6464 7575", {"fee_forbidden", "deposit", "contact_only_private", "no_address"}),
+    ("Hiring nanny for family in Kuala Lumpur. Age 22-40. Salary RM1,600. Placement fee RM2,000 to be paid before "
+     "flight. Whatsapp 017-889 2211", {"fee_forbidden", "deposit", "contact_only_private", "no_address"}),
+    ("Kerja ke Saudi jadi TKW, gaji 8 juta, berangkat 2 minggu, cukup KTP dan KK, paspor kami buatkan. Hub ibu "
+     "Aisyah 0821 7171 8282", {"moratorium", "skip_process", "no_passport", "contact_only_private", "no_address"}),
+    ("Dicari operator kilang di Penang Malaysia, gaji RM 2.000. Bayar yuran proses RM 1.200 sebelum kontrak, akaun "
+     "Maybank a/n Ahmad bin Salleh. Hubungi 012-778 9900",
+     {"deposit", "personal_account", "contact_only_private", "no_address"}),
+    ("Loker pabrik plastik di Taiwan, gaji NT$ 27.000. Biaya 45jt, bayar 15jt di depan, sisa potong gaji. Daftar "
+     "lewat PT Harapan Kasih Mandiri, Jl. Sudirman 12 Atambua", {"fee_forbidden", "deposit", "agency_unknown"}),
+    # legal: a TKW for a restaurant is not a domestic worker, and medical is a personal cost for that job
+    ("Dibutuhkan 5 org TKW utk kerja di rumah makan Brunei, gaji B$ 600. Biaya medical 1,2jt bayar sendiri. Proses "
+     "lewat PT Cahaya Abadi Nusantara, kantor Jl. Jend Sudirman 4 Kupang", {"agency_unknown"}),
+    ("Lowongan ART ke Taiwan, usia 21-40, gaji NT$ 20.000. Biaya Rp 0, tanpa potongan gaji, tiket ditanggung "
+     "majikan. Proses lewat PT Sinar Jaya, daftar di LTSA Kupang, kantor Jl. Timor Raya 12", set()),
+    ("Lowongan operator pabrik Taiwan lewat PT Sinar Jaya. Biaya penempatan Rp 25.000.000 dibayar sebelum "
+     "berangkat, bisa pinjaman KUR. Daftar di LTSA, kantor Jl. Timor Raya 12 Kupang.", set()),
+]
+
+
+@pytest.mark.parametrize("text, expected", GENERAL_OFFERS, ids=[f"gen{i:02d}" for i in range(len(GENERAL_OFFERS))])
+def test_offers_written_in_other_words_get_exactly_their_signs(app, rules, content, text, expected):
+    check = analyse(text, rules, app.registry, content.countries)
+    assert check.sign_ids == expected, [(s.id, s.snippet) for s in check.signs]
+
+
+def signs_of(text, rules, content):
+    return analyse(text, rules, None, content.countries).sign_ids
+
+
+@pytest.mark.parametrize("text, job_signs", [
+    ("Lowongan TKW ke Arab Saudi, gaji 6 juta, hubungi kantor kami.", {"moratorium"}),
+    ("Dicari TKW ke Malaysia, gaji 10 juta, potong gaji 5 bulan.", {"high_pay", "fee_forbidden"}),
+    ("Dicari TKW untuk pabrik elektronik di Arab Saudi, gaji 10 juta.", set()),  # another job is named
+    ("Dicari tenaga kerja wanita untuk restoran di Malaysia, biaya medical 1jt bayar sendiri.", set()),
+])
+def test_tkw_is_read_as_written_and_means_domestic_work_unless_another_job_is_named(rules, content, text, job_signs):
+    assert signs_of(text, rules, content) & {"moratorium", "high_pay", "fee_forbidden"} == job_signs
+
+
+@pytest.mark.parametrize("text", [
+    "Kerja kilang di Johor. Biaya urus 3jt, bayar sebelum berangkat.",
+    "Kerja kilang di Johor. Siapkan uang 5 juta, transfer sblm berangkat.",
+    "Kerja kilang di Johor. Wajib setor Rp 2.500.000 untuk seragam dan berkas minggu ini.",
+    "Kerja kilang di Johor. Kos proses RM 2,500 bayar separuh dulu.",
+    "Factory work in Johor. Processing fee RM 1,500 must be paid in advance.",
+    "Kerja kilang di Johor. Biaya lima juta dibayar saat daftar.",
+])
+def test_money_asked_before_anything_else_is_a_deposit_however_it_is_written(rules, content, text):
+    assert "deposit" in signs_of(text, rules, content)
+
+
+@pytest.mark.parametrize("text", [
+    "Kerja kilang di Johor. Biaya 6jt, tidak perlu bayar di depan, dipotong dari gaji nanti.",
+    "Kerja kilang di Johor. Gaji RM 1.500 dibayar tiap bulan, berangkat sebelum Natal.",
+    "Kerja pabrik Taiwan. Biaya penempatan 25jt dibayar sebelum berangkat, bisa pinjaman KUR.",
+    "Kerja pabrik Malaysia. Biaya paspor Rp 350.000 ditanggung calon sebelum berangkat, sesuai Perban 2/2020.",
+    "Kerja pabrik Malaysia. Siapkan dokumen sebelum berangkat: paspor, KTP, KK.",
+])
+def test_later_wage_or_official_payments_are_no_deposit(rules, content, text):
+    assert "deposit" not in signs_of(text, rules, content)
+
+
+@pytest.mark.parametrize("text, fee", [
+    ("Lowongan PRT Malaysia, pendaftaran 250rb saja.", True),
+    ("Lowongan sopir di Brunei, RM 800 bayar tunai kepada ejen.", True),
+    ("Lowongan pengasuh anak, Rp.3.000.000,- untuk visa.", True),
+    ("Lowongan PRT Malaysia, biaya Rp 0, tiket ditanggung majikan.", False),
+    ("Lowongan PRT Malaysia, majikan bayar gaji RM 1.700 tiap bulan.", False),
+    ("Penempatan Malaysia RM 1.700 per bulan, pekerja ladang, semua biaya ditanggung majikan.", False),
+    ("Lowongan caregiver Taiwan, uang makan selama pelatihan Rp 50.000 per hari.", False),
+    ("Lowongan cleaning service Taiwan. Biaya medical Rp 1.200.000 diganti majikan setelah tiba.", False),
+])
+def test_any_amount_the_worker_pays_for_a_protected_job_is_a_forbidden_fee(rules, content, text, fee):
+    assert ("fee_forbidden" in signs_of(text, rules, content)) is fee
+
+
+@pytest.mark.parametrize("text, sign", [
+    ("Kerja di Malaysia, cukup KTP dan KK langsung jalan.", "no_passport"),
+    ("Kerja sawit Malaysia. Syarat KTP saja, paspor nanti dibuat di Entikong.", "no_passport"),
+    ("Kerja di Malaysia, kasih saya 1 juta dulu utk urus surat.", "personal_account"),
+    ("Kerja pembantu di Jeddah, berangkat lewat umroh.", "visa_nonwork"),
+    ("Kerja kebun di Sarawak, berangkat naik bis dari Pontianak ke Kuching.", "irregular_route"),
+])
+def test_other_ways_of_writing_a_sign(rules, content, text, sign):
+    assert sign in signs_of(text, rules, content)
+
+
+def test_amounts_and_kk_are_read_as_written():
+    offer = OfferText("Placement fee RM2,000, Rp.5.000.000,- utk visa. Cukup KTP dan KK. Hub kk Ina")
+    assert [clause.norm for clause in offer.clauses] == [
+        "placement fee rm 2 000", "rp 5 000 000 untuk visa", "cukup ktp dan kk", "hub kk ina"]
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"implied": {"tidak_ada": {"words": ["tkw"]}}}, "implied: tidak_ada: vocabulary group 'tidak_ada' does not exist"),
+    ({"implied": {"domestic_work": {"words": ["tkw"], "unless": "nope"}}}, "unless: vocabulary group 'nope'"),
+    ({"macros": {"LOOP": "a|%LOOP%"}, "vocabulary_extra": ["%LOOP%"]}, "macro %LOOP% uses itself"),
+])
+def test_a_broken_implied_job_or_macro_is_an_error(tmp_path, change, message):
+    raw = yaml.safe_load(RULES.read_text(encoding="utf-8"))
+    if "implied" in change:
+        raw["implied"] = change["implied"]
+    else:
+        raw["macros"].update(change["macros"])
+        raw["vocabulary"]["loop"] = change["vocabulary_extra"]
+    path = tmp_path / "offer_rules.yml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    with pytest.raises(RulesError) as raised:
+        load_rules(path)
+    assert str(path) in str(raised.value) and message in str(raised.value)
+
+
+def test_patterns_when_needs_when_sentence(tmp_path):
+    raw = yaml.safe_load(RULES.read_text(encoding="utf-8"))
+    del next(rule for rule in raw["signs"] if rule["id"] == "deposit")["when_sentence"]
+    path = tmp_path / "offer_rules.yml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    with pytest.raises(RulesError, match="patterns_when and when_sentence go together"):
+        load_rules(path)
 
 
 def test_a_2000_character_offer_is_read_well_under_100_ms(app, rules, content):

@@ -24,8 +24,13 @@ TASKFORCE = "-1009"
 STORY = "Adik saya dibawa calo ke Kalimantan, tidak bisa dihubungi"
 
 
+# One key for the whole test session unless a test gives its own: databases shared between tests (the session's
+# PostgreSQL) hold a key check, and a report key that changed between tests would (rightly) stop the app.
+SESSION_KEY = new_key()
+
+
 def report_settings(database_url: str, **extra):
-    return settings_for(database_url=database_url, report_encryption_key=extra.pop("key", new_key()),
+    return settings_for(database_url=database_url, report_encryption_key=extra.pop("key", SESSION_KEY),
                         taskforce_chat_id=TASKFORCE, **extra)
 
 

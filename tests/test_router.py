@@ -175,3 +175,42 @@ def test_typed_words_work_like_the_report_buttons(app):
     assert "tidak valid" not in summary.lower() and "sepertinya salah" not in summary.lower()
     sent = say(app, "kirim")
     assert "TPPO-" in text_of(sent)
+
+
+# ---- job offers in the router ------------------------------------------------------------------------
+
+OFFER = ("DIBUTUHKAN SEGERA!!! Lowongan kerja ladang sawit di Malaysia, gaji 8jt/bln tanpa pengalaman. Syarat: usia "
+         "17-40 thn, cukup KTP, paspor menyusul. Berangkat minggu depan lewat Nunukan. Biaya pendaftaran 2jt "
+         "transfer ke rek BRI a.n. Yohanes. Kuota terbatas!! Hubungi WA 0812xxxx")
+
+
+def test_a_pasted_offer_is_checked_without_asking_first(app):
+    turn = say(app, OFFER)
+    assert turn.meaning == "offer" and "BAHAYA" in text_of(turn)
+    assert ("🚨 Laporkan tawaran ini", "offer:report") in buttons_of(turn)
+
+
+def test_a_forwarded_message_is_read_as_an_offer_even_when_short(app):
+    from bot.dialogue.messages import Incoming
+
+    turn = app.engine.handle(Incoming(4242, 4242, text="Kerja di Kamboja jadi CS online, gaji 15 juta, tiket dibayari",
+                                      forwarded=True))
+    assert turn.meaning == "offer" and "Kamboja" in text_of(turn)
+
+
+def test_after_tawaran_the_next_text_is_the_offer_and_the_report_button_carries_it(app):
+    assert say(app, "/tawaran").meaning == "command"
+    assert say(app, OFFER).meaning == "offer"
+    report = press(app, "offer:report")
+    assert "Lapor" in text_of(report) or "laporan" in text_of(report).lower()
+
+
+def test_a_question_that_only_mentions_pay_is_not_an_offer(app):
+    assert say(app, "berapa gaji pmi di malaysia sekarang?").meaning != "offer"
+
+
+def test_a_flyer_photo_is_read_by_its_caption(app):
+    from bot.dialogue.messages import Incoming
+
+    turn = app.engine.handle(Incoming(4242, 4242, attachment="photo", file_id="f1", text=OFFER))
+    assert "BAHAYA" in text_of(turn) and "gambar" in text_of(turn).lower()

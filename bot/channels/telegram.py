@@ -154,7 +154,7 @@ def build_application(settings: Settings, app: App) -> Application:
 
 def serve(settings: Settings) -> int:
     """Serve Telegram until SIGINT/SIGTERM: long polling, or a webhook when TELEGRAM_WEBHOOK_URL is set."""
-    with build_app(settings, count_insights=True) as app:
+    with build_app(settings, count_insights=True, limit_chats=True) as app:
         application = build_application(settings, app)
         updates = [Update.MESSAGE, Update.CALLBACK_QUERY]
         if settings.telegram_webhook_url:

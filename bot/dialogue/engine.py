@@ -14,6 +14,7 @@ from bot.dialogue.decision import ANSWER, CLARIFY, NOTHING_FOUND, Decision, deci
 from bot.dialogue.menu import back_to_menu_button, main_menu_buttons, with_menu, with_menu_link
 from bot.dialogue.messages import Button, Incoming, Reply, Turn
 from bot.nlu.danger import QUESTION, SITUATION, danger_level
+from bot.nlu.phrases import says
 from bot.nlu.service import Nlu
 from bot.offers.analyse import OfferCheck, looks_like_offer
 from bot.offers.rules import RULES_FILE, RuleStore
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 # A message that is only a registered company's name (and maybe a city) is answered with its verdict.
 MAX_BARE_NAME_CHARS = 80
 MAX_COMPANIES = 3
+QUESTION_END = re.compile(r"\?\W*$|\b(kah|ko|ga|gak|gk|ngga|nggak|tidak|tdk|sonde|son|bagaimana|gimana|gmn|aman|"
+                          r"resmi|benar|bener)\W*$", re.IGNORECASE)
 ONLY_A_MARKER = re.compile(r"\W*(p\.?\s?t\.?|cv|pjtki|p3mi|agen|perusahaan)\W*", re.IGNORECASE)
 # While the bot waits for a company name, these meanings do not count as "asked something else".
 NOT_A_NAME_INSTEAD = ("check_agency", "out_of_scope", "affirm", "deny", "greet", "thanks", "bot_challenge")
@@ -242,7 +245,8 @@ class Engine:
         if state.flow == offer.FLOW and not offer.waiting_for_offer(state):
             offer.discard(state)  # a new message: the last offer's text is not kept
         for recognise in (self._command, self._report_step, self._empty, self._picked_option, self._agency_step,
-                          self._offer_asked, self._danger, self._pasted_offer, self._company, self._understood):
+                          self._offer_asked, self._danger, self._pasted_offer, self._report_wish, self._company,
+                          self._understood):
             replies = recognise(message)
             if replies is not None:
                 return replies
@@ -293,8 +297,11 @@ class Engine:
         return self._check_offer(m)
 
     def _pasted_offer(self, m: TextMessage) -> list[Reply] | None:
-        """Pasted text that reads like a job offer is checked without asking first."""
-        return self._check_offer(m) if looks_like_offer(m.text) else None
+        """Pasted text that reads like a job offer is checked without asking first; someone telling their own story
+        and asking about it ("Anak saya ... aman kah?", "pt X buka pendaftaran, aman gk") is a question."""
+        if not looks_like_offer(m.text) or QUESTION_END.search(m.text):
+            return None
+        return self._check_offer(m)
 
     def _check_offer(self, m: TextMessage) -> list[Reply]:
         m.turn.meaning = "offer"
@@ -302,7 +309,7 @@ class Engine:
                             on_check=self._count_offer)
 
     def _count_offer(self, check: OfferCheck) -> None:
-        if self._insights is not None and hasattr(self._insights, "offer_checked"):
+        if self._insights is not None:
             self._insights.offer_checked(check)
 
     def _danger(self, m: TextMessage) -> list[Reply] | None:
@@ -314,19 +321,37 @@ class Engine:
         topics = [t for t in map(faq_topic_of, decision.labels) if t is not None and t in m.content.topics]
         return self._emergency(m.content, m.state, m.text, topics[:1])
 
+    def _report_wish(self, m: TextMessage) -> list[Reply] | None:
+        """"Saya mau lapor calo di desa": the report conversation, before any company it names is looked up;
+        "laporan saya sudah sampai mana": the status of the chat's reports."""
+        if says(m.text, "status"):
+            m.turn.meaning = "report_status"
+            return status.answer(m.content, self._reports, m.state.chat_id, status.code_or_nothing(m.text))
+        if not says(m.text, "report"):
+            return None
+        m.turn.meaning = "report_trafficking"
+        return self._menu_entry(m.content, m.state, actions.MENU_REPORT)
+
     def _company(self, m: TextMessage) -> list[Reply] | None:
-        """A company named with PT/CV/agen..., a licence number, or a message that is just a registered name."""
+        """Registry first: a licence number, registered names written whole anywhere in the message, names after
+        PT/CV/agen... (found or not), or a message that is just a registered name."""
         if ONLY_A_MARKER.fullmatch(m.text):
             m.turn.meaning = "check_agency"
             return agency.start(m.content, m.state)
-        queries = [mention.text for mention in company_mentions(m.text)]
         licensed = self._registry.by_licence(m.text)
         if licensed:
             return self._verdicts(m, [(m.text, found_lookup(licensed))])
-        if not queries:
-            bare = self._registry.exact_lookup(m.text) if len(m.text) <= MAX_BARE_NAME_CHARS else None
-            return self._verdicts(m, [(m.text, bare)]) if bare is not None and bare.kind == "clear" else None
-        return self._verdicts(m, [(query, self._registry.lookup(query)) for query in queries[:MAX_COMPANIES]])
+        lookups: list[tuple[str, Lookup]] = []
+        claimed: set[int] = set()
+        for mention in company_mentions(m.text):
+            # The name after PT decides for its span: "PT Sinar Jaya Makmur" is not PT Sinar Jaya.
+            lookups.append((mention.text, self._registry.lookup(mention.text)))
+            claimed.update(self._registry.named_in(mention.text))
+        lookups += [(m.text, found_lookup([owner])) for owner in self._registry.named_in(m.text) if owner not in claimed]
+        if lookups:
+            return self._verdicts(m, lookups[:MAX_COMPANIES])
+        bare = self._registry.exact_lookup(m.text) if len(m.text) <= MAX_BARE_NAME_CHARS else None
+        return self._verdicts(m, [(m.text, bare)]) if bare is not None and bare.kind == "clear" else None
 
     def _understood(self, m: TextMessage) -> list[Reply]:
         """NLU's meaning: answer it (with "Bukan ini?" alternatives), ask between close ones, or admit defeat."""
@@ -344,6 +369,7 @@ class Engine:
             return self._emergency(content, state, m.text, topics[:2])
         if decision.kind == ANSWER:
             label = decision.labels[0]
+            m.turn.sure = decision.sure and understanding.source != "fallback"
             replies = self._act_on(m, label)
             alternatives = list(decision.labels[1:])
             if danger == QUESTION:
@@ -376,6 +402,8 @@ class Engine:
             return self._country(m)
         if label == "report_status":
             return status.answer(content, self._reports, state.chat_id, status.code_or_nothing(m.text))
+        if label == "emergency":
+            return self._emergency(content, state, m.text, [])
         if label in MENU_INTENTS:
             return self._menu_entry(content, state, MENU_INTENTS[label])
         self._reset(state)

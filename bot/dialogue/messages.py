@@ -55,3 +55,4 @@ class Turn:
     intent: str | None = None
     confidence: float | None = None
     meaning: str | None = None
+    sure: bool = True  # False when the answer is a best guess (offered with "Bukan ini?" or the hedged note)

@@ -21,6 +21,8 @@ from pathlib import Path
 from db.insights import InsightRepository
 
 from bot.content import WITA, Content
+from bot.dialogue.messages import Turn
+from bot.offers.analyse import OfferCheck
 from bot.nlu.normalise import load_slang, normalise
 from bot.registry.mentions import company_mentions
 
@@ -39,7 +41,6 @@ _EMAIL = re.compile(r"\S+@\S+")
 _LINK = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_][\w'-]*", re.UNICODE)
 _DIGITS = re.compile(r"\d+")
-_SENTINEL = "QQTOPICQQ"
 
 
 def today_wita(now: datetime | None = None) -> date:
@@ -125,23 +126,7 @@ def unknown_company_names(text: str, parts: list[str]) -> list[str]:
     return names
 
 
-class Markers:
-    """The texts that tell a user an answer is a guess ("Bukan ini?" and the hedged-answer note), per content."""
-
-    def __init__(self, content: Content):
-        self.not_this = self.hedged_prefix = None
-        try:
-            self.not_this = content.render("not_this")
-            hedged = content.render("faq_hedged", topic={"title": _SENTINEL})
-        except Exception:  # noqa: BLE001 - a template changed shape: count every answer as sure until it is fixed
-            log.warning("insights: cannot render not_this/faq_hedged; unsure answers are not told apart")
-            return
-        prefix = hedged.split(_SENTINEL)[0]
-        self.hedged_prefix = prefix if len(prefix) >= 10 else None  # too short to recognise safely
-
-
-def observe(text: str | None, press: str | None, turn, markers: Markers, emergency_press: str = "menu:emergency",
-            sure_from: float = 0.6) -> Observation | None:
+def observe(text: str | None, press: str | None, turn: Turn) -> Observation | None:
     """Classify one turn; None when it adds nothing (an attachment, a command, a report step ...)."""
     meaning = turn.meaning
     if press is not None:
@@ -167,49 +152,27 @@ def observe(text: str | None, press: str | None, turn, markers: Markers, emergen
     elif meaning.startswith("offer"):
         topic = "check_offer"  # the check itself is counted by InsightRecorder.offer_checked
     counts.append(("topic", topic))
-    unsure = _marked_unsure(turn, markers, emergency_press, sure_from)
+    unsure = not turn.sure
     counts.append(("outcome", "unsure" if unsure else "answered"))
     return Observation(tuple(counts), (text, "unsure", meaning) if unsure else None)
 
 
-def offer_check_counts(check) -> list[tuple[str, str]]:
-    """Counter keys for one job-offer check (bot/offers/analyse.py `OfferCheck`): the offer, its verdict, each sign
-    found, the verdict of each company it names and each country it names. Nothing of the offer's text."""
-    figures = check.counts() if hasattr(check, "counts") else {}
-    verdict = figures.get("verdict") or getattr(check, "verdict", None)
-    signs = figures.get("signs") or sorted({getattr(sign, "id", sign) for sign in getattr(check, "signs", ()) or ()})
-    counts = [("offer", "checked")]
-    if verdict:
-        counts.append(("offer", f"verdict:{verdict}"))
-    counts += [("offer_sign", str(sign)) for sign in signs if sign]
-    counts += [("offer_agency", str(agency.verdict)) for agency in getattr(check, "agencies", ()) or ()
-               if getattr(agency, "verdict", None)]
-    counts += [("offer_country", str(code)) for code in figures.get("countries") or getattr(check, "countries", ())
-               or ()]
+def offer_check_counts(check: OfferCheck) -> list[tuple[str, str]]:
+    """Counter keys for one job-offer check: the offer, its verdict, each sign found, the verdict of each company it
+    names and each country it names. Nothing of the offer's text."""
+    counts = [("offer", "checked"), ("offer", f"verdict:{check.verdict}")]
+    counts += [("offer_sign", sign) for sign in sorted(check.sign_ids)]
+    counts += [("offer_agency", str(agency.verdict)) for agency in check.agencies if agency.verdict]
+    counts += [("offer_country", code) for code in check.countries]
     return counts
-
-
-def _marked_unsure(turn, markers: Markers, emergency_press: str, sure_from: float) -> bool:
-    for reply in turn.replies:
-        if markers.hedged_prefix is not None and reply.text.startswith(markers.hedged_prefix):
-            return True
-        if markers.not_this is not None and reply.text == markers.not_this:
-            if reply.buttons and reply.buttons[0].data == emergency_press:
-                # A question about danger gets "Bukan ini?" with the emergency button first even when the answer
-                # is sure: then only NLU's confidence tells.
-                return turn.confidence is not None and turn.confidence < sure_from
-            return True
-    return False
 
 
 class InsightRecorder:
     """Counts turns in memory and writes them to the database from a background thread."""
 
     def __init__(self, repository: InsightRepository, nlu_data_dir: Path, flush_seconds: float = FLUSH_SECONDS,
-                 background: bool = True, clock: Callable[[], datetime] | None = None, sure_from: float = 0.6):
-        """`sure_from`: the NLU confidence from which the engine answers without doubt (the engine's threshold)."""
+                 background: bool = True, clock: Callable[[], datetime] | None = None):
         self._repository = repository
-        self._sure_from = sure_from
         self._last_error = 0.0
         self._clock = clock or (lambda: datetime.now(timezone.utc))
         self._nlu_data_dir = nlu_data_dir
@@ -217,7 +180,6 @@ class InsightRecorder:
         self._counts: Counter = Counter()
         self._missed: list[tuple[date, str, str, str]] = []
         self._scrubbed: Counter = Counter()  # missed messages already scrubbed whose write failed
-        self._markers: tuple[Content, Markers] | None = None
         self._vocabulary: tuple[Content, Vocabulary] | None = None
         self._last_content: Content | None = None
         self._purged_on: date | None = None
@@ -233,8 +195,7 @@ class InsightRecorder:
     def record(self, message, turn, content: Content) -> None:
         """Add one turn to the counters (never raises; never touches the database)."""
         try:
-            markers = self._markers_for(content)
-            observation = observe(message.text, message.press, turn, markers, sure_from=self._sure_from)
+            observation = observe(message.text, message.press, turn)
             if observation is None:
                 return
             day = today_wita(self._clock())
@@ -249,7 +210,7 @@ class InsightRecorder:
                 self._last_error = time.monotonic()
                 log.exception("could not count a turn for insights")
 
-    def offer_checked(self, check) -> None:
+    def offer_checked(self, check: OfferCheck) -> None:
         """Count one job-offer check (the engine calls this with the `OfferCheck` whenever an offer is analysed,
         typed, forwarded or as a photo's caption)."""
         try:
@@ -262,13 +223,6 @@ class InsightRecorder:
             if time.monotonic() - self._last_error > 60:
                 self._last_error = time.monotonic()
                 log.exception("could not count an offer check for insights")
-
-    def _markers_for(self, content: Content) -> Markers:
-        cached = self._markers
-        if cached is None or cached[0] is not content:
-            cached = (content, Markers(content))
-            self._markers = cached
-        return cached[1]
 
     # ---- the background side ------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ WEAK = "weak"  # a word that may mean danger: acted on only when nothing else wa
 @dataclass(frozen=True)
 class DangerRules:
     situations: dict[str, re.Pattern[str]]
+    always: frozenset[str]  # situations that stay situations after a hypothetical word (threats)
     hypothetical: re.Pattern[str]
     weak_words: frozenset[str]
 
@@ -31,6 +32,7 @@ def load_danger_rules(path: Path = DANGER_FILE) -> DangerRules:
         raw = yaml.safe_load(handle) or {}
     return DangerRules(
         situations={name: re.compile(pattern) for name, pattern in (raw.get("situations") or {}).items()},
+        always=frozenset(raw.get("always") or ()),
         hypothetical=re.compile(raw.get("hypothetical") or r"(?!)"),
         weak_words=frozenset(str(w).lower() for w in raw.get("weak_words") or ()),
     )
@@ -40,7 +42,10 @@ def danger_level(text: str, rules: DangerRules | None = None) -> str | None:
     """SITUATION, QUESTION, WEAK, or None when the message has no sign of danger."""
     rules = rules or load_danger_rules()
     normalised = normalise(text)
-    starts = [match.start() for pattern in rules.situations.values() if (match := pattern.search(normalised))]
+    found = {name: match.start() for name, pattern in rules.situations.items() if (match := pattern.search(normalised))}
+    if not rules.always.isdisjoint(found):
+        return SITUATION
+    starts = list(found.values())
     if starts:
         # "kalau paspor ditahan ..." asks in general; "bos ancam kalau lapor" describes a threat.
         hypothetical = rules.hypothetical.search(normalised)

@@ -28,7 +28,7 @@ def load_nlu_data(folder: Path) -> list[dict]:
     """All `nlu:` items of the Rasa YAML files in `folder` (intents, synonyms, regexes, lookups)."""
     items: list[dict] = []
     for path in sorted(folder.glob("*.yml")):
-        if path.name in ("slang.yml", "danger.yml"):
+        if path.name in ("slang.yml", "danger.yml", "phrases.yml"):
             continue
         with path.open(encoding="utf-8") as handle:
             items.extend((yaml.safe_load(handle) or {}).get("nlu") or [])

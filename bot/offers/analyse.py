@@ -118,7 +118,13 @@ class _Context:
         return SignFound(rule.id, rule.severity, rule.title, reason, rule.legal_basis, snippet or None)
 
     def _has(self, group: str | None) -> bool:
-        return group is not None and self.offer.first(self.rules.vocabulary[group]) is not None
+        if group is None:
+            return False
+        if self.offer.first(self.rules.vocabulary[group]) is not None:
+            return True
+        return any(implied.group == group and self.offer.first(implied.words) is not None
+                   and not (implied.unless and self.offer.first(self.rules.vocabulary[implied.unless]) is not None)
+                   for implied in self.rules.implied)
 
     def _phrase(self, rule: SignRule, pattern: re.Pattern | None) -> tuple[Clause, re.Match] | None:
         """The first match of the pattern whose clause (and sentence) the rule's `unless` does not cancel."""
@@ -126,6 +132,19 @@ class _Context:
             return None
         for clause, match in self.offer.search(pattern):
             if not self._cancelled(rule, clause):
+                return clause, match
+        return None
+
+    def _phrase_when(self, rule: SignRule) -> tuple[Clause, re.Match] | None:
+        """The first match of `patterns_when` whose sentence also says `when_sentence` (neither cancelled)."""
+        if rule.patterns_when is None or rule.when_sentence is None:
+            return None
+        for clause, match in self.offer.search(rule.patterns_when):
+            if self._cancelled(rule, clause) or not rule.when_sentence.search(self.offer.sentence_of(clause)):
+                continue
+            # said in a clause of that sentence that is not itself cancelled ("..., tidak perlu bayar di depan")
+            if any(other.sentence == clause.sentence and rule.when_sentence.search(other.norm)
+                   and not self._cancelled(rule, other) for other in self.offer.clauses):
                 return clause, match
         return None
 
@@ -145,7 +164,7 @@ class _Context:
     def _phrases(self, rule: SignRule) -> SignFound | None:
         hit = None
         if all(self._has(group) for group in rule.needs):
-            hit = self._phrase(rule, rule.patterns)
+            hit = self._phrase(rule, rule.patterns) or self._phrase_when(rule)
         hit = hit or self._phrase(rule, rule.patterns_alone)
         if hit is None:
             return None

@@ -57,6 +57,10 @@ class SignRule:
     unless_sentence: re.Pattern | None = None  # ... or the same sentence does (advice: "waspada", "jangan percaya")
     needs: tuple[str, ...] = ()  # vocabulary groups that must appear somewhere in the offer
     patterns_alone: re.Pattern | None = None  # found in one clause, counted without `needs`
+    # found in one clause (with `needs`), counted only when the clause's sentence also says `when_sentence`:
+    # "biaya urus 3jt, bayar sebelum berangkat" is money asked (patterns_when) paid up front (when_sentence)
+    patterns_when: re.Pattern | None = None
+    when_sentence: re.Pattern | None = None
     hints: re.Pattern | None = None  # min_age: counted only when no stated age reaches `below`
     absent: re.Pattern | None = None  # missing: the sign holds when none of these appear
     job: str | None = None  # vocabulary group of the job (job_in_country, destination_age, high_pay)
@@ -77,6 +81,16 @@ class SignRule:
 
 
 @dataclass(frozen=True)
+class Implied:
+    """Words that name no job by themselves but usually mean one ("TKW": a woman working abroad, most often as a
+    domestic worker). They count for the vocabulary `group` only when the offer names no job of `unless`."""
+
+    group: str
+    words: re.Pattern
+    unless: str | None = None
+
+
+@dataclass(frozen=True)
 class OfferRules:
     path: Path
     signs: tuple[SignRule, ...]
@@ -85,6 +99,7 @@ class OfferRules:
     places: dict[str, Place]
     wage: re.Pattern
     fee: re.Pattern
+    implied: tuple[Implied, ...] = ()
 
     def sign(self, sign_id: str) -> SignRule:
         return next(rule for rule in self.signs if rule.id == sign_id)
@@ -153,6 +168,7 @@ class _Compiler:
         for required in ("wage", "fee"):
             if required not in vocabulary:
                 raise RulesError(f"{self.path}: vocabulary: group {required!r} is required (used to read amounts)")
+        implied = self._implied(vocabulary)
         signs = self.raw.get("signs")
         if not isinstance(signs, list) or not signs:
             raise RulesError(f"{self.path}: signs: expected a list of rules")
@@ -164,7 +180,25 @@ class _Compiler:
             seen.add(rule.id)
             compiled.append(rule)
         return OfferRules(self.path, tuple(compiled), vocabulary, currencies, places, vocabulary["wage"],
-                          vocabulary["fee"])
+                          vocabulary["fee"], implied)
+
+    def _implied(self, vocabulary: dict) -> tuple[Implied, ...]:
+        raw = self.raw.get("implied") or {}
+        if not isinstance(raw, dict):
+            raise RulesError(f"{self.path}: implied: expected a mapping of vocabulary groups to {{words, unless}}")
+        implied = []
+        for group, entry in raw.items():
+            where = f"implied: {group}"
+            if group not in vocabulary:
+                raise RulesError(f"{self.path}: {where}: vocabulary group {group!r} does not exist")
+            if not isinstance(entry, dict) or not entry.get("words") or set(entry) - {"words", "unless"}:
+                raise RulesError(f"{self.path}: {where}: expected words (patterns) and optionally unless (a group)")
+            unless = entry.get("unless")
+            if unless is not None and str(unless) not in vocabulary:
+                raise RulesError(f"{self.path}: {where}: unless: vocabulary group {unless!r} does not exist")
+            implied.append(Implied(str(group), self._regex(f"{where}: words", entry["words"]),
+                                   str(unless) if unless is not None else None))
+        return tuple(implied)
 
     def _mapping(self, section: str, value_type) -> dict:
         value = self.raw.get(section) or {}
@@ -189,10 +223,14 @@ class _Compiler:
         # Whole words only: "art" must not match inside "party".
         return re.compile(rf"(?<!\w)(?:{'|'.join(parts)})(?!\w)")
 
-    def _macro(self, where: str, name: str) -> str:
+    def _macro(self, where: str, name: str, using: tuple[str, ...] = ()) -> str:
+        """The macro's pattern, with the macros it uses expanded in turn (%ASKED% uses %PAY% and %AMOUNT%)."""
         if name not in self.macros:
             raise RulesError(f"{self.path}: {where}: unknown macro %{name}%")
-        return f"(?:{self.macros[name]})"
+        if name in using:
+            raise RulesError(f"{self.path}: {where}: macro %{name}% uses itself ({' -> '.join([*using, name])})")
+        body = _MACRO.sub(lambda m: self._macro(where, m.group(1), (*using, name)), str(self.macros[name]))
+        return f"(?:{body})"
 
     def _sign(self, entry, vocabulary: dict) -> SignRule:
         if not isinstance(entry, dict):
@@ -234,7 +272,8 @@ class _Compiler:
         rule = SignRule(
             id=sign_id, severity=entry["severity"], kind=kind, **texts,
             patterns=regex("patterns"), unless=regex("unless"), unless_sentence=regex("unless_sentence"), needs=needs,
-            patterns_alone=regex("patterns_alone"), hints=regex("hints"), absent=regex("absent"),
+            patterns_alone=regex("patterns_alone"), patterns_when=regex("patterns_when"),
+            when_sentence=regex("when_sentence"), hints=regex("hints"), absent=regex("absent"),
             job=str(job) if job else None, statuses=tuple(str(s) for s in entry.get("statuses") or ()),
             also=also, verdicts=tuple(str(v) for v in entry.get("verdicts") or ()),
             below=int(entry.get("below") or 18), no_company=bool(entry.get("no_company")),
@@ -271,8 +310,10 @@ class _Compiler:
 
     def _check_kind(self, rule: SignRule, fail) -> None:
         kind = rule.kind
-        if kind == "phrases" and not (rule.patterns or rule.patterns_alone):
-            raise fail("a phrases rule needs patterns (or patterns_alone)")
+        if kind == "phrases" and not (rule.patterns or rule.patterns_alone or rule.patterns_when):
+            raise fail("a phrases rule needs patterns (or patterns_alone, patterns_when)")
+        if (rule.patterns_when is None) != (rule.when_sentence is None):
+            raise fail("patterns_when and when_sentence go together")
         if kind == "agency" and (not rule.verdicts or set(rule.verdicts) - set(AGENCY_VERDICTS)):
             raise fail(f"verdicts must be some of {', '.join(AGENCY_VERDICTS)}")
         if kind in ("destination", "job_in_country") and not (rule.statuses or rule.also):

@@ -4,7 +4,12 @@ money amounts, stated ages, and the companies the offer names.
 Rules match the *normalised* text of one clause at a time (`bot/nlu/normalise.py`: lower case, no punctuation,
 repeated letters squeezed, slang mapped), so "Gajiii 3jt, TANPA potongan!!" and "gaji 3jt tanpa potongan" read the
 same, and "tanpa potongan" in one clause never cancels a fee named in the next. Clauses end at line breaks,
-sentence ends, bullets, emoji and commas (but not at the dot or comma inside "3.500.000" or "3,5 jt").
+sentence ends, bullets, emoji and commas (but not at the dot or comma inside "3.500.000" or "3,5 jt", nor at the
+",-" that closes an amount: "Rp 5.000.000,- untuk visa" is one clause).
+
+The slang map is used without the words that name a kind of worker ("tkw", "tki"): the NLU reads them as "pmi",
+but for an offer "TKW" says which job is meant (mostly domestic work), so the rules must see it as written. "KK" is
+kept too: in an offer it is the kartu keluarga, not "kak".
 """
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
-from bot.nlu.normalise import normalise
+from bot.nlu.normalise import load_slang, normalise
 from bot.registry.names import normalise_name
 
 MAX_OFFER_CHARS = 5000  # Telegram allows 4,096 per message; a longer paste is read up to here
@@ -22,7 +27,7 @@ MAX_SNIPPET = 70
 _SPLIT = re.compile(
     r"\n|[;!?•·▪◾►➤→|]"
     r"|[\u2190-\u21ff\u2300-\u27bf\u2b00-\u2bff\U0001F000-\U0001FAFF]"
-    r"|(?<!\d),|,(?!\d)"
+    r"|(?<!\d),|,(?!\d)(?!-(?!\d))"
     r"|(?<!rp)(?<!\bno)(?<!\bjl)(?<!\bpt)(?<!a\.n)(?<!jln)(?<!telp)(?<!\bkab)(?<!\bkec)(?<!\bdr)(?<!\bhp)\.(?=\s|$)"
     r"|(?<!\d)\s[-–—]\s|\s[-–—]\s(?!\d)",
     re.IGNORECASE,
@@ -30,9 +35,26 @@ _SPLIT = re.compile(
 _TOKEN = re.compile(r"\S+")
 
 
+# Slang words kept as written in offers: "tkw", "tki" name the worker (the rules tell jobs apart by them), and in
+# an offer "KK" is the kartu keluarga ("cukup KTP dan KK") far more often than "kak".
+KEEP_WORDS = frozenset({"tkw", "tki", "kk"})
+
+
+@lru_cache(maxsize=1)
+def _offer_slang() -> dict[str, str]:
+    return {word: standard for word, standard in load_slang().items() if word not in KEEP_WORDS}
+
+
+_AMOUNT_END = re.compile(r"(?<=\d)[.,]-+$")  # "5.000.000,-": the ",-" only closes the amount
+# "RM2,000", "Rp5jt": the currency is set apart from the number, or normalise() would read "rm2" as "rm rm".
+_CURRENCY_GLUED = re.compile(r"^(rp|rm|idr|myr|sgd|hkd|ntd|twd|usd|sar|aed|bnd|s\$|hk\$|nt\$|us\$|b\$)\.?(?=\d)",
+                             re.IGNORECASE)
+
+
 @lru_cache(maxsize=50_000)
 def _normal_words(token: str) -> tuple[str, ...]:
-    return tuple(normalise(token).split())
+    token = _CURRENCY_GLUED.sub(r"\1 ", _AMOUNT_END.sub("", token))
+    return tuple(normalise(token, _offer_slang()).split())
 
 
 @dataclass(frozen=True)

@@ -29,12 +29,15 @@ rekrut merekrut rekrutmen ajak ngajak mengajak bawa membawa kirim mengirim beran
 kena dicabut cabut skorsing sanksi disanksi status nomor no kantornya cabang cabangnya alamat alamatnya
 saya sy aku beta kami kita dia mereka adik anak suami istri
 mana siapa kapan berapa brp kenapa knp mengapa bagus baik aja saja sj gimana bgmn tuh lah toh pun nya
+bilang katanya kata buka membuka usah ikut suruh janji janjikan tawarkan menawarkan tawar bayar minta rekrut
+beneran bodong legit dipercaya percaya msh bs sm ni situ bae lewat via punya pake pakai sudah telah akan
+is the a an my your their legit real fake registered licensed ok okay
 """.split())
 # Words that alone do not name a company ("perusahaan penempatan pekerja migran").
 GENERIC_WORDS = frozenset("""
 penempatan pekerja migran indonesia tki tkw pmi cpmi swasta pengerah perekrut penyalur jasa tenaga kerja luar negeri
 asing calo sponsor resmi sawit kapal perikanan yg ini itu tersebut mana apa nya lain baru lama tertentu
-disnaker bp2mi kp2mi bp3mi ltsa kbri kjri kemnaker imigrasi pemerintah negara
+disnaker bp2mi kp2mi bp3mi ltsa kbri kjri kemnaker imigrasi pemerintah negara pengirim penempat pengiriman
 """.split())
 
 
@@ -58,8 +61,11 @@ def company_mentions(text: str) -> list[Mention]:
         distinctive = [w for w in words if w.lower() not in GENERIC_WORDS]
         if not distinctive or sum(ch.isalpha() for ch in "".join(distinctive)) < MIN_NAME_LETTERS:
             continue
-        if not strong and not any(w[:1].isupper() for w in distinctive):
+        capitalised = [w for w in distinctive if w[:1].isupper()]
+        if not strong and not capitalised:
             continue
+        if len(distinctive) == 1 and not (capitalised and len(distinctive[0]) >= 4):
+            continue  # "PT pengirim", "pt bilang": one plain word after PT is rarely a company's name
         if all(name.lower() != m.text.lower() for m in found):
             found.append(Mention(name, strong))
     return found

@@ -12,6 +12,7 @@ from rapidfuzz.distance import Levenshtein
 
 from db.agencies import AgencyRecord, AgencyRepository
 
+from bot.registry.contained import NameWords
 from bot.registry.importer import parse_rows, read_table
 from bot.registry.mentions import GENERIC_WORDS, STOP_WORDS
 from bot.registry.names import initials, licence_key, normalise_name
@@ -40,6 +41,8 @@ SLIP_EDITS = 1
 SLIP_EDITS_LONG = 2
 LONG_NAME = 14
 MIN_QUERY_LETTERS = 3
+MAX_TEXT = 600  # characters of a message searched for names and licence numbers
+MAX_LICENCE_PARTS = 6
 CLEAR_SCORE = 88.0
 CLEAR_MARGIN = 6.0
 CANDIDATE_SCORE = 70.0
@@ -101,6 +104,7 @@ class AgencyRegistry:
         self._exact: dict[str, list[int]] = {}
         self._names_of: dict[int, list[str]] = {}
         self._by_length: dict[int, tuple[list[str], list[int]]] = {}  # names (and owners) by length
+        self._name_words = NameWords([], [])
 
     def _refresh(self) -> None:
         version = self.repository.version()
@@ -127,6 +131,7 @@ class AgencyRegistry:
             self._names, self._owners = names, owners
             self._licences, self._initials, self._exact = licences, acronyms, exact
             self._names_of, self._by_length = names_of, by_length
+            self._name_words = NameWords(names, owners)
             self._version = version
 
     def lookup(self, text: str) -> Lookup:
@@ -168,6 +173,11 @@ class AgencyRegistry:
         # The name has words no registered company has: a different company, whatever it resembles.
         return Lookup("none", owners)
 
+    def named_in(self, text: str) -> list[int]:
+        """Agencies whose registered name appears whole in the text (see bot/registry/contained.py)."""
+        self._refresh()
+        return self._name_words.find(text[:MAX_TEXT])
+
     def exact_lookup(self, text: str) -> Lookup | None:
         """A message that may be nothing but a company's name: found only by its exact name (after normalisation)
         or with a one-letter slip, never by resemblance. Cheap enough to run on every message."""
@@ -192,12 +202,15 @@ class AgencyRegistry:
         return any(_words_covered(query, name) for name in self._names_of.get(owner, ()))
 
     def by_licence(self, text: str) -> list[int]:
-        """The agencies whose licence number appears in the text (separators and case ignored)."""
+        """The agencies whose licence number appears in the text, written with any separators and case: every run
+        of up to MAX_LICENCE_PARTS letter-or-digit groups is tried ("no izin DEMO 0004 - 2021 msh berlaku?")."""
         self._refresh()
-        for token in re.findall(r"[A-Za-z0-9][A-Za-z0-9./\-\s]{3,40}[0-9]", text):
-            key = licence_key(token)
-            if any(ch.isdigit() for ch in key) and key in self._licences:
-                return self._licences[key]
+        parts = re.findall(r"[A-Za-z0-9]+", text[:MAX_TEXT])
+        for start in range(len(parts)):
+            for end in range(start + 1, min(start + MAX_LICENCE_PARTS, len(parts)) + 1):
+                key = licence_key("".join(parts[start:end]))
+                if any(ch.isdigit() for ch in key) and key in self._licences:
+                    return self._licences[key]
         return []
 
     def get(self, agency_id: int) -> AgencyRecord | None:

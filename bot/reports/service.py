@@ -15,7 +15,7 @@ from bot.content import Content, ContentStore
 from bot.reports import codes
 from bot.reports.crypto import ReportCipher
 from bot.registry.service import AgencyRegistry
-from bot.textformat import TELEGRAM_TEXT_LIMIT, split_utf16, telegram_len, utf16_cut
+from bot.textformat import TELEGRAM_TEXT_LIMIT, split_utf16, telegram_len, utf16_cut, utf16_len
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,10 @@ REPORT_QUOTA_WINDOW = timedelta(days=1)
 KEY_CHECK = "report_key_check"  # bot_meta: a known value sealed with the newest key
 TASKFORCE_CHAT = "taskforce_chat_id"  # bot_meta: the group's id after Telegram moved it to a supergroup
 STAFF_PART_ROOM = TELEGRAM_TEXT_LIMIT - 96  # a part's text, leaving room for its heading
+STAFF_STORY_HEAD = 1500  # UTF-16 units of the story in the first message of a report sent in parts
+# A report is sent in parts when its message is within this of the limit: a later status line ("by <name>, <time>")
+# or a reminder's heading must still fit when the message is redrawn.
+STAFF_GROWTH_RESERVE = 400
 CONTINUED = " […]"
 
 
@@ -290,12 +294,17 @@ class ReportService:
         return change
 
     def staff_text(self, report, content: Content | None = None, reminder: bool = False) -> str:
-        """The report's message for the task force (within Telegram's limit; see staff_parts for the rest)."""
-        return self.staff_parts(report, content, reminder)[0]
+        """The report's message for the task force (within Telegram's limit; see staff_parts for the rest), cut the
+        same way as when it was first sent (so a redraw never drops what only the first message showed)."""
+        return self.staff_parts(report, content, reminder, split=self.repository.has_parts(report.id))[0]
 
-    def staff_parts(self, report, content: Content | None = None, reminder: bool = False) -> list[str]:
+    def staff_parts(self, report, content: Content | None = None, reminder: bool = False,
+                    split: bool | None = None) -> list[str]:
         """The report for the task force as messages within Telegram's 4096 UTF-16 units: the first carries the
-        status and buttons; when the story does not fit, it is cut there and continues in numbered parts."""
+        status and buttons; when the story does not fit, the first shows its start and numbered parts the rest.
+
+        `split`: None decides (when the whole message would come within STAFF_GROWTH_RESERVE of the limit); the
+        parts depend on the story alone, so they are the same whatever the status when they are sent."""
         content = content or self._content.current()
         details = self.details(report)
         context = dict(report=report, reporter=self.reporter(report), reminder=reminder,
@@ -303,19 +312,24 @@ class ReportService:
                        last_change=self.repository.last_change(report.id),
                        place=place_name(content, report.location_kind, report.location))
         text = content.render("staff_report", details=details, **context)
-        if telegram_len(text) <= TELEGRAM_TEXT_LIMIT:
-            return [text]
         story = details.get("what") or ""
-        # Room for the story in the first message: what is left of the limit with an empty story.
-        without = content.render("staff_report", details={**details, "what": ""}, **context)
-        room = TELEGRAM_TEXT_LIMIT - telegram_len(without) - 64
-        head = utf16_cut(story, max(0, room))
+        if split is None:
+            split = telegram_len(text) > TELEGRAM_TEXT_LIMIT - STAFF_GROWTH_RESERVE
+        if not split or utf16_len(story) <= STAFF_STORY_HEAD:
+            return [text]
+        head = split_utf16(story, STAFF_STORY_HEAD)[0]
         rest = story[len(head):].lstrip()
-        pieces = split_utf16(rest, STAFF_PART_ROOM) if rest else []
-        pieces = [piece for piece in pieces if piece]
+        pieces = [piece for piece in split_utf16(rest, STAFF_PART_ROOM) if piece] if rest else []
         total = 1 + len(pieces)
-        first = content.render("staff_report", details={**details, "what": f"{head}{CONTINUED} (bersambung di "
-                                                                      f"bagian 2/{total})"}, **context)
+
+        def first_message(shown: str) -> str:
+            return content.render("staff_report", details={**details, "what": f"{shown}{CONTINUED} (bersambung di "
+                                                                         f"bagian 2/{total})"}, **context)
+
+        first = first_message(head)
+        while telegram_len(first) > TELEGRAM_TEXT_LIMIT and head:  # very long other fields: show less of the start
+            head = utf16_cut(head, utf16_len(head) - 200)
+            first = first_message(head)
         parts = [first]
         for number, piece in enumerate(pieces, start=2):
             parts.append(content.render("staff_report_part", report=report, number=number, total=total, text=piece))
@@ -358,13 +372,13 @@ class ReportService:
         content = self._content.current()
         report = due.report
         if due.kind == "report":
-            return Outgoing(self.taskforce_chat_id, self.staff_text(report, content),
+            return Outgoing(self.taskforce_chat_id, self.staff_parts(report, content)[0],
                             self.staff_buttons(report, content))
         if due.kind == "reminder":
             return Outgoing(self.taskforce_chat_id, self.staff_text(report, content, reminder=True),
                             self.staff_buttons(report, content), reply_to=report.staff_message_id)
         if due.kind == "part":
-            parts = self.staff_parts(report, content)
+            parts = self.staff_parts(report, content, split=True)
             if due.ref > len(parts):
                 return None
             return Outgoing(self.taskforce_chat_id, parts[due.ref - 1], reply_to=report.staff_message_id)

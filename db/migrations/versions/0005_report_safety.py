@@ -5,15 +5,11 @@ Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-29
 """
-from pathlib import Path
-
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0005"
-# Follows the insights migration (0004). Until that file is in the tree this one follows 0003 so the bot still
-# starts; once 0004 exists it is picked up here. The lead should make this a plain "0004" when both are merged.
-down_revision = "0004" if any(Path(__file__).parent.glob("0004_*.py")) else "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

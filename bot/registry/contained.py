@@ -1,0 +1,63 @@
+"""Registered names inside free text: "alwihda jaya sentosa ni perusahaan bae ko?", "is PT Tulus Widodo Putra legit?".
+
+Every word of a registered name (of two words or more) must appear in the message, in any order, each exactly or
+with a slip ("mulya" for "mulia"); a name of four words or more may lack its last word ("multi intan amanah" for
+"Multi Intan Amanah Internasional"). A name found inside a longer found name is dropped ("sinar jaya" inside
+"sinar jaya abadi"). Cost: one dictionary look-up per word, a fuzzy look-up for unknown words of five letters or
+more, and a count over the names sharing the message's words.
+"""
+from __future__ import annotations
+
+from collections import Counter
+
+from rapidfuzz import fuzz, process
+
+from bot.registry.mentions import GENERIC_WORDS, STOP_WORDS
+from bot.registry.names import normalise_name
+
+SLIP_SIMILARITY = 85
+MIN_SLIP_WORD = 5
+
+
+class NameWords:
+    def __init__(self, names: list[str], owners: list[int]):
+        self._words: list[tuple[str, ...]] = []
+        self._owners: list[int] = []
+        self._postings: dict[str, list[int]] = {}
+        for name, owner in zip(names, owners, strict=True):
+            words = tuple(dict.fromkeys(name.split()))
+            if len(words) < 2 or all(w in GENERIC_WORDS or w in STOP_WORDS for w in words):
+                continue
+            index = len(self._words)
+            self._words.append(words)
+            self._owners.append(owner)
+            for word in words:
+                self._postings.setdefault(word, []).append(index)
+        self._vocabulary = list(self._postings)
+
+    def find(self, text: str) -> list[int]:
+        """The owners of the registered names in the text, in the order they appear."""
+        position: dict[str, int] = {}
+        for at, word in enumerate(normalise_name(text).split()):
+            known = word if word in self._postings else self._slip(word)
+            if known is not None:
+                position.setdefault(known, at)
+        hits: Counter[int] = Counter()
+        for word in position:
+            hits.update(self._postings[word])
+        found = [i for i, count in hits.items() if self._complete(i, count, position)]
+        kept = [i for i in found if not any(j != i and set(self._words[i]) < set(self._words[j]) for j in found)]
+        kept.sort(key=lambda i: min(position[w] for w in self._words[i] if w in position))
+        return list(dict.fromkeys(self._owners[i] for i in kept))
+
+    def _complete(self, index: int, count: int, position: dict[str, int]) -> bool:
+        words = self._words[index]
+        if count == len(words):
+            return True
+        return len(words) >= 4 and count == len(words) - 1 and words[-1] not in position
+
+    def _slip(self, word: str) -> str | None:
+        if len(word) < MIN_SLIP_WORD or word in STOP_WORDS or word in GENERIC_WORDS or word.isdigit():
+            return None
+        match = process.extractOne(word, self._vocabulary, scorer=fuzz.ratio, score_cutoff=SLIP_SIMILARITY)
+        return match[0] if match else None
