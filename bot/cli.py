@@ -30,7 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = nlu.add_subparsers(dest="nlu_command", required=True).add_parser(
         "eval", help="evaluate the NLU on tests/nlu/heldout.yml; report under var/nlu-eval/")
     evaluate.add_argument("--fallback-only", action="store_true", help="evaluate the fallback matcher instead")
-    evaluate.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    evaluate.add_argument("--check", action="store_true",
+                          help="exit 1 when the right-first-reply figures on tests/nlu/heldout.yml regress")
     evaluate.add_argument("--cv", type=int, metavar="K", help="K-fold cross-validation of Rasa on the training data "
                           "(slow: one training per fold) with a sweep of the decision thresholds")
     evaluate.add_argument("--set", dest="sets", type=Path, action="append", metavar="FILE",
@@ -223,7 +224,9 @@ def _evaluate_nlu(settings, fallback_only: bool, check: bool, sets: list[Path] |
     print()
     evaluation.print_summary(report, sys.stdout)
     print(f"\nreports: {out_dir / 'report.md'}, {out_dir / 'first_reply.md'}  confusion: {out_dir / 'confusion.png'}")
-    failures = report.failures()
+    for failure in report.failures():  # the message-level targets of session 1: reported, not gated
+        print(f"nlu target missed: {failure}")
+    failures = [line for path, result in outcomes.items() for line in first_reply.guard_failures(path.name, result)]
     for failure in failures:
-        print(f"TARGET MISSED: {failure}", file=sys.stderr)
+        print(f"REGRESSION: {failure}", file=sys.stderr)
     return 1 if check and failures else 0

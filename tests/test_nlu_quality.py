@@ -14,7 +14,7 @@ from tests.conftest import RASA_TEST_TOKEN
 from tests.helpers import say, text_of
 
 
-def test_heldout_targets_are_met_and_the_report_is_written(rasa_server, tmp_path):
+def test_no_regression_on_the_heldout_file_and_every_figure_is_reported(rasa_server, tmp_path):
     env = {**os.environ, "RASA_URL": rasa_server.url, "RASA_AUTH_TOKEN": RASA_TEST_TOKEN, "BOT_VAR_DIR": str(tmp_path),
            "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}"}
     result = subprocess.run([sys.executable, "-m", "bot", "nlu", "eval", "--check"], cwd=PROJECT_ROOT, env=env,
@@ -22,6 +22,11 @@ def test_heldout_targets_are_met_and_the_report_is_written(rasa_server, tmp_path
     print(result.stdout)  # the numbers show in the CI log
     assert result.returncode == 0, result.stdout + result.stderr
     assert "intent accuracy" in result.stdout
+    for name in ("heldout.yml", "dev.yml", "blind.yml"):  # right first reply through the engine, every set
+        assert f"{name}: right first reply" in result.stdout
+    first_reply = (tmp_path / "nlu-eval" / "first_reply.md").read_text()
+    blind = first_reply[first_reply.index("## blind.yml"):]
+    assert "| text | expected |" not in blind.split("\n## ")[0]  # the blind set's mistakes are never shown
     report = (tmp_path / "nlu-eval" / "report.md").read_text()
     assert "| intent accuracy |" in report and "## Most confused" in report
     assert (tmp_path / "nlu-eval" / "confusion.png").read_bytes()[:4] == b"\x89PNG"

@@ -22,6 +22,9 @@ from bot.dialogue.messages import Turn
 SETS_DIR = Path(__file__).resolve().parents[2] / "tests" / "nlu"
 # Sets kept blind: their mistakes are never printed, so nobody tunes on them; only their figures are reported.
 BLIND_SETS = ("blind.yml",)
+# Regression guards for `nlu eval --check` (and so `make test`): the old held-out file has been tuned on, so its
+# figures only tell when something broke; they are not what users get (that is blind.yml, reported, not gated).
+GUARDS = {"heldout.yml": {"right first reply": (0.85, ">="), "confident wrong": (0.10, "<=")}}
 EVAL_CHAT_ID = -42  # a chat id no channel uses: each message is a new conversation there
 NOT_ACTED = ("clarify", "not_understood", "no_words", "empty")
 OLD_LABELS = {"check_agency": "agency", "report_trafficking": "report", "report_status": "status",
@@ -109,3 +112,13 @@ def render(name: str, outcomes: list[Outcome], show_errors: bool) -> str:
         lines += ["", "| text | expected | bot did |", "|---|---|---|"]
         lines += [f"| {o.text[:120]} | {o.expected} | {o.meaning} |" for o in outcomes if not o.right]
     return "\n".join(lines) + "\n"
+
+
+def guard_failures(set_name: str, outcomes: list[Outcome]) -> list[str]:
+    figures = summary(outcomes)
+    failed = []
+    for name, (limit, op) in GUARDS.get(set_name, {}).items():
+        value = figures[name]
+        if (op == ">=" and value < limit) or (op == "<=" and value > limit):
+            failed.append(f"{set_name}: {name} {value:.1%} (guard {op} {limit:.0%})")
+    return failed
