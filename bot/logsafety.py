@@ -68,7 +68,7 @@ def minimal_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment a helper process (Rasa) needs: PATH, locale, HOME, TMP; none of the bot's secrets."""
     keep = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TEMP", "TMP", "TZ", "SYSTEMROOT",
             "VIRTUAL_ENV", "PYTHONHASHSEED", "CUDA_VISIBLE_DEVICES", "OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
-            "TF_NUM_INTEROP_THREADS")
+            "TF_NUM_INTEROP_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "LD_LIBRARY_PATH")
     env = {name: os.environ[name] for name in keep if name in os.environ}
     env.update(extra or {})
     return env

@@ -79,8 +79,6 @@ def test_ten_thousand_generated_inputs_crash_nothing_and_get_answers(sqlite_url)
     assert unanswered == []
 
 
-@pytest.mark.xfail(strict=True, reason="an agency id too large for SQLite crashes the turn (OverflowError in the "
-                   "registry lookup); reported to the lead, outside this test's files")
 def test_a_forged_huge_agency_id_is_refused_politely(sqlite_url):
     with build_app(settings_for(database_url=sqlite_url), fallback_only=True) as app:
         assert app.engine.handle(Incoming(1, 1, press="agency:99999999999999999999")).replies

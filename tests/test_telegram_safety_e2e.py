@@ -54,9 +54,10 @@ def test_a_full_report_at_debug_level_leaks_nothing_into_the_logs(tmp_path):
             fake.wait_for(lambda: [m for m, p in fake.sent_to(TASKFORCE) if m == "sendPhoto"])
             report_id = int(staff[0]["reply_markup"]["inline_keyboard"][0][0]["callback_data"].split(":")[1]
                             .split("_")[0])
+            before = len(fake.sent_messages(chat))
             fake.press(TASKFORCE, f"staff:{report_id}_diterima", user_id=STAFF_ID, chat_type="supergroup")
             fake.wait_for(lambda: [p for p in fake.calls_to("editMessageText") if code in p["text"]])
-            fake.wait_for_messages(chat, len(fake.sent_messages(chat)) + 1)  # the reporter's notice
+            fake.wait_for_messages(chat, before + 1, timeout=60)  # the reporter's notice
             log = process.log_path.read_text()
         for secret in ("Yohana", "Batam", "81299887766", "AgAC-evidence-photo", TOKEN, TOKEN.split(":")[1],
                        RASA_TOKEN, settings["REPORT_ENCRYPTION_KEYS"]):
@@ -128,9 +129,9 @@ def test_a_frozen_nlu_holds_up_neither_other_chats_nor_later_messages(tmp_path):
             for chat in chats:
                 fake.wait_for_messages(chat, 1, timeout=30)
             first_wave = time.monotonic() - started
-            # Handled one after another this took 10 x 2 s; concurrently, and with the circuit open after three
-            # timeouts, about one timeout.
-            assert first_wave < 6, first_wave
+            # Handled one after another this took 10 x 2 s; concurrently, and with the circuit open after two
+            # timeouts, about one timeout (more on a busy machine: the bound leaves room for it).
+            assert first_wave < 10, first_wave
             later = time.monotonic()
             exchange(fake, 9600, fake.send_text, "bagaimana cara cek perusahaan")
             assert time.monotonic() - later < 1.5  # the circuit is open: no waiting for the frozen server

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 # A message that is only a registered company's name (and maybe a city) is answered with its verdict.
 MAX_BARE_NAME_CHARS = 80
 MAX_COMPANIES = 3
+MAX_ID_DIGITS = 9  # a registry id in button data; longer is forged (and would overflow the database integer)
 QUESTION_END = re.compile(r"\?\W*$|\b(kah|ko|ga|gak|gk|ngga|nggak|tidak|tdk|sonde|son|bagaimana|gimana|gmn|aman|"
                           r"resmi|benar|bener)\W*$", re.IGNORECASE)
 ONLY_A_MARKER = re.compile(r"\W*(p\.?\s?t\.?|cv|pjtki|p3mi|agen|perusahaan)\W*", re.IGNORECASE)
@@ -207,7 +208,7 @@ class Engine:
             return self._report.prompt(content, state, note=content.render("report_button_old"))
         if action.kind == actions.FAQ_TOPIC and action.arg in content.topics:
             return faq.answer(content, state, action.arg)
-        if action.kind == actions.AGENCY and action.arg and action.arg.isdigit():
+        if action.kind == actions.AGENCY and action.arg and action.arg.isdigit() and len(action.arg) <= MAX_ID_DIGITS:
             record = self._registry.get(int(action.arg))
             if record is not None:
                 return agency.verdict(content, state, self._registry, record)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.content import Content
 from bot.content_check import MIN_QUESTIONS
+from bot.logsafety import minimal_environment
 from bot.nlu.evaluation import load_heldout
 from bot.nlu.training_data import rasa_training_files, training_problems
 from bot.settings import PROJECT_ROOT
@@ -24,8 +25,9 @@ def rasa_executable() -> Path:
 
 
 def rasa_environment(var_dir: Path) -> dict[str, str]:
-    """Rasa's environment: no telemetry, caches inside var/, quiet TensorFlow."""
-    env = dict(os.environ)
+    """Rasa's environment: only what a process needs (none of the bot's secrets), no telemetry, caches inside var/,
+    quiet TensorFlow."""
+    env = minimal_environment()
     env.update(
         RASA_TELEMETRY_ENABLED="false",
         RASA_CACHE_DIRECTORY=str(var_dir / "rasa-cache"),
