@@ -22,6 +22,7 @@ from agency_lookup import messy, synthetic, write_csv  # noqa: E402
 
 from bot.content import ContentStore  # noqa: E402
 from bot.nlu.danger import danger_level  # noqa: E402
+from bot.nlu.phrases import says  # noqa: E402
 from bot.registry.cli import import_agencies  # noqa: E402
 from bot.registry.mentions import company_mentions  # noqa: E402
 from bot.registry.service import AgencyRegistry  # noqa: E402
@@ -37,12 +38,17 @@ DANGER = ("bapa sy dipukul majikan di sabah, paspor ditahan", "beta sonde dikasi
 def recognise(registry: AgencyRegistry, text: str) -> None:
     """The router's work before NLU, as `Engine._on_text` does it."""
     danger_level(text)
+    says(text, "status")
+    says(text, "report")
+    if registry.by_licence(text):
+        return
     mentions = company_mentions(text)
-    if not registry.by_licence(text):
-        for mention in mentions[:3]:
-            registry.lookup(mention.text)
-        if not mentions and len(text) <= 80:
-            registry.exact_lookup(text)
+    for mention in mentions[:3]:
+        registry.lookup(mention.text)
+        registry.named_in(mention.text)
+    registry.named_in(text)
+    if not mentions and len(text) <= 80:
+        registry.exact_lookup(text)
 
 
 def main() -> None:

@@ -13,16 +13,16 @@ from bot.dialogue import actions, agency, countries, faq, offer, report, status
 from bot.dialogue.decision import ANSWER, CLARIFY, NOTHING_FOUND, Decision, decide
 from bot.dialogue.menu import back_to_menu_button, main_menu_buttons, with_menu, with_menu_link
 from bot.dialogue.messages import Button, Incoming, Reply, Turn
+from bot.insights.recorder import InsightRecorder
+from bot.limits import ChatRateLimiter
 from bot.nlu.danger import QUESTION, SITUATION, danger_level
 from bot.nlu.phrases import says
 from bot.nlu.service import Nlu
+from bot.nlu.understanding import NOTHING, Understanding, faq_topic_of
 from bot.offers.analyse import OfferCheck, looks_like_offer
 from bot.offers.rules import RULES_FILE, RuleStore
-from bot.nlu.understanding import NOTHING, Understanding, faq_topic_of
 from bot.registry.mentions import company_mentions
 from bot.registry.service import AgencyRegistry, Lookup, clean_query, found_lookup
-from bot.insights.recorder import InsightRecorder
-from bot.limits import ChatRateLimiter
 from bot.reports.service import ReportService
 
 log = logging.getLogger(__name__)

@@ -17,14 +17,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from db.insights import InsightRepository
 
 from bot.content import WITA, Content
-from bot.dialogue.messages import Turn
-from bot.offers.analyse import OfferCheck
 from bot.nlu.normalise import load_slang, normalise
 from bot.registry.mentions import company_mentions
+
+if TYPE_CHECKING:  # the engine's types, named here only for the type checker (insights sit below dialogue)
+    from bot.dialogue.messages import Turn
+    from bot.offers.analyse import OfferCheck
 
 log = logging.getLogger(__name__)
 

@@ -57,7 +57,6 @@ class Lookup:
 
     kind: str
     agency_ids: tuple[int, ...] = ()
-    exact: bool = False  # found by licence number, exact name or a one-letter slip (not by resemblance)
 
 
 @dataclass(frozen=True)
@@ -162,7 +161,7 @@ class AgencyRegistry:
             return Lookup("none")
         slips = {self._owners[i] for i in shortlist if _is_slip(query, self._names[i])}
         if len(slips) == 1:
-            return Lookup("clear", (slips.pop(),), exact=True)
+            return Lookup("clear", (slips.pop(),))
         top_owner, top_score = ranked[0]
         runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
         if top_score >= CLEAR_SCORE and top_score - runner_up >= CLEAR_MARGIN and self._covers(top_owner, query):
@@ -195,7 +194,7 @@ class AgencyRegistry:
             names, owners = self._by_length.get(size, ((), ()))
             slips |= {owners[index] for _name, _distance, index in process.extract(
                 query, names, scorer=Levenshtein.distance, score_cutoff=limit, limit=None)}
-        return Lookup("clear", (slips.pop(),), exact=True) if len(slips) == 1 else None
+        return Lookup("clear", (slips.pop(),)) if len(slips) == 1 else None
 
     def _covers(self, owner: int, query: str) -> bool:
         """Whether every word of the query is (nearly) a word of one of the owner's names."""
@@ -251,7 +250,7 @@ def _add(index: dict[str, list[int]], key: str, agency_id: int) -> None:
 
 def found_lookup(ids: list[int]) -> Lookup:
     """Agencies found by licence number or exact name: one is the answer, several are to choose from."""
-    return Lookup("clear" if len(ids) == 1 else "several", tuple(ids[:MAX_CHOICES]), exact=True)
+    return Lookup("clear" if len(ids) == 1 else "several", tuple(ids[:MAX_CHOICES]))
 
 
 def seed_registry(repository: AgencyRepository) -> int:
