@@ -34,7 +34,7 @@ KEY_FACTS = {
                        "tanpa Orientasi Pra Pemberangkatan", "di bawah 23 tahun"],
     "tppo": ["Tindak Pidana Perdagangan Orang", "Walaupun korban setuju", "3 sampai 15 tahun", "Rp120 juta sampai Rp600 juta", "tidak dipidana",
              "+62 21 29244800"],
-    "negara_terlarang": ["Kamboja, Myanmar, dan Thailand BUKAN negara tujuan", "Menteri dan Wakil Menteri P2MI",
+    "negara_terlarang": ["Kamboja dan Myanmar BUKAN negara tujuan", "Menteri dan Wakil Menteri P2MI",
                          "belum kami pastikan", "Kepmenaker 260/2015", "sejak 2015", "Juli 2025", "masih berlaku", "Permen P2MI 3/2025",
                          "+62 21 29244800"],
     "bpjs": ["JKK", "JKM", "JHT", "Pilihan (opsional)", "Rp37.500", "Rp108.000", "Rp189.000", "Rp332.500",
@@ -91,7 +91,7 @@ KEY_FACTS = {
     "timur_tengah": ["sejak 2015", "Kepmenaker 260/2015", "belum kami pastikan", "Visa ziarah", "+966569173990",
                      "+62 21 29244800", "Qatar"],
     "brunei": ["tujuan resmi", "7 penempatan", "2.294", "belum terverifikasi", "visa kunjungan", "+62 21 29244800"],
-    "sabah": ["bagian dari Malaysia", "Tunon Taka", "KJRI Kota Kinabalu", "belum terverifikasi", "+60 19-822 8800",
+    "sabah": ["bagian dari Malaysia", "Tunon Taka", "KJRI Kota Kinabalu", "belum terverifikasi", "+62 21 29244800",
               "SBPK", "+62 21 29244800"],
 }
 
