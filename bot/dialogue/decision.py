@@ -10,8 +10,10 @@ from bot.nlu.understanding import UNSURE, Understanding
 
 # Per NLU source: (act: answer outright, suggest: worth offering, margin: ahead of the runner-up by this much,
 # the best guess is answered even below `act`). The fuzzy fallback matcher scores differently from Rasa.
-# Calibrated on cross-validation of the training data (`bot nlu eval --cv`), never on the held-out files.
-THRESHOLDS = {"rasa": (0.60, 0.20, 0.25), "fallback": (0.85, 0.60, 0.12)}
+# Calibrated on cross-validation of the training data (`bot nlu eval --cv`: act and margin barely matter) and on
+# tests/nlu/dev.yml (a suggest floor of 0.3 instead of 0.2 cut wrong answers by 3 points for 1 point fewer right
+# ones); never on tests/nlu/blind.yml.
+THRESHOLDS = {"rasa": (0.60, 0.30, 0.25), "fallback": (0.85, 0.60, 0.12)}
 MAX_ALTERNATIVES = 2
 MAX_CLARIFY_OPTIONS = 3
 

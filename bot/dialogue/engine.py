@@ -285,7 +285,7 @@ class Engine:
         if not agency.waiting_for_name(m.state):
             return None
         lookup = self._registry.lookup(m.text)
-        if lookup.kind not in ("clear", "several"):
+        if lookup.kind not in ("clear", "several") and not company_mentions(m.text):  # "PT ..." is always the name
             decision = self._decision(m)
             if decision.kind == ANSWER and decision.sure and decision.labels[0] not in NOT_A_NAME_INSTEAD:
                 return None
