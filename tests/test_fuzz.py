@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import random
 
-import pytest
-
 from bot.app import build_app
 from bot.dialogue.messages import Incoming
 from bot.reports.crypto import new_key

@@ -10,7 +10,7 @@ from db.chat_state import ChatStateRepository, ConversationState
 
 from bot.content import Content, ContentStore
 from bot.dialogue import actions, agency, countries, faq, offer, report, status
-from bot.dialogue.decision import ANSWER, CLARIFY, NOTHING_FOUND, Decision, decide
+from bot.dialogue.decision import ANSWER, CLARIFY, Decision, decide
 from bot.dialogue.menu import back_to_menu_button, main_menu_buttons, with_menu, with_menu_link
 from bot.dialogue.messages import Button, Incoming, Reply, Turn
 from bot.insights.recorder import InsightRecorder
