@@ -33,6 +33,7 @@ MAX_COMPANIES = 3
 MAX_ID_DIGITS = 9  # a registry id in button data; longer is forged (and would overflow the database integer)
 QUESTION_END = re.compile(r"\?\W*$|\b(kah|ko|ga|gak|gk|ngga|nggak|tidak|tdk|sonde|son|bagaimana|gimana|gmn|aman|"
                           r"resmi|benar|bener)\W*$", re.IGNORECASE)
+STARTS_WITH_MARKER = re.compile(r"\W*(p\.?\s?t\b|cv\b|perusahaan|agen|yayasan|penyalur)", re.IGNORECASE)
 ONLY_A_MARKER = re.compile(r"\W*(p\.?\s?t\.?|cv|pjtki|p3mi|agen|perusahaan)\W*", re.IGNORECASE)
 # While the bot waits for a company name, these meanings do not count as "asked something else".
 NOT_A_NAME_INSTEAD = ("check_agency", "out_of_scope", "affirm", "deny", "greet", "thanks", "bot_challenge")
@@ -285,7 +286,7 @@ class Engine:
         if not agency.waiting_for_name(m.state):
             return None
         lookup = self._registry.lookup(m.text)
-        if lookup.kind not in ("clear", "several") and not company_mentions(m.text):  # "PT ..." is always the name
+        if lookup.kind not in ("clear", "several") and not STARTS_WITH_MARKER.match(m.text):  # "PT ..." is the name
             decision = self._decision(m)
             if decision.kind == ANSWER and decision.sure and decision.labels[0] not in NOT_A_NAME_INSTEAD:
                 return None
