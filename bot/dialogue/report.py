@@ -103,9 +103,9 @@ class ReportFlow:
         if self._service is None or self.in_progress(state):
             return self.start(content, state)  # reports off, or a draft already open: never overwrite it
         self.start(content, state)
-        self._set_secret(state, "what", story[:MAX_STORY])
+        self._set_secret(state, "what", utf16_cut(story, MAX_STORY))
         if agency_text:
-            self._set_secret(state, "who", agency_text[:MAX_SHORT])
+            self._set_secret(state, "who", utf16_cut(agency_text, MAX_SHORT))
             record = self._agency_named(agency_text)
             state.data["report"]["agency_id"] = record.id if record is not None else None
         # Anonymous until the reporter chooses otherwise on the summary ("Ubah"): the bot never writes first to
