@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime, timedelta
 
 from db.chat_state import ChatStateRepository, ConversationState
@@ -92,6 +93,11 @@ class TextMessage:
     nlu: Nlu
     forwarded: bool = False
     _understanding: Understanding | None = None
+
+    @cached_property
+    def danger(self) -> str | None:
+        """The danger net's level for this message (asked by two recognisers, computed once)."""
+        return danger_level(self.text)
 
     @property
     def understanding(self) -> Understanding:
@@ -316,7 +322,7 @@ class Engine:
 
     def _danger(self, m: TextMessage) -> list[Reply] | None:
         """Someone describes a danger: the emergency contacts (for the country named) first, whatever else."""
-        if danger_level(m.text) != SITUATION:
+        if m.danger != SITUATION:
             return None
         m.turn.meaning = "emergency"
         decision = self._decision(m)
@@ -362,7 +368,7 @@ class Engine:
             m.turn.meaning = "no_words"
             return [with_menu(content, "no_words")]
         decision = self._decision(m)
-        danger = danger_level(m.text)
+        danger = m.danger
         if danger is not None and (decision.kind != ANSWER or decision.labels[0] == "out_of_scope"):
             # Safety net: someone who may be in danger never gets "not understood", "out of scope" or a question;
             # what NLU half-understood is offered as buttons.
