@@ -37,6 +37,14 @@ class ConversationState:
     last_update_id: int | None = None
     updated_at: datetime | None = None
 
+    def enter(self, flow: str, step: str, data: dict | None = None) -> None:
+        """Move the chat to `step` of `flow`, replacing whatever the previous step kept."""
+        self.flow, self.step, self.data = flow, step, dict(data or {})
+
+    def reset(self, data: dict | None = None) -> None:
+        """Leave every flow; `data` is what the chat keeps outside a flow (usually nothing)."""
+        self.flow, self.step, self.data = None, None, dict(data or {})
+
 
 class ChatStateRepository:
     def __init__(self, sessions: sessionmaker[Session], sealer: Sealer | None = None):

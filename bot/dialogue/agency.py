@@ -17,7 +17,7 @@ MAX_QUERY_SHOWN = 80
 
 
 def start(content: Content, state: ConversationState) -> list[Reply]:
-    state.flow, state.step, state.data = FLOW, STEP_ASK, {}
+    state.enter(FLOW, STEP_ASK)
     return [Reply(content.render("agency_prompt"), (back_to_menu_button(content),))]
 
 
@@ -34,13 +34,13 @@ def answer_lookup(content: Content, state: ConversationState, registry: AgencyRe
             return verdict(content, state, registry, record)
     if lookup.kind == "several":
         records = [r for r in (registry.get(i) for i in lookup.agency_ids) if r is not None]
-        state.flow, state.step, state.data = FLOW, "choose", {}
+        state.enter(FLOW, "choose")
         buttons = tuple(Button(_label(r), actions.agency(r.id)) for r in records)
         return [Reply(content.render("agency_choose", count=len(buttons)), (*buttons, back_to_menu_button(content)))]
     if lookup.kind == "too_short":
-        state.flow, state.step, state.data = FLOW, STEP_ASK, {}
+        state.enter(FLOW, STEP_ASK)
         return [Reply(content.render("agency_too_short"), (back_to_menu_button(content),))]
-    state.flow, state.step, state.data = FLOW, "not_found", {}
+    state.enter(FLOW, "not_found")
     shown = " ".join(query.split())[:MAX_QUERY_SHOWN]
     others = [r for r in (registry.get(i) for i in lookup.agency_ids) if r is not None]
     buttons = tuple(Button(_label(r), actions.agency(r.id)) for r in others)
@@ -50,7 +50,7 @@ def answer_lookup(content: Content, state: ConversationState, registry: AgencyRe
 
 def verdict(content: Content, state: ConversationState, registry: AgencyRegistry,
             record: AgencyRecord) -> list[Reply]:
-    state.flow, state.step, state.data = FLOW, "verdict", {"agency": record.id}
+    state.enter(FLOW, "verdict", {"agency": record.id})
     context = {"agency": record, "stamp": registry.stamp(record), "demo": record.is_demo}
     if record.status in ("skorsing", "dicabut"):  # whether or not still on the latest list
         text = content.render("agency_sanctioned", **context)

@@ -30,12 +30,12 @@ def ordered_codes(content: Content) -> list[str]:
 
 
 def country_info(content: Content, state: ConversationState, code: str) -> list[Reply]:
-    state.flow, state.step, state.data = FLOW, "shown", {"country": code}
+    state.enter(FLOW, "shown", {"country": code})
     buttons = (Button(content.label("other_countries"), actions.country()), back_to_menu_button(content))
     return [Reply(content.render("country", country=content.countries[code]), buttons)]
 
 
 def country_list(content: Content, state: ConversationState) -> list[Reply]:
-    state.flow, state.step, state.data = FLOW, "list", {}
+    state.enter(FLOW, "list")
     buttons = [Button(content.countries[code]["name"], actions.country(code)) for code in ordered_codes(content)]
     return [Reply(content.render("country_list"), (*buttons, back_to_menu_button(content)))]

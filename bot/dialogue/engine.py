@@ -462,7 +462,7 @@ class Engine:
     def _erase(self, content: Content, state: ConversationState) -> list[Reply]:
         """/hapus: delete the chat's state and drafts; filed reports stay with the task force, unlinked from it."""
         unlinked = self._reports.forget_chat(state.chat_id) if self._reports is not None else 0
-        state.flow, state.step, state.data = None, None, {ERASED: True}
+        state.reset({ERASED: True})
         log.info("a chat asked to erase its data (%d filed report(s) unlinked)", unlinked)
         return [with_menu(content, "erased", unlinked=unlinked)]
 
@@ -519,4 +519,4 @@ class Engine:
 
     @staticmethod
     def _reset(state: ConversationState) -> None:
-        state.flow, state.step, state.data = None, None, {}
+        state.reset()

@@ -15,7 +15,7 @@ STEP_CLARIFY = "clarify"
 def answer(content: Content, state: ConversationState, topic_id: str, hedged: bool = False) -> list[Reply]:
     """The topic's answer with its related topics and the main menu as buttons."""
     topic = content.topics[topic_id]
-    state.flow, state.step, state.data = FLOW, "answered", {"topic": topic_id}
+    state.enter(FLOW, "answered", {"topic": topic_id})
     buttons = related_buttons(content, topic.related) + (back_to_menu_button(content),)
     replies = []
     if hedged:
@@ -39,7 +39,7 @@ def related_buttons(content: Content, related: tuple[str, ...]) -> tuple[Button,
 def topic_groups(content: Content, state: ConversationState) -> list[Reply]:
     """Ask for a question in the user's own words, with the topic groups as buttons."""
     buttons = [Button(group["title"], actions.topic_group(group["id"])) for group in content.topic_menu]
-    state.flow, state.step, state.data = FLOW, "groups", {}
+    state.enter(FLOW, "groups")
     return [Reply(content.render("faq_prompt"), (*buttons, back_to_menu_button(content)))]
 
 
@@ -52,13 +52,13 @@ def topic_group(content: Content, state: ConversationState, group_id: str) -> li
     if group.get("country_list"):
         buttons.append(Button(content.label("country_list"), actions.country()))
     buttons.append(Button(content.label("other_topics"), actions.MENU_FAQ))
-    state.flow, state.step, state.data = FLOW, "group", {"group": group_id}
+    state.enter(FLOW, "group", {"group": group_id})
     return [Reply(content.render("faq_group", group=group), (*buttons, back_to_menu_button(content)))]
 
 
 def clarify(content: Content, state: ConversationState, options: list[Button]) -> list[Reply]:
     """Offer the likely meanings as buttons; a typed number picks one too (saved in the chat state)."""
-    state.flow, state.step, state.data = FLOW, STEP_CLARIFY, {"options": [b.data for b in options]}
+    state.enter(FLOW, STEP_CLARIFY, {"options": [b.data for b in options]})
     return [Reply(content.render("clarify", options=options), tuple(options) + (back_to_menu_button(content),))]
 
 

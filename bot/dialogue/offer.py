@@ -36,7 +36,7 @@ MIN_CHECK_CHARS = 80  # shorter text is checked only when it shows a sign or nam
 
 def start(content: Content, state: ConversationState, note: str | None = None) -> list[Reply]:
     """After /tawaran or the menu button: ask for the offer."""
-    state.flow, state.step, state.data = FLOW, STEP_WAIT, {}
+    state.enter(FLOW, STEP_WAIT)
     return [Reply(content.render("offer_prompt", note=Markup(note) if note else None),
                   (back_to_menu_button(content),))]
 
@@ -48,7 +48,7 @@ def waiting_for_offer(state: ConversationState) -> bool:
 def discard(state: ConversationState) -> None:
     """Forget the offer (and its kept text): call when the user does anything other than press its buttons."""
     if state.flow == FLOW:
-        state.flow, state.step, state.data = None, None, {}
+        state.reset()
 
 
 def answer(content: Content, state: ConversationState, registry: AgencyRegistry | None, rules: OfferRules,
@@ -110,7 +110,7 @@ def _kept(state: ConversationState, reports: ReportService | None) -> dict | Non
 
 
 def _not_readable(content: Content, state: ConversationState, kind: str) -> list[Reply]:
-    state.flow, state.step, state.data = FLOW, STEP_WAIT, {}
+    state.enter(FLOW, STEP_WAIT)
     return [Reply(content.render("offer_not_readable", kind=kind), (back_to_menu_button(content),))]
 
 

@@ -87,13 +87,13 @@ class ReportFlow:
 
     def start(self, content: Content, state: ConversationState) -> list[Reply]:
         if self._service is None:
-            state.flow, state.step, state.data = None, None, {}
+            state.reset()
             return [with_menu_link(content, "report_not_ready")]
         if self.in_progress(state):
             return self.prompt(content, state)
         if self._service.reports_left_today(state.chat_id) <= 0:  # REPORTS_PER_DAY from one chat
             return [with_menu(content, "report_quota", limit=self._service.reports_per_day)]
-        state.flow, state.step, state.data = FLOW, "danger", {"report": {"key": secrets.token_urlsafe(18)}}
+        state.enter(FLOW, "danger", {"report": {"key": secrets.token_urlsafe(18)}})
         return self.prompt(content, state)
 
     def start_prefilled(self, content: Content, state: ConversationState, story: str,
@@ -195,7 +195,7 @@ class ReportFlow:
         if arg == "cancel":
             return self.ask_cancel(content, state)
         if arg == "cancel_yes":
-            state.flow, state.step, state.data = None, None, {}
+            state.reset()
             return [with_menu(content, "report_cancelled")]
         if arg == "skip" and state.step not in ("danger", "what", "contact", "confirm"):
             return self._advance(content, state)
@@ -426,7 +426,7 @@ class ReportFlow:
             # Anonymous means unlinkable: nothing about the report stays with this chat (the reporter was told to
             # save the code); otherwise the code answers a second press of "send".
             sent = {"sent_code": report.code} if report.contact_mode != "anonymous" else {}
-            state.flow, state.step, state.data = None, None, sent
+            state.reset(sent)
             return [with_menu(content, "report_sent", report=report)]
         if arg == "edit":
             return [Reply(content.render("report_edit_which"), tuple(
