@@ -25,6 +25,7 @@ from bot.nlu import training
 from bot.nlu.rasa_client import RasaClient
 from bot.nlu.rasa_server import ManagedRasa, managed_auth_token
 from bot.nlu.service import Nlu
+from bot.nlu.understanding import NluMode
 from bot.registry.service import AgencyRegistry, seed_registry
 from bot.reports.crypto import ReportCipher
 from bot.reports.service import KeyCheckFailed, ReportService
@@ -42,7 +43,7 @@ class App:
     nlu: Nlu
     registry: AgencyRegistry
     reports: ReportService | None  # None when REPORT_ENCRYPTION_KEYS or TASKFORCE_CHAT_ID is not set
-    nlu_mode: str  # "rasa", "managed-rasa" or "fallback-only"
+    nlu_mode: NluMode
     insights: InsightRepository | None = None  # the counters' store (read by /statistik and the CLI)
     recorder: InsightRecorder | None = None  # counts turns when build_app(count_insights=True)
     chat_states: ChatStateRepository | None = None  # for the expiry chore (CHAT_STATE_RETENTION_DAYS)
@@ -88,7 +89,7 @@ def build_app(settings: Settings, fallback_only: bool = False, wait_for_nlu: boo
     content = ContentStore(settings.content_dir)
     with contextlib.ExitStack() as stack:
         stack.callback(db_engine.dispose)
-        rasa, mode = (None, "fallback-only") if fallback_only else _connect_rasa(settings, content, stack, wait_for_nlu)
+        rasa, mode = (None, NluMode.FALLBACK_ONLY) if fallback_only else _connect_rasa(settings, content, stack, wait_for_nlu)
         if rasa is not None:  # a frozen or failing Rasa: stop waiting for it after a few timeouts
             rasa = NluCircuitBreaker(rasa)
         nlu = Nlu(content, training.NLU_DATA_DIR, rasa)
@@ -131,13 +132,13 @@ def _connect_rasa(settings: Settings, content: ContentStore, stack: contextlib.E
     if settings.rasa_url is not None:
         client = RasaClient(settings.rasa_url, settings.rasa_auth_token, settings.rasa_timeout)
         stack.callback(client.close)
-        return client, "rasa"
+        return client, NluMode.RASA
     token = managed_auth_token(settings.var_dir, settings.rasa_auth_token)
     client = RasaClient(f"http://127.0.0.1:{settings.rasa_port}", token, settings.rasa_timeout)
     stack.callback(client.close)
     if client.is_ready():
         log.info("using the Rasa NLU server already running on port %s", settings.rasa_port)
-        return client, "rasa"
+        return client, NluMode.RASA
     model = training.model_path(settings.var_dir, content.current())
     if not model.exists():
         model = training.latest_model(settings.var_dir)
@@ -146,7 +147,7 @@ def _connect_rasa(settings: Settings, content: ContentStore, stack: contextlib.E
     if model is None or not training.rasa_executable().exists():
         log.warning("no NLU model or no Rasa install (run `make setup` and `python -m bot train`); "
                     "understanding messages with the fallback matcher only")
-        return None, "fallback-only"
+        return None, NluMode.FALLBACK_ONLY
     server = ManagedRasa(model, settings.rasa_port, token, settings.var_dir)
     server.start()
     stack.callback(server.stop)
@@ -154,4 +155,4 @@ def _connect_rasa(settings: Settings, content: ContentStore, stack: contextlib.E
         print("Starting the NLU server (about 30 seconds)...", file=sys.stderr, flush=True)
         if not server.wait_ready(RASA_READY_TIMEOUT):
             log.warning("the NLU server is not ready yet; answering with the fallback matcher meanwhile")
-    return client, "managed-rasa"
+    return client, NluMode.MANAGED_RASA

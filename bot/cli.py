@@ -156,12 +156,13 @@ def _cross_validate(settings, k: int) -> int:
     from bot.dialogue.decision import THRESHOLDS
     from bot.dialogue.engine import usable_labels
     from bot.nlu import crossval
+    from bot.nlu.understanding import Matcher
 
     content = ContentStore(settings.content_dir).current()
     parsed = crossval.cross_validate(content, settings.var_dir, k, log=print)
     usable = usable_labels(content)
     print(f"\n{k}-fold cross-validation, {len(parsed)} training examples (paraphrases kept in one fold):")
-    for name, value in crossval.figures(parsed, usable, THRESHOLDS["rasa"]).items():
+    for name, value in crossval.figures(parsed, usable, THRESHOLDS[Matcher.RASA]).items():
         print(f"  {name:<28} {value:6.1%}")
     print("\nsweep (act, suggest, margin): answered right / acted on a wrong meaning")
     for act in (0.5, 0.6, 0.7):
@@ -180,13 +181,15 @@ def _evaluate_nlu(settings, fallback_only: bool, check: bool, sets: list[Path] |
     from bot.nlu.normalise import normalise
     from bot.nlu.training import NLU_DATA_DIR
     from bot.nlu.training_data import matcher_examples
+    from bot.nlu.understanding import Matcher, NluMode
+    from bot.registry.service import Found
 
     sets = sets or first_reply.default_sets()
     with build_app(settings, fallback_only=fallback_only, wait_for_nlu=True) as app:
-        if not fallback_only and app.nlu_mode == "fallback-only":
+        if not fallback_only and app.nlu_mode == NluMode.FALLBACK_ONLY:
             print("Error: no Rasa model or server to evaluate; run `python -m bot train` first", file=sys.stderr)
             return 1
-        source = "fallback" if fallback_only else "rasa"
+        source = Matcher.FALLBACK if fallback_only else Matcher.RASA
         report = evaluation.evaluate(app.nlu.understand, evaluation.load_heldout(), THRESHOLDS[source][0])
 
         def handle(text: str):
@@ -195,7 +198,7 @@ def _evaluate_nlu(settings, fallback_only: bool, check: bool, sets: list[Path] |
 
         def agency_id(name: str) -> int | None:
             lookup = app.registry.lookup(name)
-            return lookup.agency_ids[0] if lookup.kind == "clear" else None
+            return lookup.agency_ids[0] if lookup.kind == Found.CLEAR else None
 
         trained = {text for _label, text in matcher_examples(app.content.current(), NLU_DATA_DIR)}
         outcomes = {}
@@ -206,7 +209,7 @@ def _evaluate_nlu(settings, fallback_only: bool, check: bool, sets: list[Path] |
                 print(f"{path.name}: {len(examples) - len(unseen)} messages left out: they are training examples")
             outcomes[path] = first_reply.evaluate_set(handle, unseen, agency_id)
         app.engine.forget(first_reply.EVAL_CHAT_ID)
-        if not fallback_only and any(p.source == "fallback" for p in report.predictions):
+        if not fallback_only and any(p.source == Matcher.FALLBACK for p in report.predictions):
             print("Error: the Rasa server stopped answering during the evaluation", file=sys.stderr)
             return 1
     out_dir = settings.var_dir / "nlu-eval"

@@ -15,11 +15,12 @@ import yaml
 from bot.content import AUDIENCES, Content, ContentError, FaqTopic
 from bot.dialogue import actions
 from bot.nlu.normalise import normalise
+from bot.nlu.training import model_path
+from bot.nlu.training_data import MIN_QUESTIONS
 from bot.offers.check import check_offer_rules
 
 MAX_ANSWER_CHARS = 3500
 SHORT_ANSWER_CHARS = 1000  # as read (no HTML); longer only when a list needs it, so it is a warning
-MIN_QUESTIONS = 15
 STALE_AFTER = timedelta(days=180)
 RELATED_MENU_ENTRIES = (actions.MENU_FAQ, actions.MENU_AGENCY, actions.MENU_REPORT, actions.MENU_EMERGENCY,
                         actions.MENU_OFFER)
@@ -529,8 +530,6 @@ def check_templates(content: Content) -> list[str]:
 
 
 def training_is_stale(content: Content, var_dir: Path) -> bool:
-    from bot.nlu.training import model_path
-
     return not model_path(var_dir, content).exists()
 
 

@@ -8,7 +8,7 @@ from bot.content import Content
 from bot.dialogue import actions
 from bot.dialogue.menu import back_to_menu_button
 from bot.dialogue.messages import Button, Reply
-from bot.registry.service import AgencyRegistry, Lookup
+from bot.registry.service import AgencyRegistry, Found, Lookup
 
 FLOW = "agency"
 STEP_ASK = "ask"
@@ -28,16 +28,16 @@ def waiting_for_name(state: ConversationState) -> bool:
 def answer_lookup(content: Content, state: ConversationState, registry: AgencyRegistry,
                   query: str, lookup: Lookup) -> list[Reply]:
     """The reply to a lookup: the verdict, a choice of close matches, or not found (never "safe")."""
-    if lookup.kind == "clear":
+    if lookup.kind == Found.CLEAR:
         record = registry.get(lookup.agency_ids[0])
         if record is not None:
             return verdict(content, state, registry, record)
-    if lookup.kind == "several":
+    if lookup.kind == Found.SEVERAL:
         records = [r for r in (registry.get(i) for i in lookup.agency_ids) if r is not None]
         state.enter(FLOW, "choose")
         buttons = tuple(Button(_label(r), actions.agency(r.id)) for r in records)
         return [Reply(content.render("agency_choose", count=len(buttons)), (*buttons, back_to_menu_button(content)))]
-    if lookup.kind == "too_short":
+    if lookup.kind == Found.TOO_SHORT:
         state.enter(FLOW, STEP_ASK)
         return [Reply(content.render("agency_too_short"), (back_to_menu_button(content),))]
     state.enter(FLOW, "not_found")

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.nlu.understanding import UNSURE, Understanding
+from bot.nlu.understanding import UNSURE, Matcher, Understanding
 
 # Per NLU source: (act: answer outright, suggest: worth offering, margin: ahead of the runner-up by this much,
 # the best guess is answered even below `act`). The fuzzy fallback matcher scores differently from Rasa.
 # Calibrated on cross-validation of the training data (`bot nlu eval --cv`: act and margin barely matter) and on
 # tests/nlu/dev.yml (a suggest floor of 0.3 instead of 0.2 cut wrong answers by 3 points for 1 point fewer right
 # ones); never on tests/nlu/blind.yml.
-THRESHOLDS = {"rasa": (0.60, 0.30, 0.25), "fallback": (0.85, 0.60, 0.12)}
+THRESHOLDS = {Matcher.RASA: (0.60, 0.30, 0.25), Matcher.FALLBACK: (0.85, 0.60, 0.12)}
 MAX_ALTERNATIVES = 2
 MAX_CLARIFY_OPTIONS = 3
 
@@ -35,7 +35,7 @@ class Decision:
 def decide(understanding: Understanding, usable: frozenset[str] | set[str],
            thresholds: tuple[float, float, float] | None = None) -> Decision:
     """Decide on the labels the engine can act on (`usable`), best first; `thresholds` to try others."""
-    act_at, suggest_at, margin = thresholds or THRESHOLDS.get(understanding.source, THRESHOLDS["rasa"])
+    act_at, suggest_at, margin = thresholds or THRESHOLDS.get(understanding.source, THRESHOLDS[Matcher.RASA])
     ranked = [(label, score) for label, score in (understanding.candidates or ((understanding.intent, understanding.confidence),))
               if label and label != UNSURE and label in usable]
     plausible = [(label, score) for label, score in ranked if score >= suggest_at]

@@ -19,11 +19,11 @@ from bot.limits import ChatRateLimiter
 from bot.nlu.danger import QUESTION, SITUATION, danger_level
 from bot.nlu.phrases import says
 from bot.nlu.service import Nlu
-from bot.nlu.understanding import NOTHING, Understanding, faq_topic_of
+from bot.nlu.understanding import NOTHING, Matcher, Understanding, faq_topic_of
 from bot.offers.analyse import OfferCheck, looks_like_offer
 from bot.offers.rules import RULES_FILE, RuleStore
 from bot.registry.mentions import company_mentions
-from bot.registry.service import AgencyRegistry, Lookup, clean_query, found_lookup
+from bot.registry.service import AgencyRegistry, Found, Lookup, clean_query, found_lookup
 from bot.reports.service import ReportService
 
 log = logging.getLogger(__name__)
@@ -110,9 +110,9 @@ class TextMessage:
 
 def _verdict_meaning(lookup: Lookup) -> str:
     """How an agency answer is named in `Turn.meaning`: the registry id, "?" when not found, "choose" to pick."""
-    if lookup.kind == "clear":
+    if lookup.kind == Found.CLEAR:
         return str(lookup.agency_ids[0])
-    return "choose" if lookup.kind == "several" else "?"
+    return "choose" if lookup.kind == Found.SEVERAL else "?"
 
 
 class Engine:
@@ -359,7 +359,7 @@ class Engine:
         if lookups:
             return self._verdicts(m, lookups[:MAX_COMPANIES])
         bare = self._registry.exact_lookup(m.text) if len(m.text) <= MAX_BARE_NAME_CHARS else None
-        return self._verdicts(m, [(m.text, bare)]) if bare is not None and bare.kind == "clear" else None
+        return self._verdicts(m, [(m.text, bare)]) if bare is not None and bare.kind == Found.CLEAR else None
 
     def _understood(self, m: TextMessage) -> list[Reply]:
         """NLU's meaning: answer it (with "Bukan ini?" alternatives), ask between close ones, or admit defeat."""
@@ -377,7 +377,7 @@ class Engine:
             return self._emergency(content, state, m.text, topics[:2])
         if decision.kind == ANSWER:
             label = decision.labels[0]
-            m.turn.sure = decision.sure and understanding.source != "fallback"
+            m.turn.sure = decision.sure and understanding.source != Matcher.FALLBACK
             replies = self._act_on(m, label)
             alternatives = list(decision.labels[1:])
             if danger == QUESTION:
@@ -403,7 +403,7 @@ class Engine:
         topic = faq_topic_of(label)
         m.turn.meaning = label
         if topic is not None:
-            return faq.answer(content, state, topic, hedged=understanding.source == "fallback")
+            return faq.answer(content, state, topic, hedged=understanding.source == Matcher.FALLBACK)
         if label == "check_agency":
             return self._check_agency(m)
         if label == "country_info":

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from rapidfuzz import fuzz, process
 
-from bot.nlu.understanding import UNSURE, Understanding
+from bot.nlu.understanding import UNSURE, Matcher, Understanding
 
 
 def _score(query: str, choice: str, **_kwargs) -> float:
@@ -25,5 +25,5 @@ class FallbackMatcher:
             best[label] = max(best.get(label, 0.0), score / 100)
         ranked = tuple(sorted(best.items(), key=lambda pair: pair[1], reverse=True)[:5])
         if not ranked:
-            return Understanding(UNSURE, 0.0, source="fallback")
-        return Understanding(ranked[0][0], ranked[0][1], ranked, source="fallback")
+            return Understanding(UNSURE, 0.0, source=Matcher.FALLBACK)
+        return Understanding(ranked[0][0], ranked[0][1], ranked, source=Matcher.FALLBACK)

@@ -8,9 +8,7 @@ import sys
 from pathlib import Path
 
 from bot.content import Content
-from bot.content_check import MIN_QUESTIONS
 from bot.logsafety import minimal_environment
-from bot.nlu.evaluation import load_heldout
 from bot.nlu.training_data import rasa_training_files, training_problems
 from bot.settings import PROJECT_ROOT
 
@@ -76,8 +74,7 @@ def train(content: Content, var_dir: Path, force: bool = False, out=sys.stdout) 
         return target
     if not rasa_executable().exists():
         raise RuntimeError(f"Rasa is not installed in {RASA_VENV}; run `make setup` first")
-    heldout = [text for text, _label in load_heldout()]
-    problems = training_problems(content, NLU_DATA_DIR, heldout, MIN_QUESTIONS)
+    problems = training_problems(content, NLU_DATA_DIR)
     if problems:
         raise RuntimeError("the training data is not fit for training:\n  " + "\n  ".join(problems))
     work = var_dir / "training" / target.stem.removesuffix(".tar")

@@ -16,6 +16,7 @@ from bot.nlu.augment import variant
 from bot.nlu.normalise import normalise
 from bot.nlu.understanding import FAQ_PREFIX
 
+MIN_QUESTIONS = 15  # question examples a FAQ topic needs before the NLU can learn it
 _ENTITY_MARKUP = re.compile(r"\[([^\]]+)\]\([^)]*\)|\[([^\]]+)\]\{[^}]*\}")
 
 
@@ -89,23 +90,31 @@ def rasa_training_files(content: Content, nlu_data_dir: Path,
     }
 
 
-def training_problems(content: Content, nlu_data_dir: Path, heldout: list[str], min_faq_examples: int) -> list[str]:
-    """What makes the training data unfit: a text under two intents, a held-out text used for training,
-    a FAQ topic with too few examples."""
-    problems = []
+def _labels_by_text(content: Content, nlu_data_dir: Path) -> tuple[dict[str, str], list[str]]:
+    """Every training example (normalised) with its label, and the examples found under two labels."""
     seen: dict[str, str] = {}
+    clashes = []
     for label, example in labelled_examples(content, nlu_data_dir):
-        key = normalise(strip_entity_markup(example))
-        other = seen.setdefault(key, label)
+        other = seen.setdefault(normalise(strip_entity_markup(example)), label)
         if other != label:
-            problems.append(f"the example {example!r} is under both {other} and {label}")
-    for text in heldout:
-        if normalise(text) in seen:
-            problems.append(f"the held-out message {text!r} is also a training example ({seen[normalise(text)]})")
+            clashes.append(f"the example {example!r} is under both {other} and {label}")
+    return seen, clashes
+
+
+def training_problems(content: Content, nlu_data_dir: Path) -> list[str]:
+    """What makes the training data unfit: a text under two intents, a FAQ topic with too few examples."""
+    problems = _labels_by_text(content, nlu_data_dir)[1]
     for topic in content.topics.values():
-        if len(topic.questions) < min_faq_examples:
-            problems.append(f"FAQ topic {topic.id} has {len(topic.questions)} examples, at least {min_faq_examples}")
+        if len(topic.questions) < MIN_QUESTIONS:
+            problems.append(f"FAQ topic {topic.id} has {len(topic.questions)} examples, at least {MIN_QUESTIONS}")
     return problems
+
+
+def evaluation_leaks(content: Content, nlu_data_dir: Path, evaluation_texts: list[str]) -> list[str]:
+    """Evaluation messages that are also training examples: a set the model learnt from measures nothing."""
+    seen = _labels_by_text(content, nlu_data_dir)[0]
+    return [f"the evaluation message {text!r} is also a training example ({seen[normalise(text)]})"
+            for text in evaluation_texts if normalise(text) in seen]
 
 
 def _normalise_keeping_markup(example: str) -> str:

@@ -2,9 +2,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 FAQ_PREFIX = "faq/"
 UNSURE = "nlu_fallback"  # the label Rasa's FallbackClassifier uses; the fallback matcher uses it too
+
+
+class Matcher(StrEnum):
+    """What produced an understanding."""
+
+    RASA = "rasa"
+    FALLBACK = "fallback"  # the fuzzy matcher over the question examples, when Rasa is down or not trained
+    NONE = "none"  # nothing was asked of a matcher (empty text)
+
+
+class NluMode(StrEnum):
+    """How a running bot reaches NLU."""
+
+    RASA = "rasa"  # a Rasa server given by RASA_URL
+    MANAGED_RASA = "managed-rasa"  # a Rasa server the bot started itself
+    FALLBACK_ONLY = "fallback-only"  # no Rasa: the fuzzy matcher only
 
 
 @dataclass(frozen=True)
@@ -12,7 +29,7 @@ class Understanding:
     intent: str | None
     confidence: float
     candidates: tuple[tuple[str, float], ...] = ()
-    source: str = "rasa"
+    source: Matcher = Matcher.RASA
     entities: tuple[dict, ...] = ()
 
     @property
@@ -27,7 +44,7 @@ def faq_topic_of(label: str | None) -> str | None:
     return None
 
 
-NOTHING = Understanding(intent=None, confidence=0.0, source="none")
+NOTHING = Understanding(intent=None, confidence=0.0, source=Matcher.NONE)
 
 
 class NluUnavailable(RuntimeError):

@@ -12,7 +12,7 @@ from bot.nlu.normalise import normalise
 from bot.offers.rules import OfferRules, SignRule
 from bot.offers.text import Clause, OfferText
 from bot.registry.names import licence_key
-from bot.registry.service import AgencyRegistry, Lookup
+from bot.registry.service import AgencyRegistry, Found, Lookup
 
 BAHAYA, HATI_HATI, TIDAK_DITEMUKAN = "bahaya", "hati_hati", "tidak_ditemukan"
 VERDICTS = (BAHAYA, HATI_HATI, TIDAK_DITEMUKAN)
@@ -313,7 +313,7 @@ def _agencies(offer: OfferText, registry: AgencyRegistry | None) -> tuple[list[A
             break
         number = match.group(1)
         lookup = registry.lookup(number)
-        record = registry.get(lookup.agency_ids[0]) if lookup.kind == "clear" else None
+        record = registry.get(lookup.agency_ids[0]) if lookup.kind == Found.CLEAR else None
         if record is None or record.id in seen or not record.licence_number \
                 or licence_key(record.licence_number) != licence_key(number):
             continue
@@ -324,11 +324,11 @@ def _agencies(offer: OfferText, registry: AgencyRegistry | None) -> tuple[list[A
 
 def _look_up(registry: AgencyRegistry, name: str) -> AgencyNamed:
     lookup = registry.lookup(name)
-    if lookup.kind == "clear":
+    if lookup.kind == Found.CLEAR:
         record = registry.get(lookup.agency_ids[0])
         if record is not None:
             return AgencyNamed(name, _verdict(record), record, lookup)
-    if lookup.kind == "several":
+    if lookup.kind == Found.SEVERAL:
         return AgencyNamed(name, "several", None, lookup)
     return AgencyNamed(name, "not_found", None, lookup)
 

@@ -5,6 +5,7 @@ import re
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from enum import StrEnum
 from pathlib import Path
 
 from rapidfuzz import fuzz, process
@@ -51,11 +52,18 @@ STALE_AFTER_DAYS = 30
 PREFILTER = 20
 
 
+class Found(StrEnum):
+    """How clearly a query names registered agencies."""
+
+    CLEAR = "clear"  # one agency
+    SEVERAL = "several"  # up to three to choose from
+    NONE = "none"  # no agency by that name (agency_ids: similar names, if any)
+    TOO_SHORT = "too_short"  # too little of a name to search for
+
+
 @dataclass(frozen=True)
 class Lookup:
-    """`kind`: "clear" (one agency), "several" (up to three to choose from), "none", or "too_short"."""
-
-    kind: str
+    kind: Found
     agency_ids: tuple[int, ...] = ()
 
 
@@ -140,12 +148,12 @@ class AgencyRegistry:
             return found_lookup(by_licence)
         query = clean_query(text[:300])
         if sum(ch.isalpha() for ch in query) < MIN_QUERY_LETTERS:
-            return Lookup("too_short")
+            return Lookup(Found.TOO_SHORT)
         if query in self._exact:
             return found_lookup(self._exact[query])
         if " " not in query and query in self._initials:
             ids = self._initials[query]  # an acronym is a guess: never enough for a message that is only a name
-            return Lookup("clear" if len(ids) == 1 else "several", tuple(ids[:MAX_CHOICES]))
+            return Lookup(Found.CLEAR if len(ids) == 1 else Found.SEVERAL, tuple(ids[:MAX_CHOICES]))
         best: dict[int, float] = {}
         # Shortlist with rapidfuzz's fast C scorers, then rank the shortlist with the finer composite score.
         shortlist = {index for _n, _s, index in process.extract(query, self._names, scorer=fuzz.token_set_ratio,
@@ -158,19 +166,19 @@ class AgencyRegistry:
         ranked = sorted(best.items(), key=lambda pair: pair[1], reverse=True)
         ranked = [(owner, score) for owner, score in ranked if score >= CANDIDATE_SCORE]
         if not ranked:
-            return Lookup("none")
+            return Lookup(Found.NONE)
         slips = {self._owners[i] for i in shortlist if _is_slip(query, self._names[i])}
         if len(slips) == 1:
-            return Lookup("clear", (slips.pop(),))
+            return Lookup(Found.CLEAR, (slips.pop(),))
         top_owner, top_score = ranked[0]
         runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
         if top_score >= CLEAR_SCORE and top_score - runner_up >= CLEAR_MARGIN and self._covers(top_owner, query):
-            return Lookup("clear", (top_owner,))
+            return Lookup(Found.CLEAR, (top_owner,))
         owners = tuple(owner for owner, _score in ranked[:MAX_CHOICES])
         if any(self._covers(owner, query) for owner in owners):
-            return Lookup("several", owners)
+            return Lookup(Found.SEVERAL, owners)
         # The name has words no registered company has: a different company, whatever it resembles.
-        return Lookup("none", owners)
+        return Lookup(Found.NONE, owners)
 
     def named_in(self, text: str) -> list[int]:
         """Agencies whose registered name appears whole in the text (see bot/registry/contained.py)."""
@@ -194,7 +202,7 @@ class AgencyRegistry:
             names, owners = self._by_length.get(size, ((), ()))
             slips |= {owners[index] for _name, _distance, index in process.extract(
                 query, names, scorer=Levenshtein.distance, score_cutoff=limit, limit=None)}
-        return Lookup("clear", (slips.pop(),)) if len(slips) == 1 else None
+        return Lookup(Found.CLEAR, (slips.pop(),)) if len(slips) == 1 else None
 
     def _covers(self, owner: int, query: str) -> bool:
         """Whether every word of the query is (nearly) a word of one of the owner's names."""
@@ -250,7 +258,7 @@ def _add(index: dict[str, list[int]], key: str, agency_id: int) -> None:
 
 def found_lookup(ids: list[int]) -> Lookup:
     """Agencies found by licence number or exact name: one is the answer, several are to choose from."""
-    return Lookup("clear" if len(ids) == 1 else "several", tuple(ids[:MAX_CHOICES]))
+    return Lookup(Found.CLEAR if len(ids) == 1 else Found.SEVERAL, tuple(ids[:MAX_CHOICES]))
 
 
 def seed_registry(repository: AgencyRepository) -> int:
