@@ -44,9 +44,9 @@ class App:
     registry: AgencyRegistry
     reports: ReportService | None  # None when REPORT_ENCRYPTION_KEYS or TASKFORCE_CHAT_ID is not set
     nlu_mode: NluMode
-    insights: InsightRepository | None = None  # the counters' store (read by /statistik and the CLI)
+    insights: InsightRepository  # the counters' store (read by /statistik and the CLI)
+    chat_states: ChatStateRepository  # for the expiry chore (CHAT_STATE_RETENTION_DAYS)
     recorder: InsightRecorder | None = None  # counts turns when build_app(count_insights=True)
-    chat_states: ChatStateRepository | None = None  # for the expiry chore (CHAT_STATE_RETENTION_DAYS)
 
 
 def configure_logging(settings: Settings) -> None:

@@ -340,7 +340,7 @@ def test_statistik_posts_the_summary_and_the_charts(app, recorder, clock):
             sent.append(("media", chat_id, media))
 
     update = SimpleNamespace(effective_chat=SimpleNamespace(id=-1009))
-    asyncio.run(StaffDesk(app).on_statistics(update, SimpleNamespace(bot=Bot(), args=["7"])))
+    asyncio.run(StaffDesk(app.reports, app.content, app.insights).on_statistics(update, SimpleNamespace(bot=Bot(), args=["7"])))
     (kind, chat, text), (media_kind, media_chat, media) = sent
     assert kind == "text" and chat == -1009 and "Pertanyaan:</b> 8" in text and "Statistik bot" in text
     assert media_kind == "media" and media_chat == -1009 and 3 <= len(media) <= 10
@@ -360,7 +360,7 @@ def test_statistik_answers_only_in_the_task_force_group(app):
         send_media_group = send_message
 
     update = SimpleNamespace(effective_chat=SimpleNamespace(id=-4242))
-    asyncio.run(StaffDesk(app).on_statistics(update, SimpleNamespace(bot=Bot(), args=[])))
+    asyncio.run(StaffDesk(app.reports, app.content, app.insights).on_statistics(update, SimpleNamespace(bot=Bot(), args=[])))
 
 
 def test_the_monthly_post_goes_out_once_per_month(app, recorder, clock):

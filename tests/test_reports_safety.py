@@ -154,7 +154,7 @@ class FakeBot:
 
 
 def drain(app, bot: FakeBot, rounds: int = 3) -> None:
-    worker = DeliveryWorker(bot, app)
+    worker = DeliveryWorker(bot, app.engine, app.reports, app.chat_states, 30)
     worker._next_chores = float("inf")
     for _ in range(rounds):
         asyncio.run(worker._tick())
@@ -347,7 +347,7 @@ def test_only_admins_of_the_task_force_chat_change_statuses(app):
     drain(app, FakeBot())
     report = app.reports.repository.by_code(code)
     bot = StaffBot({1: "administrator", 2: "member"})
-    desk = StaffDesk(app, admins_only=True)
+    desk = StaffDesk(app.reports, app.content, app.insights, admins_only=True)
     data = f"staff:{report.id}_diterima"
     assert press_as(desk, bot, -5555, 1, data)[0][1] is True  # another group: refused, even for an admin
     assert app.reports.repository.by_code(code).status == "baru"
@@ -356,7 +356,7 @@ def test_only_admins_of_the_task_force_chat_change_statuses(app):
     press_as(desk, bot, TASKFORCE, 1, data)
     assert app.reports.repository.by_code(code).status == "diterima"
     assert bot.edited == [report.staff_message_id]  # the report's own message, not the pressed message 999
-    members_desk = StaffDesk(app, admins_only=False)
+    members_desk = StaffDesk(app.reports, app.content, app.insights, admins_only=False)
     press_as(members_desk, bot, TASKFORCE, 2, f"staff:{report.id}_diproses")
     assert app.reports.repository.by_code(code).status == "diproses"
 
@@ -368,7 +368,7 @@ def test_membership_is_asked_again_after_a_minute(app, monkeypatch):
     drain(app, FakeBot())
     report = app.reports.repository.by_code(code)
     bot = StaffBot({1: "administrator"})
-    desk = StaffDesk(app)
+    desk = StaffDesk(app.reports, app.content, app.insights)
     clock = [1000.0]
     monkeypatch.setattr(telegram_staff.time, "monotonic", lambda: clock[0])
     press_as(desk, bot, TASKFORCE, 1, f"staff:{report.id}_diterima")

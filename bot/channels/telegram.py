@@ -16,6 +16,7 @@ from bot.channels.telegram_updates import PerChatUpdateProcessor
 from bot.textformat import clean_input
 
 from bot.app import App, build_app
+from bot.content import ContentStore
 from bot.channels.telegram_delivery import DeliveryWorker
 from bot.channels.telegram_markup import reply_markup
 from bot.channels.telegram_staff import StaffDesk
@@ -48,7 +49,13 @@ async def _send(context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: list[
 
 
 def _engine(context: ContextTypes.DEFAULT_TYPE) -> Engine:
-    return context.application.bot_data["app"].engine
+    engine: Engine = context.application.bot_data["engine"]
+    return engine
+
+
+def _content(context: ContextTypes.DEFAULT_TYPE) -> ContentStore:
+    content: ContentStore = context.application.bot_data["content"]
+    return content
 
 
 async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -70,9 +77,12 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
-    staff: StaffDesk = context.application.bot_data["staff"]
+    staff: StaffDesk | None = context.application.bot_data["staff"]
     if update.effective_chat is None or update.effective_chat.type != "private":
-        await staff.on_button(update, context)
+        if staff is not None:
+            await staff.on_button(update, context)
+        else:  # reports are off here: a report message's button from an old group, or forged data
+            await query.answer(_content(context).current().render("button_expired"), show_alert=True)
         return
     await query.answer()
     incoming = Incoming(update.effective_chat.id, update.effective_user.id, press=clean_input(query.data or ""),
@@ -91,7 +101,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     update_id = update.update_id if isinstance(update, Update) else None
     log.error("error while handling update %s", update_id, exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None and update.effective_chat.type == "private":
-        content = context.application.bot_data["app"].content.current()
+        content = _content(context).current()
         try:
             await context.bot.send_message(update.effective_chat.id, content.render("error"))
         except Exception:  # noqa: BLE001 - the error handler must never raise
@@ -99,20 +109,24 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _post_init(application: Application) -> None:
-    app: App = application.bot_data["app"]
-    content = app.content.current()
+    content = _content_of(application).current()
     await application.bot.set_my_commands([BotCommand(name, text) for name, text in content.commands.items()])
-    if app.reports is not None:
+    taskforce_chat_id: int | None = application.bot_data["taskforce_chat_id"]
+    if taskforce_chat_id is not None:
         try:
             await application.bot.set_my_commands(
                 [BotCommand(name, text) for name, text in content.staff_commands.items()],
-                scope=BotCommandScopeChat(app.reports.taskforce_chat_id),
+                scope=BotCommandScopeChat(taskforce_chat_id),
             )
         except TelegramError as exc:  # e.g. the bot is not (yet) in the group: reports still queue
             log.warning("could not set the task-force group's command menu: %s", exc.message)
-    worker = DeliveryWorker(application.bot, app)
-    application.bot_data["delivery"] = worker
+    worker: DeliveryWorker = application.bot_data["delivery"]
     application.bot_data["delivery_task"] = asyncio.create_task(worker.run(), name="delivery")
+
+
+def _content_of(application: Application) -> ContentStore:
+    content: ContentStore = application.bot_data["content"]
+    return content
 
 
 async def _post_stop(application: Application) -> None:
@@ -138,15 +152,21 @@ def build_application(settings: Settings, app: App) -> Application:
         base = settings.telegram_api_base_url
         builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
     application = builder.build()
-    application.bot_data["app"] = app
-    staff = StaffDesk(app, admins_only=settings.taskforce_admins_only)
-    application.bot_data["staff"] = staff
     application.add_handler(CallbackQueryHandler(on_button))
+    staff = None
     if app.reports is not None:
+        staff = StaffDesk(app.reports, app.content, app.insights, settings.taskforce_admins_only)
         # Any group: the desk answers only in the task-force chat (whose id changes when it becomes a supergroup).
         application.add_handler(CommandHandler("laporan", staff.on_open_reports, filters=filters.ChatType.GROUPS))
         application.add_handler(CommandHandler("statistik", staff.on_statistics,
                                                filters=filters.Chat(app.reports.taskforce_chat_id)))
+    # The handlers' services, by name: the engine for users, the desk for the task force, the outbox worker.
+    application.bot_data.update(
+        engine=app.engine, content=app.content, staff=staff,
+        taskforce_chat_id=app.reports.taskforce_chat_id if app.reports else None,
+        delivery=DeliveryWorker(application.bot, app.engine, app.reports, app.chat_states,
+                                settings.chat_state_retention_days),
+    )
     application.add_handler(MessageHandler(PRIVATE & ~filters.UpdateType.EDITED, on_message))
     application.add_error_handler(on_error)
     return application

@@ -15,9 +15,12 @@ from datetime import datetime, timedelta, timezone
 from telegram import Bot, ReplyParameters
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
-from bot.app import App
+from db.chat_state import ChatStateRepository
+from db.reports import DueDelivery
+
 from bot.channels.telegram_markup import inline_keyboard, reply_markup
-from bot.reports.service import Outgoing
+from bot.dialogue.engine import Engine
+from bot.reports.service import Outgoing, ReportService
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
@@ -27,9 +30,15 @@ CHORES_EVERY_SECONDS = 60.0
 
 
 class DeliveryWorker:
-    def __init__(self, bot: Bot, app: App):
+    """`reports` None (reports switched off): only the chores run."""
+
+    def __init__(self, bot: Bot, engine: Engine, reports: ReportService | None, chat_states: ChatStateRepository,
+                 retention_days: int):
         self._bot = bot
-        self._app = app
+        self._engine = engine
+        self._reports = reports
+        self._chat_states = chat_states
+        self._retention_days = retention_days
         self._next_chores = 0.0
 
     async def run(self) -> None:
@@ -46,22 +55,21 @@ class DeliveryWorker:
         if time.monotonic() >= self._next_chores:
             self._next_chores = time.monotonic() + CHORES_EVERY_SECONDS
             await self._chores()
-        service = self._app.reports
+        service = self._reports
         if service is None:
             return
         while True:
             due = await asyncio.to_thread(service.claim_due)
             for item in due:
                 try:
-                    await self._deliver(item)
+                    await self._deliver(service, item)
                 except Exception as exc:  # noqa: BLE001 - e.g. a report sealed with another key: retry it later
                     log.exception("delivery of %s for report %s failed unexpectedly", item.kind, item.report.code)
                     await asyncio.to_thread(service.failed, item, type(exc).__name__)
             if not due:
                 return
 
-    async def _deliver(self, due) -> None:
-        service = self._app.reports
+    async def _deliver(self, service: ReportService, due: DueDelivery) -> None:
         outgoing = await asyncio.to_thread(service.outgoing, due)
         if outgoing is None:
             await asyncio.to_thread(service.delivered, due, None)
@@ -103,16 +111,15 @@ class DeliveryWorker:
         """Reminders: unacknowledged reports to the task force, idle drafts to their reporters; expired chat states
         deleted."""
         now = datetime.now(timezone.utc)
-        if self._app.chat_states is not None:
-            days = self._app.settings.chat_state_retention_days
-            expired = await asyncio.to_thread(self._app.chat_states.expire, now - timedelta(days=days))
-            if expired:
-                log.info("deleted the state of %d chat(s) inactive for %d days", expired, days)
-        if self._app.reports is not None:
-            added = await asyncio.to_thread(self._app.reports.enqueue_reminders, now)
+        days = self._retention_days
+        expired = await asyncio.to_thread(self._chat_states.expire, now - timedelta(days=days))
+        if expired:
+            log.info("deleted the state of %d chat(s) inactive for %d days", expired, days)
+        if self._reports is not None:
+            added = await asyncio.to_thread(self._reports.enqueue_reminders, now)
             if added:
                 log.info("%d unacknowledged report(s): reminder queued for the task force", added)
-        for chat_id, reply in await asyncio.to_thread(self._app.engine.remind_idle_drafts, now):
+        for chat_id, reply in await asyncio.to_thread(self._engine.remind_idle_drafts, now):
             try:
                 await self._bot.send_message(chat_id, reply.text, reply_markup=reply_markup(reply))
             except TelegramError as exc:

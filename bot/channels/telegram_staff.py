@@ -15,8 +15,11 @@ from telegram import Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.app import App
+from db.insights import InsightRepository
+
 from bot.channels.telegram_markup import inline_keyboard
+from bot.content import ContentStore
+from bot.reports.service import ReportService
 
 log = logging.getLogger(__name__)
 MEMBERSHIP_TTL_SECONDS = 60  # a member removed from the group loses the right within this time
@@ -25,17 +28,22 @@ ADMIN_STATUSES = ("creator", "administrator")
 
 
 class StaffDesk:
-    def __init__(self, app: App, admins_only: bool = True):
-        self._app = app
+    """Exists only where reports are switched on (a task-force chat is configured)."""
+
+    def __init__(self, reports: ReportService, content: ContentStore, insights: InsightRepository,
+                 admins_only: bool = True):
+        self._reports = reports
+        self._content = content
+        self._insights = insights
         self._admins_only = admins_only
         self._members: dict[int, tuple[str | None, float]] = {}  # user id -> (status in the group, valid until)
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query, user = update.callback_query, update.effective_user
-        service = self._app.reports
-        content = self._app.content.current()
+        service = self._reports
+        content = self._content.current()
         chat = update.effective_chat
-        if service is None or chat is None or chat.id != service.taskforce_chat_id:
+        if chat is None or chat.id != service.taskforce_chat_id:
             # A report message forwarded or copied to another group, or forged data: nothing changes there.
             log.info("status button pressed outside the task-force chat; ignored")
             await query.answer(content.render("button_expired"), show_alert=True)
@@ -67,8 +75,8 @@ class StaffDesk:
                 log.warning("could not update a staff message of report #%d: %s", report.id, exc.message)
 
     async def on_open_reports(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        service = self._app.reports
-        if service is None or update.effective_chat is None or update.effective_chat.id != service.taskforce_chat_id:
+        service = self._reports
+        if update.effective_chat is None or update.effective_chat.id != service.taskforce_chat_id:
             return
         for page in await asyncio.to_thread(service.open_reports_pages):
             await context.bot.send_message(update.effective_chat.id, page)
@@ -77,13 +85,13 @@ class StaffDesk:
         """`/statistik [days]` in the group: the anonymous summary and its charts (counts under 5 as "< 5")."""
         from bot.insights.publish import DEFAULT_DAYS, last_days, period_summary, summary_text
 
-        service, chat = self._app.reports, update.effective_chat
-        if self._app.insights is None or service is None or chat is None or chat.id != service.taskforce_chat_id:
+        chat = update.effective_chat
+        if chat is None or chat.id != self._reports.taskforce_chat_id:
             return
         argument = (context.args or [""])[0]
         days = int(argument) if argument.isdigit() and 1 <= int(argument) <= 366 else DEFAULT_DAYS
-        content = self._app.content.current()
-        summary, charts = await asyncio.to_thread(period_summary, self._app.insights, content, *last_days(days))
+        content = self._content.current()
+        summary, charts = await asyncio.to_thread(period_summary, self._insights, content, *last_days(days))
         await send_statistics(context.bot, chat.id, summary_text(content, summary), charts)
 
     async def _status(self, context: ContextTypes.DEFAULT_TYPE, user_id: int) -> str | None:
@@ -92,7 +100,7 @@ class StaffDesk:
         if cached is not None and cached[1] > time.monotonic():
             return cached[0]
         try:
-            member = await context.bot.get_chat_member(self._app.reports.taskforce_chat_id, user_id)
+            member = await context.bot.get_chat_member(self._reports.taskforce_chat_id, user_id)
         except TelegramError as exc:
             log.info("membership check failed (%s); treating the user as not staff", exc.message)
             return None
