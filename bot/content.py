@@ -16,6 +16,10 @@ import yaml
 from jinja2 import nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from db.reports import CLOSED_STATUSES, OPEN_STATUSES
+
+from bot.content_models import ContentError, Country, ReportOptions, parse_country, parse_report_options
+
 MONTHS_ID = (
     "Januari", "Februari", "Maret", "April", "Mei", "Juni",
     "Juli", "Agustus", "September", "Oktober", "November", "Desember",
@@ -29,10 +33,6 @@ DEFAULT_AUDIENCE = "semua"
 
 
 log = logging.getLogger(__name__)
-
-
-class ContentError(ValueError):
-    """A content file is missing, unreadable or malformed; the message names the file."""
 
 
 class TemplateEnvironment(ImmutableSandboxedEnvironment):
@@ -128,8 +128,10 @@ class Content:
         self.commands = _load_yaml(root / "commands.yml")
         self.staff_commands = _load_yaml(root / "staff_commands.yml")
         self.topic_menu = _load_yaml(root / "topic_menu.yml") or []
-        self.report_options = _load_yaml(root / "report_options.yml")
-        self.countries = {path.stem: _load_yaml(path) for path in sorted((root / "countries").glob("*.yml"))}
+        self.report_options: ReportOptions = parse_report_options(
+            root / "report_options.yml", _load_yaml(root / "report_options.yml"), OPEN_STATUSES + CLOSED_STATUSES)
+        self.countries: dict[str, Country] = {
+            path.stem: parse_country(path, _load_yaml(path)) for path in sorted((root / "countries").glob("*.yml"))}
         self.env = template_environment(jinja2.FileSystemLoader(root / "templates"))
         self._refuse_unsafe_templates()
         self.env.filters["tanggal"] = tanggal
@@ -138,8 +140,8 @@ class Content:
         self.env.filters["waktu"] = waktu
         self.env.globals["contacts"] = self.contacts
         self.env.globals["countries"] = self.countries
-        self.env.globals["statuses"] = self.report_options.get("statuses", {})
-        self.env.globals["categories"] = self.report_options.get("categories", {})
+        self.env.globals["statuses"] = self.report_options.statuses
+        self.env.globals["categories"] = self.report_options.categories
 
     def _refuse_unsafe_templates(self) -> None:
         sources = [(path, path.read_text(encoding="utf-8")) for path in sorted((self.root / "templates").glob("*.j2"))]

@@ -12,7 +12,8 @@ import re
 import jinja2
 import yaml
 
-from bot.content import AUDIENCES, Content, ContentError, FaqTopic
+from bot.content import AUDIENCES, Content, FaqTopic
+from bot.content_models import CONTACT_FIELDS, ContentError, CountryStatus
 from bot.dialogue import actions
 from bot.nlu.normalise import normalise
 from bot.nlu.training import model_path
@@ -24,8 +25,6 @@ SHORT_ANSWER_CHARS = 1000  # as read (no HTML); longer only when a list needs it
 STALE_AFTER = timedelta(days=180)
 RELATED_MENU_ENTRIES = (actions.MENU_FAQ, actions.MENU_AGENCY, actions.MENU_REPORT, actions.MENU_EMERGENCY,
                         actions.MENU_OFFER)
-COUNTRY_STATUSES = ("tujuan_penempatan", "moratorium_sebagian", "bukan_tujuan", "belum_pasti")
-CONTACT_FIELDS = ("name", "number", "source", "seen")
 MAX_GROUP_TOPICS = 8
 
 
@@ -102,24 +101,15 @@ def check_outdated_terms(content: Content) -> list[str]:
     return errors
 
 
-def check_contacts_and_countries(content: Content) -> list[str]:
+def check_contacts(content: Content) -> list[str]:
+    """Every contact says where its number comes from and when it was seen (countries' missions are checked when
+    content loads)."""
     errors = []
     contacts_path = content.root / "contacts.yml"
     for key, contact in content.contacts.items():
         missing = [name for name in CONTACT_FIELDS if not (contact or {}).get(name)]
         if missing:
             errors.append(f"{contacts_path}:{_line_of(contacts_path, key + ':')}: {key} lacks {', '.join(missing)}")
-    for code, country in content.countries.items():
-        path = content.root / "countries" / f"{code}.yml"
-        if country.get("status") not in COUNTRY_STATUSES:
-            errors.append(f"{path}:{_line_of(path, 'status:')}: status must be one of {', '.join(COUNTRY_STATUSES)}")
-        for field in ("name", "notes", "last_verified"):
-            if not country.get(field):
-                errors.append(f"{path}:1: missing field {field}")
-        for mission in country.get("missions") or []:
-            missing = [name for name in CONTACT_FIELDS if not mission.get(name)]
-            if missing:
-                errors.append(f"{path}:{_line_of(path, str(mission.get('name')))}: mission lacks {', '.join(missing)}")
     return errors
 
 
@@ -148,18 +138,12 @@ def check_topic_menu(content: Content) -> list[str]:
 
 
 def check_report_options(content: Content) -> list[str]:
-    """content/report_options.yml: the keys the code and the database rely on must all be there."""
-    from bot.reports.service import STATUSES
-
+    """content/report_options.yml: keys fit in button data (sections and statuses are checked when content loads)."""
     path = content.root / "report_options.yml"
     options = content.report_options
-    errors = [f"{path}:1: missing section {name}" for name in ("categories", "when", "statuses", "regencies")
-              if not options.get(name)]
-    missing = [status for status in STATUSES if status not in (options.get("statuses") or {})]
-    if missing:
-        errors.append(f"{path}:{_line_of(path, 'statuses:')}: statuses lacks {', '.join(missing)}")
-    for section in ("categories", "when", "regencies"):
-        for key in options.get(section) or {}:
+    errors = []
+    for section in (options.categories, options.when, options.regencies):
+        for key in section:
             if not re.fullmatch(r"[a-z0-9_]{1,20}", str(key)):
                 errors.append(f"{path}:{_line_of(path, str(key))}: key {key!r} must be 1-20 of a-z, 0-9, _")
     return errors
@@ -201,7 +185,7 @@ def _units(text: str) -> list[str]:
 def _country_patterns(content: Content) -> list[tuple[str, re.Pattern]]:
     patterns = []
     for code, country in content.countries.items():
-        names = sorted({str(n) for n in [country.get("name"), *(country.get("names") or [])] if n}, key=len, reverse=True)
+        names = sorted(set(country.all_names), key=len, reverse=True)
         patterns.append((code, re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n) for n in names) + r")(?!\w)", re.I)))
     return patterns
 
@@ -251,24 +235,21 @@ def _claim_texts(content: Content) -> list[tuple[Path, str]]:
         except Exception:  # noqa: BLE001 - reported by check_topic
             continue
     for code, country in content.countries.items():
-        texts.append((content.root / "countries" / f"{code}.yml", str(country.get("notes") or "")))
+        texts.append((content.root / "countries" / f"{code}.yml", country.notes))
     for path in sorted((content.root / "templates").glob("*.j2")):
         texts.append((path, path.read_text(encoding="utf-8")))
     return texts
 
 
 def check_country_rules(content: Content) -> list[str]:
-    """Age rules kept per destination are well-formed and sourced."""
+    """Age rules kept per destination are plausible ranges (their fields are checked when content loads)."""
     errors = []
     for code, country in content.countries.items():
         path = content.root / "countries" / f"{code}.yml"
-        for rule in country.get("age_rules") or []:
-            where = f"{path}:{_line_of(path, 'age_rules:')}"
-            missing = [f for f in ("job", "min_age", "max_age", "source", "confidence") if rule.get(f) in (None, "")]
-            if missing:
-                errors.append(f"{where}: age rule lacks {', '.join(missing)}")
-            elif not (MIN_PLAUSIBLE_AGE <= int(rule["min_age"]) < int(rule["max_age"]) <= MAX_PLAUSIBLE_AGE):
-                errors.append(f"{where}: age rule {rule['min_age']}-{rule['max_age']} is not a plausible range")
+        for rule in country.age_rules:
+            if not (MIN_PLAUSIBLE_AGE <= rule.min_age < rule.max_age <= MAX_PLAUSIBLE_AGE):
+                errors.append(f"{path}:{_line_of(path, 'age_rules:')}: age rule {rule.min_age}-{rule.max_age} is not "
+                              "a plausible range")
     return errors
 
 
@@ -282,7 +263,7 @@ def check_claims(content: Content) -> list[str]:
     negative = [str(p).lower() for p in claims.get("bukan_tujuan") or []]
     positive = [str(p).lower() for p in claims.get("tujuan_penempatan") or []]
     patterns = _country_patterns(content)
-    rules = {code: country.get("age_rules") or [] for code, country in content.countries.items()}
+    rules = {code: country.age_rules for code, country in content.countries.items()}
     errors = []
     for path, text in _claim_texts(content):
         for unit in _units(plain_text(text)):
@@ -293,36 +274,36 @@ def check_claims(content: Content) -> list[str]:
                 code = _country_for(position, mentions)
                 kept = rules.get(code, []) if code else []
                 if kept:
-                    if not any(int(r["min_age"]) == low and (high is None or int(r["max_age"]) == high) for r in kept):
-                        limits = ", ".join(f"{r['job']} {r['min_age']}-{r['max_age']}" for r in kept)
+                    if not any(r.min_age == low and (high is None or r.max_age == high) for r in kept):
+                        limits = ", ".join(f"{r.job} {r.min_age}-{r.max_age}" for r in kept)
                         errors.append(f"{where}: {quote!r} states an age limit for "
-                                      f"{content.countries[code]['name']} that countries/{code}.yml does not keep "
+                                      f"{content.countries[code].name} that countries/{code}.yml does not keep "
                                       f"({limits})")
                 elif low != indonesia_min:
-                    country = f"for {content.countries[code]['name']} " if code else ""
+                    country = f"for {content.countries[code].name} " if code else ""
                     errors.append(f"{where}: {quote!r} states a minimum age of {low} {country}but Indonesia's "
                                   f"minimum is {indonesia_min} ({age.get('indonesia_basis', 'UU 18/2017 Pasal 5')}) "
                                   f"and no destination rule for {low} is kept in countries/")
                 lowered = unit.lower()
                 if any(phrase in lowered for phrase in universal) and any(
-                        int(r["min_age"]) != low for kept_rules in rules.values() for r in kept_rules):
+                        r.min_age != low for kept_rules in rules.values() for r in kept_rules):
                     errors.append(f"{where}: {quote!r} says one age limit holds everywhere, but destinations keep "
                                   f"their own (see age_rules in countries/)")
             lowered = unit.lower()
             for phrase in negative:
                 for match in re.finditer(rf"(?<!\w){re.escape(phrase)}(?!\w)", lowered):
                     code = _country_for(match.start(), mentions)
-                    if code and content.countries[code].get("status") != "bukan_tujuan":
-                        errors.append(f"{where}: {quote!r} calls {content.countries[code]['name']} a non-destination,"
-                                      f" but countries/{code}.yml has status {content.countries[code].get('status')}")
+                    if code and content.countries[code].status != CountryStatus.NOT_A_DESTINATION:
+                        errors.append(f"{where}: {quote!r} calls {content.countries[code].name} a non-destination,"
+                                      f" but countries/{code}.yml has status {content.countries[code].status}")
                 lowered = re.sub(rf"(?<!\w){re.escape(phrase)}(?!\w)", lambda m: " " * len(m.group(0)), lowered)
             for phrase in positive:
                 for match in re.finditer(rf"(?<!\w){re.escape(phrase)}(?!\w)", lowered):
                     code = _country_for(match.start(), mentions)
-                    if code and content.countries[code].get("status") != "tujuan_penempatan":
-                        errors.append(f"{where}: {quote!r} calls {content.countries[code]['name']} an official "
+                    if code and content.countries[code].status != CountryStatus.DESTINATION:
+                        errors.append(f"{where}: {quote!r} calls {content.countries[code].name} an official "
                                       f"destination, but countries/{code}.yml has status "
-                                      f"{content.countries[code].get('status')}")
+                                      f"{content.countries[code].status}")
     return errors
 
 
@@ -332,7 +313,7 @@ def destination_allows(content: Content, text: str, position: int, age: int) -> 
     end_match = _UNIT_SPLIT_RE.search(text, position)
     unit = text[start:end_match.start() if end_match else len(text)]
     code = _country_for(position - start, _mentions(unit, _country_patterns(content)))
-    return bool(code) and any(int(r["min_age"]) == age for r in content.countries[code].get("age_rules") or [])
+    return code is not None and any(r.min_age == age for r in content.countries[code].age_rules)
 
 
 # --- Legal basis names the article ---------------------------------------------------------------------------------
@@ -403,7 +384,7 @@ def _audience_texts(content: Content) -> list[tuple[Path, str, str]]:
         texts.append((path, str(template_audience.get(path.stem, "semua")), rendered))
     for code, country in content.countries.items():
         path = content.root / "countries" / f"{code}.yml"
-        lines = [f"{m.get('name')}: {m.get('number')}" for m in country.get("missions") or []]
+        lines = [f"{m.name}: {m.number}" for m in country.missions]
         texts.append((path, "luar_negeri", "\n".join(lines)))
     return texts
 
@@ -463,8 +444,8 @@ def stale_countries(content: Content) -> list[str]:
     warnings = []
     for code, country in content.countries.items():
         path = content.root / "countries" / f"{code}.yml"
-        verified = country.get("last_verified")
-        if isinstance(verified, date) and date.today() - verified > STALE_AFTER:
+        verified = country.last_verified
+        if date.today() - verified > STALE_AFTER:
             warnings.append(f"{path}:{_line_of(path, 'last_verified:')}: last verified {verified}, more than 180 days ago")
     return warnings
 
@@ -476,7 +457,7 @@ def check_country_templates(content: Content) -> list[str]:
     for code, country in content.countries.items():
         path = content.root / "countries" / f"{code}.yml"
         for template, context in (("country", {"country": country}),
-                                  ("report_country_help", {"country": country, "missions": country.get("missions") or []})):
+                                  ("report_country_help", {"country": country, "missions": country.missions})):
             if not (content.root / "templates" / f"{template}.j2").exists():
                 continue
             try:
@@ -495,15 +476,14 @@ def check_number_forms(content: Content) -> list[str]:
     """`number` is what the bot shows; `as_seen` keeps the source's exact text when it differs. Both must be the
     same number, and a number meant to work from abroad must be in international form."""
     errors = []
-    entries = [(content.root / "contacts.yml", key, c or {}, "+62", False) for key, c in content.contacts.items()]
+    # (file, name, number, as seen in the source, reach, dial code, is a mission abroad)
+    entries = [(content.root / "contacts.yml", key, str((c or {}).get("number") or ""), (c or {}).get("as_seen"),
+                (c or {}).get("reach", "semua"), "+62", False) for key, c in content.contacts.items()]
     for code, country in content.countries.items():
-        dial = str(country.get("dial_code") or "")
-        entries += [(content.root / "countries" / f"{code}.yml", str(m.get("name")), m, dial, True)
-                    for m in country.get("missions") or []]
-    for path, key, entry, dial, mission in entries:
-        number, as_seen = str(entry.get("number") or ""), entry.get("as_seen")
+        entries += [(content.root / "countries" / f"{code}.yml", m.name, m.number, m.as_seen or None, m.reach,
+                     country.dial_code, True) for m in country.missions]
+    for path, key, number, as_seen, reach, dial, mission in entries:
         where = f"{path}:{_line_of(path, key)}"
-        reach = entry.get("reach", "semua")
         if reach not in ("semua", "indonesia", "lokal"):
             errors.append(f"{where}: {key}: reach must be semua, indonesia or lokal")
         if as_seen:
@@ -544,7 +524,7 @@ def check_content(root: Path, var_dir: Path, out=sys.stdout) -> int:
         check_templates(content)
         + check_duplicate_questions(content)
         + check_outdated_terms(content)
-        + check_contacts_and_countries(content)
+        + check_contacts(content)
         + check_topic_menu(content)
         + check_report_options(content)
         + check_topic_audience(content)

@@ -170,8 +170,15 @@ def test_a_topic_not_verified_for_180_days_is_a_warning_not_an_error(content_cop
     assert f"WARNING {path}:" in output and "last verified 2020-01-01, more than 180 days ago" in output
 
 
-def test_a_country_page_that_cannot_render_is_an_error(content_copy, tmp_path):
+def test_a_country_file_with_a_date_typed_as_text_is_an_error(content_copy, tmp_path):
     path = content_copy / "countries" / "sg.yml"
     _edit(path, "seen: 2020-02-08", 'seen: "Februari 2020"')
     status, output = run_check(content_copy, tmp_path)
-    assert status == 1 and f"{path}:1: templates/country.j2 does not render" in output
+    assert status == 1 and f"{path}: mission 'KBRI Singapura, hotline': seen 'Februari 2020' is not valid" in output
+
+
+def test_a_country_page_that_cannot_render_is_an_error(content_copy, tmp_path):
+    path = content_copy / "templates" / "country.j2"
+    _edit(path, "{{ country.name }}", "{{ country.name }} {{ country.dial_code | tanggal }}")
+    status, output = run_check(content_copy, tmp_path)
+    assert status == 1 and "countries/sg.yml:1: templates/country.j2 does not render" in output

@@ -14,7 +14,7 @@ FLOW = "country"
 
 def country_in_text(content: Content, text: str) -> str | None:
     """The code of the first country named in the text (by any of its names, one to three words), or None."""
-    names = {normalise(n): code for code, c in content.countries.items() for n in [c["name"], *c.get("names", [])]}
+    names = {normalise(n): code for code, c in content.countries.items() for n in c.all_names}
     words = normalise(text).split()
     for size in (3, 2, 1):
         for start in range(len(words) - size + 1):
@@ -26,7 +26,7 @@ def country_in_text(content: Content, text: str) -> str | None:
 
 def ordered_codes(content: Content) -> list[str]:
     """Country codes in the order editors gave (field `order`), the most common destinations first."""
-    return sorted(content.countries, key=lambda code: content.countries[code].get("order", 99))
+    return sorted(content.countries, key=lambda code: content.countries[code].order)
 
 
 def country_info(content: Content, state: ConversationState, code: str) -> list[Reply]:
@@ -37,5 +37,5 @@ def country_info(content: Content, state: ConversationState, code: str) -> list[
 
 def country_list(content: Content, state: ConversationState) -> list[Reply]:
     state.enter(FLOW, "list")
-    buttons = [Button(content.countries[code]["name"], actions.country(code)) for code in ordered_codes(content)]
+    buttons = [Button(content.countries[code].name, actions.country(code)) for code in ordered_codes(content)]
     return [Reply(content.render("country_list"), (*buttons, back_to_menu_button(content)))]

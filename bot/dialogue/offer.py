@@ -134,7 +134,7 @@ def _render(content: Content, rules: OfferRules, registry: AgencyRegistry | None
             photo: bool) -> str:
     """The answer, kept under Telegram's limit: at most MAX_SIGNS_SHOWN signs, fewer (and no quotes) if needed."""
     names = {**{code: place.name for code, place in rules.places.items()},
-             **{code: str(c.get("name") or code) for code, c in content.countries.items()}}
+             **{code: c.name for code, c in content.countries.items()}}
     context = {
         "check": check, "agencies": check.agencies[:MAX_AGENCIES], "more_agencies": check.more_agencies,
         "countries": [names.get(code, code) for code in check.countries], "photo": photo,

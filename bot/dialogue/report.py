@@ -145,7 +145,7 @@ class ReportFlow:
             return [Reply(content.render("report_ask_what", **context), (cancel,))]
         if step == "category":
             options = tuple(Button(label, _r(f"cat_{key}"))
-                            for key, label in content.report_options["categories"].items())
+                            for key, label in content.report_options.categories.items())
             return [Reply(content.render("report_ask_category", **context), (*options, skip, cancel))]
         if step == "where":
             return [Reply(content.render("report_ask_where", **context), (
@@ -154,10 +154,10 @@ class ReportFlow:
                 Button(content.label("report_where_abroad"), _r("where_abroad")), skip, cancel))]
         if step == "where_ntt":
             options = tuple(Button(name, _r(f"reg_{code}"))
-                            for code, name in content.report_options["regencies"].items())
+                            for code, name in content.report_options.regencies.items())
             return [Reply(content.render("report_ask_regency", **context), (*options, skip, cancel), columns=2)]
         if step == "where_country":
-            options = tuple(Button(content.countries[code]["name"], _r(f"ctry_{code}"))
+            options = tuple(Button(content.countries[code].name, _r(f"ctry_{code}"))
                             for code in countries.ordered_codes(content))
             other = Button(content.label("report_other_country"), _r("ctry_other"))
             return [Reply(content.render("report_ask_country", **context), (*options, other, skip, cancel),
@@ -168,7 +168,7 @@ class ReportFlow:
         if step == "who":
             return [Reply(content.render("report_ask_who", **context), (skip, cancel))]
         if step == "when":
-            options = tuple(Button(label, _r(f"when_{key}")) for key, label in content.report_options["when"].items())
+            options = tuple(Button(label, _r(f"when_{key}")) for key, label in content.report_options.when.items())
             return [Reply(content.render("report_ask_when", **context), (*options, skip, cancel))]
         if step == "evidence":
             count = len(draft.get("evidence") or ())
@@ -274,7 +274,7 @@ class ReportFlow:
 
     def _press_category(self, content, state, arg):
         key = arg.removeprefix("cat_")
-        if not arg.startswith("cat_") or key not in content.report_options["categories"]:
+        if not arg.startswith("cat_") or key not in content.report_options.categories:
             return None
         state.data["report"]["category"] = key
         return self._advance(content, state)
@@ -294,7 +294,7 @@ class ReportFlow:
 
     def _press_regency(self, content, state, arg):
         code = arg.removeprefix("reg_")
-        if not arg.startswith("reg_") or code not in content.report_options["regencies"]:
+        if not arg.startswith("reg_") or code not in content.report_options.regencies:
             return None
         return self._set_place(content, state, "ntt", code)
 
@@ -330,7 +330,7 @@ class ReportFlow:
         draft = state.data["report"]
         draft["where"], draft["place_code"] = kind, code
         self._set_secret(state, "place", None)
-        missions = content.countries[code].get("missions") if kind == "abroad" else None
+        missions = content.countries[code].missions if kind == "abroad" else None
         replies = []
         if kind == "abroad" and draft.get("urgent"):
             replies.append(Reply(content.render("report_country_help", country=content.countries[code],
@@ -360,9 +360,9 @@ class ReportFlow:
 
     def _press_when(self, content, state, arg):
         key = arg.removeprefix("when_")
-        if not arg.startswith("when_") or key not in content.report_options["when"]:
+        if not arg.startswith("when_") or key not in content.report_options.when:
             return None
-        self._set_secret(state, "when", content.report_options["when"][key])
+        self._set_secret(state, "when", content.report_options.when[key])
         return self._advance(content, state)
 
     def _text_when(self, content, state, text):
@@ -457,7 +457,7 @@ class ReportFlow:
         place = place_name(content, draft.get("where"), draft.get("place_code")) or secret.get("place")
         agency = self._registry.get(draft["agency_id"]) if draft.get("agency_id") else None
         context = dict(draft=draft, place=place, agency=agency, evidence=len(draft.get("evidence") or ()),
-                       category=options["categories"].get(draft.get("category") or ""))
+                       category=options.categories.get(draft.get("category") or ""))
         text = content.render("report_summary", secret=secret, note=note, **context)
         if telegram_len(text) > TELEGRAM_TEXT_LIMIT:  # a long story (emoji count double): show its start, say so
             shown = dict(secret, what="")
@@ -483,7 +483,7 @@ class ReportFlow:
 
 def _regency_in_text(content: Content, text: str) -> str | None:
     words = f" {normalise(text)} "
-    for code, name in content.report_options["regencies"].items():
+    for code, name in content.report_options.regencies.items():
         bare = normalise(name.replace("Kab.", "").replace("Kota", ""))
         if f" {bare} " in words:
             return code

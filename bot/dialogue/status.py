@@ -15,7 +15,7 @@ def answer(content: Content, service: ReportService | None, chat_id: int, text: 
     if service is None:
         return [with_menu(content, "status_not_ready")]
     result = service.status_lookup(text, chat_id)
-    statuses = content.report_options["statuses"]
+    statuses = content.report_options.statuses
     if result.kind == "found":
         report = result.reports[0]
         return [with_menu(content, "status_found", report=report, status=statuses[report.status])]

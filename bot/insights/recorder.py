@@ -26,7 +26,7 @@ from bot.nlu.normalise import load_slang, normalise
 from bot.registry.mentions import company_mentions
 
 if TYPE_CHECKING:  # the engine's types, named here only for the type checker (insights sit below dialogue)
-    from bot.dialogue.messages import Turn
+    from bot.dialogue.messages import Incoming, Turn
     from bot.offers.analyse import OfferCheck
 
 log = logging.getLogger(__name__)
@@ -75,9 +75,9 @@ class Vocabulary:
             words.add(word)
             words.update(standard.split())
         for country in content.countries.values():
-            for name in [country.get("name", ""), *(country.get("names") or [])]:
+            for name in country.all_names:
                 words.update(normalise(str(name)).split())
-        for name in (content.report_options.get("regencies") or {}).values():
+        for name in content.report_options.regencies.values():
             words.update(normalise(str(name)).split())
         lookups = nlu_data_dir / "lookups.yml"
         if lookups.exists():
@@ -93,7 +93,7 @@ def scrub(text: str, vocabulary: Vocabulary | frozenset[str]) -> str:
     [nama], normalised (lower case, slang), digits removed."""
     text = _LINK.sub(" ", _EMAIL.sub(" ", text))
 
-    def maybe_name(match: re.Match) -> str:
+    def maybe_name(match: re.Match[str]) -> str:
         word = match.group(0)
         if not word[:1].isupper():
             return word
@@ -117,7 +117,7 @@ def unknown_company_names(text: str, parts: list[str]) -> list[str]:
     name."""
     mentions = company_mentions(text)
     if len(mentions) == len(parts):
-        mentions = [m for m, part in zip(mentions, parts) if part == "?"]
+        mentions = [m for m, part in zip(mentions, parts, strict=True) if part == "?"]
     elif parts != ["?"]:
         return []  # cannot tell which name was not found
     names = []
@@ -180,9 +180,9 @@ class InsightRecorder:
         self._clock = clock or (lambda: datetime.now(timezone.utc))
         self._nlu_data_dir = nlu_data_dir
         self._lock = threading.Lock()
-        self._counts: Counter = Counter()
+        self._counts: Counter[tuple[date, str, str]] = Counter()
         self._missed: list[tuple[date, str, str, str]] = []
-        self._scrubbed: Counter = Counter()  # missed messages already scrubbed whose write failed
+        self._scrubbed: Counter[tuple[date, str, str, str]] = Counter()  # missed messages already scrubbed whose write failed
         self._vocabulary: tuple[Content, Vocabulary] | None = None
         self._last_content: Content | None = None
         self._purged_on: date | None = None
@@ -195,7 +195,7 @@ class InsightRecorder:
 
     # ---- the hot path: called by the engine after every turn ----------------------------------
 
-    def record(self, message, turn, content: Content) -> None:
+    def record(self, message: Incoming, turn: Turn, content: Content) -> None:
         """Add one turn to the counters (never raises; never touches the database)."""
         try:
             observation = observe(message.text, message.press, turn)

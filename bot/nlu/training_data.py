@@ -18,6 +18,8 @@ from bot.nlu.understanding import FAQ_PREFIX
 
 MIN_QUESTIONS = 15  # question examples a FAQ topic needs before the NLU can learn it
 _ENTITY_MARKUP = re.compile(r"\[([^\]]+)\]\([^)]*\)|\[([^\]]+)\]\{[^}]*\}")
+# One item of a Rasa `nlu:` list: {"intent" | "synonym" | "regex" | "lookup": name, "examples": "- ...\n- ...\n"}.
+NluItem = dict[str, str]
 
 
 def strip_entity_markup(example: str) -> str:
@@ -25,9 +27,9 @@ def strip_entity_markup(example: str) -> str:
     return _ENTITY_MARKUP.sub(lambda m: m.group(1) or m.group(2), example)
 
 
-def load_nlu_data(folder: Path) -> list[dict]:
+def load_nlu_data(folder: Path) -> list[NluItem]:
     """All `nlu:` items of the Rasa YAML files in `folder` (intents, synonyms, regexes, lookups)."""
-    items: list[dict] = []
+    items: list[NluItem] = []
     for path in sorted(folder.glob("*.yml")):
         if path.name in ("slang.yml", "danger.yml", "phrases.yml"):
             continue
@@ -69,12 +71,12 @@ def rasa_training_files(content: Content, nlu_data_dir: Path,
         extra = variant(normalised) if normalised == strip_entity_markup(normalised) else None
         if extra is not None and extra not in originals:
             by_label[label].append(extra)
-    nlu: list[dict] = [
+    nlu: list[NluItem] = [
         {"intent": label, "examples": "".join(f"- {e}\n" for e in dict.fromkeys(examples))}
         for label, examples in by_label.items()
     ]
     nlu.extend(item for item in load_nlu_data(nlu_data_dir) if "intent" not in item)
-    country_names = sorted({normalise(n) for c in content.countries.values() for n in [c["name"], *c.get("names", [])]})
+    country_names = sorted({normalise(n) for c in content.countries.values() for n in c.all_names})
     nlu.append({"lookup": "country", "examples": "".join(f"- {name}\n" for name in country_names)})
     intents = sorted({label.split("/")[0] for label in by_label})
     responses = {

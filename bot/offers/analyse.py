@@ -3,11 +3,13 @@ countries it names, and a verdict. Pure reading: nothing is stored, and the offe
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
 from db.agencies import AgencyRecord
 
+from bot.content_models import Country
 from bot.nlu.normalise import normalise
 from bot.offers.rules import OfferRules, SignRule
 from bot.offers.text import Clause, OfferText
@@ -77,7 +79,7 @@ class OfferCheck:
         }
 
 
-def analyse(text: str, rules: OfferRules, registry: AgencyRegistry | None, countries: dict) -> OfferCheck:
+def analyse(text: str, rules: OfferRules, registry: AgencyRegistry | None, countries: Mapping[str, Country]) -> OfferCheck:
     """Check one offer. `countries` is content/countries/ (`Content.countries`); `registry` None skips lookups."""
     offer = OfferText(text)
     if not offer.has_words:
@@ -102,7 +104,7 @@ def analyse(text: str, rules: OfferRules, registry: AgencyRegistry | None, count
 
 
 class _Context:
-    def __init__(self, offer: OfferText, rules: OfferRules, countries: dict, mentions: list[tuple[str, str]],
+    def __init__(self, offer: OfferText, rules: OfferRules, countries: Mapping[str, Country], mentions: list[tuple[str, str]],
                  agencies: list[AgencyNamed]):
         self.offer = offer
         self.rules = rules
@@ -155,7 +157,7 @@ class _Context:
 
     def _name(self, code: str) -> str:
         if code in self.countries:
-            return str(self.countries[code].get("name") or code)
+            return self.countries[code].name
         place = self.rules.places.get(code)
         return place.name if place else code
 
@@ -179,8 +181,8 @@ class _Context:
 
     def _destination(self, rule: SignRule) -> SignFound | None:
         for code, written in self.mentions:
-            status = (self.countries.get(code) or {}).get("status")
-            if status in rule.statuses or code in rule.also:
+            country = self.countries.get(code)
+            if (country is not None and country.status in rule.statuses) or code in rule.also:
                 return self._found(rule, written, rule.also.get(code), country=self._name(code))
         return None
 
@@ -206,10 +208,10 @@ class _Context:
         if youngest is None or not self._has(rule.job):
             return None
         for code, _written in self.mentions:
-            for age_rule in (self.countries.get(code) or {}).get("age_rules") or ():
-                minimum = age_rule.get("min_age")
-                if age_rule.get("job") == rule.age_rule_job and isinstance(minimum, int) and youngest[0] < minimum:
-                    return self._found(rule, youngest[1], country=self._name(code), age=minimum)
+            country = self.countries.get(code)
+            for age_rule in country.age_rules if country is not None else ():
+                if age_rule.job == rule.age_rule_job and youngest[0] < age_rule.min_age:
+                    return self._found(rule, youngest[1], country=self._name(code), age=age_rule.min_age)
         return None
 
     def _high_pay(self, rule: SignRule) -> SignFound | None:
@@ -261,10 +263,9 @@ def _name_index(entries: tuple[tuple[str, tuple[str, ...]], ...]) -> dict[str, s
     return index
 
 
-def _countries_named(offer: OfferText, countries: dict, rules: OfferRules) -> list[tuple[str, str]]:
+def _countries_named(offer: OfferText, countries: Mapping[str, Country], rules: OfferRules) -> list[tuple[str, str]]:
     """(code, the words as written) for every country or place named, in order."""
-    entries = tuple((code, tuple(str(n) for n in [c.get("name", code), *(c.get("names") or [])]))
-                    for code, c in countries.items())
+    entries = tuple((code, c.all_names) for code, c in countries.items())
     entries += tuple((place.code, (place.name, *place.names)) for place in rules.places.values())  # also aliases
     index = _name_index(entries)
     found = []

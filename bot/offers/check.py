@@ -3,17 +3,16 @@ every legal basis names its article, and every rule's examples (and none of its 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
 
+from bot.content_models import Country, CountryStatus
 from bot.offers.analyse import analyse
 from bot.offers.rules import RULES_FILE, RulesError, load_rules
 
-COUNTRY_STATUSES = ("tujuan_penempatan", "moratorium_sebagian", "bukan_tujuan", "belum_pasti")
-
-
-def check_offer_rules(root: Path, countries: dict) -> list[str]:
+def check_offer_rules(root: Path, countries: Mapping[str, Country]) -> list[str]:
     """Every problem as "path:line: message" (empty when the rules are fine)."""
     path = root / RULES_FILE
     try:
@@ -26,8 +25,8 @@ def check_offer_rules(root: Path, countries: dict) -> list[str]:
     for rule in rules.signs:
         where = f"{path}:{_line(lines, f'id: {rule.id}')}"
         for status in rule.statuses:
-            if status not in COUNTRY_STATUSES:
-                errors.append(f"{where}: rule {rule.id!r}: status {status!r} is not one of {', '.join(COUNTRY_STATUSES)}")
+            if status not in set(CountryStatus):
+                errors.append(f"{where}: rule {rule.id!r}: status {status!r} is not one of {', '.join(CountryStatus)}")
         for code in rule.also:
             if code not in countries and code not in rules.places:
                 errors.append(f"{where}: rule {rule.id!r}: also: {code!r} is neither in countries/ nor in places")
@@ -51,7 +50,7 @@ def check_offer_rules(root: Path, countries: dict) -> list[str]:
     return errors
 
 
-def _shows(rule, text: str, rules, countries: dict) -> bool:
+def _shows(rule, text: str, rules, countries: Mapping[str, Country]) -> bool:
     check = analyse(text, rules, None, countries)
     if rule.kind == "agency":  # needs the registry: the example must at least name a company
         return bool(check.agencies)

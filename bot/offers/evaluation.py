@@ -12,11 +12,13 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
+from bot.content_models import Country
 from bot.offers.analyse import BAHAYA, HATI_HATI, TIDAK_DITEMUKAN, analyse, looks_like_offer
 from bot.offers.rules import OfferRules
 from bot.settings import PROJECT_ROOT
@@ -91,7 +93,7 @@ def load_cases(path: Path = CASES_FILE) -> list[Case]:
     return cases
 
 
-def evaluate(cases: list[Case], rules: OfferRules, registry, countries: dict, timed_runs: int = TIMED_RUNS) -> Report:
+def evaluate(cases: list[Case], rules: OfferRules, registry, countries: Mapping[str, Country], timed_runs: int = TIMED_RUNS) -> Report:
     serious = {rule.id for rule in rules.signs if rule.serious}
     report = Report(cases=len(cases))
     for sign in sorted({rule.id for rule in rules.signs} | {s for case in cases for s in case.signs}):

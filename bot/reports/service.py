@@ -282,7 +282,7 @@ class ReportService:
         report = self.repository.get(report_id)
         if report is None:
             return StaffPress(content.render("staff_report_unknown"), alert=True)
-        label = content.report_options["statuses"][report.status]
+        label = content.report_options.statuses[report.status]
         template = "staff_status_same" if change is None else "staff_status_changed"
         return StaffPress(content.render(template, status=label), alert=False, report=report)
 
@@ -395,7 +395,7 @@ class ReportService:
             if chat_id is None:
                 return None
             return Outgoing(int(chat_id), content.render("report_status_notice", report=report,
-                                                           status=content.report_options["statuses"][report.status]),
+                                                           status=content.report_options.statuses[report.status]),
                             to_taskforce=False)
         return None
 
@@ -435,7 +435,7 @@ def place_name(content: Content, kind: str | None, code: str | None) -> str | No
     if code is None:
         return None
     if kind == "ntt":
-        return content.report_options["regencies"].get(code)
+        return content.report_options.regencies.get(code)
     if kind == "abroad":
         country = content.countries.get(code)
         return country["name"] if country else None
