@@ -1,14 +1,17 @@
 """SQLAlchemy 2 ORM models."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from db.enums import CountedEvent, ReportStatus
+
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
@@ -23,7 +26,7 @@ class ChatState(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     flow: Mapped[str | None] = mapped_column(String(40))
     step: Mapped[str | None] = mapped_column(String(40))
-    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the chat state: JSON, see db/chat_state.py
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     # The newest Telegram update handled for this chat: a redelivered update is recognised and ignored.
     last_update_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -37,7 +40,7 @@ class Agency(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     normalized_name: Mapped[str] = mapped_column(String(200), index=True)
-    aliases: Mapped[list] = mapped_column(JSON, default=list)
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
     licence_number: Mapped[str | None] = mapped_column(String(100))
     licence_key: Mapped[str | None] = mapped_column(String(100), index=True)
     licence_date: Mapped[date | None] = mapped_column(Date)
@@ -108,14 +111,14 @@ class Report(Base):
     draft_key: Mapped[str] = mapped_column(String(40), unique=True)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     category: Mapped[str | None] = mapped_column(String(40))
-    location_kind: Mapped[str | None] = mapped_column(String(20))  # "ntt", "indonesia", "abroad"
+    location_kind: Mapped[str | None] = mapped_column(String(20))  # a LocationKind
     location: Mapped[str | None] = mapped_column(String(100))  # regency code or country code; free text is secret
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id", ondelete="SET NULL"))
     details_secret: Mapped[str] = mapped_column(Text)  # what happened, who, when, typed places
-    contact_mode: Mapped[str] = mapped_column(String(20))  # "phone", "bot", "anonymous"
+    contact_mode: Mapped[str] = mapped_column(String(20))  # a ContactMode
     reporter_secret: Mapped[str | None] = mapped_column(Text)  # chat id and phone; None when anonymous
     reporter_key: Mapped[str | None] = mapped_column(String(64), index=True)  # keyed hash of the chat id
-    status: Mapped[str] = mapped_column(String(20), default="baru")
+    status: Mapped[str] = mapped_column(String(20), default=ReportStatus.NEW)  # a ReportStatus
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     status_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     staff_message_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -152,7 +155,7 @@ class ReportStatusChange(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), index=True)
-    from_status: Mapped[str] = mapped_column(String(20))
+    from_status: Mapped[str] = mapped_column(String(20))  # a ReportStatus
     to_status: Mapped[str] = mapped_column(String(20))
     staff_user_id: Mapped[int] = mapped_column(BigInteger)
     staff_name: Mapped[str] = mapped_column(String(200))
@@ -167,7 +170,7 @@ class Delivery(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))  # "report", "evidence", "reminder", "notice"
+    kind: Mapped[str] = mapped_column(String(20))  # a DeliveryKind
     ref: Mapped[int] = mapped_column(Integer, default=0)  # evidence position, reminder number, status change id
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
@@ -181,14 +184,15 @@ class Delivery(Base):
 
 
 class StatusLookup(Base):
-    """A failed `/status` lookup, kept briefly to rate-limit guessing codes."""
+    """Something a chat did that is limited per period (a failed `/status` guess, a filed report, an urgent report's
+    priority), kept as a keyed hash of the chat and a time, briefly."""
 
     __tablename__ = "status_lookup"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     chat_key: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    kind: Mapped[str] = mapped_column(String(20), default="status")  # "status" (a failed guess), "report" (filed)
+    kind: Mapped[str] = mapped_column(String(20), default=CountedEvent.FAILED_LOOKUP)  # a CountedEvent
 
 
 class BotMeta(Base):

@@ -5,29 +5,47 @@ Times are UTC; SQLite hands them back without a time zone, so `utc()` puts it ba
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from typing import overload
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
+from db.enums import (
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
+    TASKFORCE_KINDS,
+    ContactMode,
+    CountedEvent,
+    DeliveryKind,
+    LocationKind,
+    ReportStatus,
+)
 from db.models import BotMeta, Delivery, Report, ReportEvidence, ReportStatusChange, StatusLookup
+from db.session import rows_affected
 
-OPEN_STATUSES = ("baru", "diterima", "diproses")
-CLOSED_STATUSES = ("selesai", "bukan_tppo")
-# Deliveries to the task-force chat ("part": the rest of a report too long for one message); "notice" goes to the
-# reporter.
-STAFF_KINDS = ("report", "part", "evidence", "reminder")
 # Within one report, what is sent first (evidence and parts reply to the report message, so wait for it anyway).
-KIND_ORDER = {"report": 0, "part": 1, "evidence": 2, "notice": 3, "reminder": 4}
+SEND_ORDER = (DeliveryKind.REPORT, DeliveryKind.PART, DeliveryKind.EVIDENCE, DeliveryKind.NOTICE,
+              DeliveryKind.REMINDER)
 CLAIM_WINDOW = 500  # due deliveries looked at when choosing the next ones fairly
+DueRow = tuple[Delivery, Report]
+
+
+@overload
+def utc(value: datetime) -> datetime: ...
+
+
+@overload
+def utc(value: None) -> None: ...
 
 
 def utc(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is not None:
         return value
-    return value.replace(tzinfo=timezone.utc)
+    return value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -36,11 +54,11 @@ class NewReport:
     draft_key: str
     urgent: bool
     category: str | None
-    location_kind: str | None
+    location_kind: LocationKind | None
     location: str | None
     agency_id: int | None
     details_secret: str
-    contact_mode: str
+    contact_mode: ContactMode
     reporter_secret: str | None
     reporter_key: str | None
     evidence: tuple[tuple[str, str], ...]  # (kind, sealed Telegram file id)
@@ -51,7 +69,7 @@ class NewReport:
 @dataclass(frozen=True)
 class DueDelivery:
     id: int
-    kind: str
+    kind: DeliveryKind
     ref: int
     attempts: int
     report: Report
@@ -80,21 +98,24 @@ class ReportRepository:
                     code=new.code, draft_key=new.draft_key, urgent=new.urgent, category=new.category,
                     location_kind=new.location_kind, location=new.location, agency_id=new.agency_id,
                     details_secret=new.details_secret, contact_mode=new.contact_mode,
-                    reporter_secret=new.reporter_secret, reporter_key=new.reporter_key, status="baru",
+                    reporter_secret=new.reporter_secret, reporter_key=new.reporter_key, status=ReportStatus.NEW,
                     prioritized=new.prioritized, sender_key=new.sender_key,
                 )
                 report.evidence = [ReportEvidence(position=i, kind=kind, file_id=file_id)
                                    for i, (kind, file_id) in enumerate(new.evidence, start=1)]
                 session.add(report)
                 session.flush()
-                session.add(Delivery(report_id=report.id, kind="report", ref=0))
-                session.add_all(Delivery(report_id=report.id, kind="evidence", ref=e.position) for e in report.evidence)
+                session.add(Delivery(report_id=report.id, kind=DeliveryKind.REPORT, ref=0))
+                session.add_all(Delivery(report_id=report.id, kind=DeliveryKind.EVIDENCE, ref=e.position)
+                                for e in report.evidence)
         except IntegrityError:
             existing = self.by_draft_key(new.draft_key)
             if existing is not None:  # the same draft submitted at the same moment elsewhere
                 return existing, False
             raise CodeTaken(new.code) from None
-        return self.get(report.id), True
+        created = self.get(report.id)
+        assert created is not None  # committed just above
+        return created, True
 
     def by_draft_key(self, draft_key: str) -> Report | None:
         return self._one(select(Report).where(Report.draft_key == draft_key))
@@ -118,29 +139,29 @@ class ReportRepository:
         if open_only:
             query = query.where(Report.status.in_(OPEN_STATUSES))
         if undelivered_only:
-            pending = select(Delivery.report_id).where(Delivery.sent_at.is_(None), Delivery.kind.in_(STAFF_KINDS))
+            pending = select(Delivery.report_id).where(Delivery.sent_at.is_(None), Delivery.kind.in_(TASKFORCE_KINDS))
             query = query.where(Report.id.in_(pending))
         return self._all(query)
 
     # ---- status ------------------------------------------------------------------------------
 
-    def change_status(self, report_id: int, to_status: str, staff_user_id: int, staff_name: str,
+    def change_status(self, report_id: int, to_status: ReportStatus, staff_user_id: int, staff_name: str,
                       notify_reporter: bool) -> ReportStatusChange | None:
         """Move the report to `to_status` and write the audit row (and the reporter's notice) with it.
 
         Returns None when the report does not exist or already has that status."""
         with self._sessions.begin() as session:
-            report = session.execute(select(Report).where(Report.id == report_id).with_for_update()).scalar_one_or_none()
+            report = session.scalars(select(Report).where(Report.id == report_id).with_for_update()).one_or_none()
             if report is None or report.status == to_status:
                 return None
             change = ReportStatusChange(report_id=report.id, from_status=report.status, to_status=to_status,
                                         staff_user_id=staff_user_id, staff_name=staff_name[:200])
             session.add(change)
             report.status = to_status
-            report.status_changed_at = datetime.now(timezone.utc)
+            report.status_changed_at = datetime.now(UTC)
             session.flush()
             if notify_reporter and report.reporter_secret is not None:
-                session.add(Delivery(report_id=report.id, kind="notice", ref=change.id))
+                session.add(Delivery(report_id=report.id, kind=DeliveryKind.NOTICE, ref=change.id))
             return change
 
     def audit(self, report_id: int) -> list[ReportStatusChange]:
@@ -166,30 +187,31 @@ class ReportRepository:
             query = (
                 select(Delivery, Report).join(Report, Report.id == Delivery.report_id)
                 .where(Delivery.sent_at.is_(None), Delivery.gave_up_at.is_(None), Delivery.due_at <= now)
-                .where((Delivery.kind.in_(("report", "notice"))) | Report.staff_message_id.is_not(None))
+                .where(Delivery.kind.in_((DeliveryKind.REPORT, DeliveryKind.NOTICE))
+                       | Report.staff_message_id.is_not(None))
                 .order_by(Report.prioritized.desc(), Delivery.id).limit(CLAIM_WINDOW)
                 .options(selectinload(Report.evidence))
             )
             if session.get_bind().dialect.name == "postgresql":
                 query = query.with_for_update(of=Delivery, skip_locked=True)
-            rows = session.execute(query).all()
+            rows: list[DueRow] = [(delivery, report) for delivery, report in session.execute(query)]
             chosen = fair_order(rows, limit)
             for delivery, _report in chosen:
                 delivery.due_at = now + lease
-            return [DueDelivery(d.id, d.kind, d.ref, d.attempts, r) for d, r in chosen]
+            return [DueDelivery(d.id, DeliveryKind(d.kind), d.ref, d.attempts, r) for d, r in chosen]
 
     def mark_sent(self, delivery_id: int, message_id: int | None) -> None:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         with self._sessions.begin() as session:
-            delivery = session.get(Delivery, delivery_id)
+            delivery = session.get_one(Delivery, delivery_id)
             delivery.sent_at, delivery.message_id, delivery.last_error = now, message_id, None
-            if delivery.kind == "report":
+            if delivery.kind == DeliveryKind.REPORT:
                 session.execute(update(Report).where(Report.id == delivery.report_id)
                                 .values(staff_message_id=message_id, delivered_at=now))
             session.flush()
             pending = session.scalar(select(func.count()).select_from(Delivery).where(
                 Delivery.report_id == delivery.report_id, Delivery.sent_at.is_(None),
-                Delivery.kind.in_(STAFF_KINDS))) or 0
+                Delivery.kind.in_(TASKFORCE_KINDS))) or 0
             if not pending:  # everything is with the task force: the sender grouping is no longer needed
                 session.execute(update(Report).where(Report.id == delivery.report_id).values(sender_key=None))
 
@@ -197,20 +219,20 @@ class ReportRepository:
         """Queue parts 2..`parts` of a report too long for one message (once; repeated calls add nothing)."""
         with self._sessions.begin() as session:
             have = set(session.scalars(select(Delivery.ref).where(Delivery.report_id == report_id,
-                                                                  Delivery.kind == "part")))
-            session.add_all(Delivery(report_id=report_id, kind="part", ref=ref)
+                                                                  Delivery.kind == DeliveryKind.PART)))
+            session.add_all(Delivery(report_id=report_id, kind=DeliveryKind.PART, ref=ref)
                             for ref in range(2, parts + 1) if ref not in have)
 
     def has_parts(self, report_id: int) -> bool:
         """True when the report was sent in parts (its first message shows the start of the story only)."""
         with self._sessions() as session:
-            return session.scalar(select(func.count()).select_from(Delivery).where(
-                Delivery.report_id == report_id, Delivery.kind == "part")) > 0
+            return (session.scalar(select(func.count()).select_from(Delivery).where(
+                Delivery.report_id == report_id, Delivery.kind == DeliveryKind.PART)) or 0) > 0
 
     def give_up(self, delivery_id: int, error: str, now: datetime) -> int:
         """Telegram refused for good: stop retrying, keep the error for `reports list --undelivered`."""
         with self._sessions.begin() as session:
-            delivery = session.get(Delivery, delivery_id)
+            delivery = session.get_one(Delivery, delivery_id)
             delivery.attempts += 1
             delivery.last_error = f"GAVE UP: {error}"[:300]
             delivery.gave_up_at = now
@@ -219,14 +241,14 @@ class ReportRepository:
     def retry_given_up(self, now: datetime) -> int:
         """Queue every given-up delivery again (after the cause was fixed); returns how many."""
         with self._sessions.begin() as session:
-            result = session.execute(update(Delivery).where(Delivery.gave_up_at.is_not(None), Delivery.sent_at.is_(None))
-                                     .values(gave_up_at=None, due_at=now))
-            return result.rowcount or 0
+            return rows_affected(session.execute(update(Delivery).where(Delivery.gave_up_at.is_not(None),
+                                                                        Delivery.sent_at.is_(None))
+                                                 .values(gave_up_at=None, due_at=now)))
 
     def mark_failed(self, delivery_id: int, error: str, retry_at: datetime) -> int:
         """Record a failed attempt and when to try again; returns the number of attempts so far."""
         with self._sessions.begin() as session:
-            delivery = session.get(Delivery, delivery_id)
+            delivery = session.get_one(Delivery, delivery_id)
             delivery.attempts += 1
             delivery.last_error = error[:300]
             delivery.due_at = retry_at
@@ -237,8 +259,9 @@ class ReportRepository:
         with self._sessions() as session:
             return [m for m in session.scalars(
                 select(Delivery.message_id).where(Delivery.report_id == report_id,
-                                                  Delivery.kind.in_(("report", "reminder")),
-                                                  Delivery.message_id.is_not(None)).order_by(Delivery.id))]
+                                                  Delivery.kind.in_((DeliveryKind.REPORT, DeliveryKind.REMINDER)),
+                                                  Delivery.message_id.is_not(None)).order_by(Delivery.id))
+                    if m is not None]
 
     def pending_deliveries(self, report_id: int) -> list[Delivery]:
         with self._sessions() as session:
@@ -249,12 +272,15 @@ class ReportRepository:
         """A reminder per full `period` a delivered report has waited for acknowledgement; returns how many."""
         added = 0
         with self._sessions.begin() as session:
-            reports = session.scalars(select(Report).where(Report.status == "baru", Report.delivered_at.is_not(None)))
+            reports = session.scalars(select(Report).where(Report.status == ReportStatus.NEW,
+                                                           Report.delivered_at.is_not(None)))
             for report in reports:
                 sent = session.scalar(select(func.count()).select_from(Delivery).where(
-                    Delivery.report_id == report.id, Delivery.kind == "reminder")) or 0
-                if now - utc(report.delivered_at) >= period * (sent + 1):
-                    session.add(Delivery(report_id=report.id, kind="reminder", ref=sent + 1))
+                    Delivery.report_id == report.id, Delivery.kind == DeliveryKind.REMINDER)) or 0
+                delivered_at = report.delivered_at
+                assert delivered_at is not None  # selected so
+                if now - utc(delivered_at) >= period * (sent + 1):
+                    session.add(Delivery(report_id=report.id, kind=DeliveryKind.REMINDER, ref=sent + 1))
                     added += 1
         return added
 
@@ -270,21 +296,21 @@ class ReportRepository:
                 session.execute(delete(table).where(table.report_id.in_(report_ids)))
             session.execute(delete(Report).where(Report.id.in_(report_ids)))
 
-    def failed_lookups(self, chat_key: str | None, since: datetime, kind: str = "status") -> list[datetime]:
-        """When this chat (every chat, for None) failed a lookup (or did `kind`) since `since`, oldest first."""
+    def recorded(self, kind: CountedEvent, chat_key: str | None, since: datetime) -> list[datetime]:
+        """When this chat (every chat, for None) did `kind` since `since`, oldest first."""
         query = select(StatusLookup.at).where(StatusLookup.kind == kind, StatusLookup.at >= since)
         if chat_key is not None:
             query = query.where(StatusLookup.chat_key == chat_key)
         with self._sessions() as session:
             return [utc(at) for at in session.scalars(query.order_by(StatusLookup.at))]
 
-    def record_failed_lookup(self, chat_key: str, now: datetime, forget_before: datetime,
-                             kind: str = "status") -> None:
+    def record(self, kind: CountedEvent, chat_key: str, now: datetime, forget_before: datetime) -> None:
+        """Record that the chat did `kind` now; rows of `kind` older than `forget_before` are deleted."""
         with self._sessions.begin() as session:
             session.execute(delete(StatusLookup).where(StatusLookup.kind == kind, StatusLookup.at < forget_before))
             session.add(StatusLookup(chat_key=chat_key, at=now, kind=kind))
 
-    def forget_chat(self, chat_keys: list[str], reseal) -> int:
+    def forget_chat(self, chat_keys: list[str], reseal: Callable[[str], str | None]) -> int:
         """Unlink a chat from everything kept about it: its filed reports stay with the task force, but without
         the chat id (`reseal(reporter_secret) -> new secret or None`), its hash and its queued notices. The
         rate-limit rows (a keyed hash and a time, gone within 24 hours) stay, so erasing cannot reset the limits.
@@ -296,16 +322,17 @@ class ReportRepository:
                 if report.reporter_secret is not None:
                     report.reporter_secret = reseal(report.reporter_secret)
                     if report.reporter_secret is None:
-                        report.contact_mode = "anonymous"
+                        report.contact_mode = ContactMode.ANONYMOUS
                 report.reporter_key = None
                 report.sender_key = None
-                session.execute(delete(Delivery).where(Delivery.report_id == report.id, Delivery.kind == "notice",
+                session.execute(delete(Delivery).where(Delivery.report_id == report.id,
+                                                       Delivery.kind == DeliveryKind.NOTICE,
                                                        Delivery.sent_at.is_(None)))
             return len(reports)
 
     # ---- keys ------------------------------------------------------------------------------------
 
-    def reseal_all(self, reseal) -> int:
+    def reseal_all(self, reseal: Callable[[str], str]) -> int:
         """Re-encrypt every secret (`reseal(token) -> token`); one transaction. Returns the reports touched."""
         with self._sessions.begin() as session:
             reports = list(session.scalars(select(Report).options(selectinload(Report.evidence))))
@@ -317,7 +344,7 @@ class ReportRepository:
                     evidence.file_id = reseal(evidence.file_id)
             return len(reports)
 
-    def rekey_reporters(self, chat_key_of) -> None:
+    def rekey_reporters(self, chat_key_of: Callable[[Report], str | None]) -> None:
         """Recompute `reporter_key` from each report's sealed reporter (`chat_key_of(report) -> key or None`)."""
         with self._sessions.begin() as session:
             for report in session.scalars(select(Report).where(Report.reporter_secret.is_not(None))):
@@ -338,27 +365,28 @@ class ReportRepository:
 
     # ---- helpers -----------------------------------------------------------------------------
 
-    def _one(self, query) -> Report | None:
+    def _one(self, query: Select[Report]) -> Report | None:
         with self._sessions() as session:
             return session.scalars(query.options(selectinload(Report.evidence))).first()
 
-    def _all(self, query) -> list[Report]:
+    def _all(self, query: Select[Report]) -> list[Report]:
         with self._sessions() as session:
             return list(session.scalars(query.options(selectinload(Report.evidence))))
 
 
-def fair_order(rows: list, limit: int) -> list:
+def fair_order(rows: Sequence[DueRow], limit: int) -> list[DueRow]:
     """Up to `limit` of (delivery, report) rows: prioritized ones first, then round-robin across senders (a
     report without a sender key is its own sender), each sender's messages in their queue order."""
-    chosen: list = []
+    chosen: list[DueRow] = []
     for prioritized in (True, False):
-        queues: dict[str, list] = {}
+        queues: dict[str, list[DueRow]] = {}
         for delivery, report in rows:
             if bool(report.prioritized) == prioritized:
                 sender = report.sender_key or f"report:{report.id}"
                 queues.setdefault(sender, []).append((delivery, report))
         for queue in queues.values():
-            queue.sort(key=lambda row: (row[1].id, KIND_ORDER.get(row[0].kind, 9), row[0].ref, row[0].id))
+            queue.sort(key=lambda row: (row[1].id, SEND_ORDER.index(DeliveryKind(row[0].kind)), row[0].ref,
+                                        row[0].id))
         while queues and len(chosen) < limit:
             for sender in list(queues):
                 chosen.append(queues[sender].pop(0))

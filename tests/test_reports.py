@@ -6,7 +6,7 @@ import io
 import sqlite3
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -16,7 +16,6 @@ from bot.reports import codes
 from bot.reports.cli import ReportsCli, init_key
 from bot.reports.crypto import ReportCipher, new_key
 from bot.settings import PROJECT_ROOT, SettingsError
-
 from tests.conftest import settings_for
 from tests.helpers import press, say, text_of
 
@@ -64,7 +63,7 @@ def test_an_unacknowledged_report_is_posted_again_once_per_period(app):
     code = file(app)
     [(kind, outgoing)] = deliver_all(app)
     assert kind == "report" and code in outgoing.text and outgoing.chat_id == int(TASKFORCE)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     assert app.reports.enqueue_reminders(now + timedelta(minutes=119)) == 0
     assert app.reports.enqueue_reminders(now + timedelta(minutes=121)) == 1
     assert app.reports.enqueue_reminders(now + timedelta(minutes=122)) == 0  # once per period
@@ -81,7 +80,7 @@ def test_an_idle_draft_gets_one_reminder_then_expires(app):
     say(app, "/lapor")
     press(app, "report:danger_no")
     say(app, STORY)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     assert app.engine.remind_idle_drafts(now + timedelta(hours=23)) == []
     [(chat, reminder)] = app.engine.remind_idle_drafts(now + timedelta(hours=25))
     assert chat == 4242 and "belum terkirim" in reminder.text
@@ -105,9 +104,9 @@ def test_drafts_and_reports_are_unreadable_without_the_key(sqlite_url, tmp_path)
     with pytest.raises(ValueError, match="wrong REPORT_ENCRYPTION_KEY"):
         ReportCipher(new_key()).open(report.details_secret)
     # A wrong or lost key stops start-up with a clear message (the key check stored in the database).
-    with pytest.raises(SystemExit, match="cannot open the reports stored"):
-        with build_app(report_settings(sqlite_url, key=new_key()), fallback_only=True):
-            pass
+    with (pytest.raises(SystemExit, match="cannot open the reports stored"),
+          build_app(report_settings(sqlite_url, key=new_key()), fallback_only=True)):
+        pass
     dump = "\n".join(sqlite3.connect(path).iterdump())
     assert "Kalimantan" not in dump and "3456" not in dump
 

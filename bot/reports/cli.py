@@ -6,22 +6,26 @@ import csv
 import os
 import re
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, TextIO
 
-from db.reports import ReportRepository, utc
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.content import Content
 from bot.reports.crypto import ReportCipher, new_key
-from bot.reports.service import STAFF_STATUSES, place_name
+from bot.reports.service import ReportService, place_name
 from bot.settings import PROJECT_ROOT, Settings
+from db.enums import STAFF_STATUSES, ReportStatus
+from db.models import Report
+from db.reports import ReportRepository, utc
 
 # A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 CONSOLE_STAFF_ID = 0  # status changes from the command line are recorded as by this user id
 
 
-def add_parser(commands) -> None:
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """`reports` and its subcommands (called by bot.cli)."""
     reports = commands.add_parser("reports", help="trafficking reports (for staff and operators)")
     report_commands = reports.add_subparsers(dest="reports_command", required=True)
@@ -67,7 +71,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         if command == "rotate-key":
             return cli.rotate_key()
         if command == "set-status":
-            return cli.set_status(args.code, args.status, args.by)
+            return cli.set_status(args.code, ReportStatus(args.status), args.by)
         if command == "retry":
             return cli.retry()
         return cli.purge(args.closed_older_than, args.dry_run)
@@ -116,7 +120,7 @@ def _stored_reports(database_url: str) -> int:
         engine.dispose()
 
 
-def spreadsheet_safe(value):
+def spreadsheet_safe(value: object) -> object:
     """A CSV cell that spreadsheet programs show as text, never run as a formula (OWASP CSV injection)."""
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
@@ -124,7 +128,7 @@ def spreadsheet_safe(value):
 
 
 class ReportsCli:
-    def __init__(self, settings: Settings, sessions, out=None):
+    def __init__(self, settings: Settings, sessions: sessionmaker[Session], out: TextIO | None = None):
         if settings.report_encryption_key is None:
             raise SystemExit("Error: REPORT_ENCRYPTION_KEY is not set; reports cannot be read without it.")
         self._settings = settings
@@ -134,7 +138,7 @@ class ReportsCli:
         self._content = Content(settings.content_dir)
         self._out = out or sys.stdout
 
-    def _service(self):
+    def _service(self) -> ReportService:
         from bot.app import report_service
         from bot.content import ContentStore
         from bot.registry.service import AgencyRegistry
@@ -160,7 +164,7 @@ class ReportsCli:
               file=self._out)
         return 0
 
-    def set_status(self, code: str, status: str, by: str) -> int:
+    def set_status(self, code: str, status: ReportStatus, by: str) -> int:
         """Staff action from the command line (e.g. with the console demo, or Telegram down)."""
         report = self._repository.by_code(code.strip().upper())
         if report is None:
@@ -175,7 +179,7 @@ class ReportsCli:
         return 0
 
     def retry(self) -> int:
-        count = self._repository.retry_given_up(datetime.now(timezone.utc))
+        count = self._repository.retry_given_up(datetime.now(UTC))
         print(f"Queued {count} message(s) again; the running bot sends them within a few seconds.", file=self._out)
         return 0
 
@@ -215,7 +219,7 @@ class ReportsCli:
         if output:  # created 0600 from the start: never readable by other local users, not even for a moment
             if output.exists():
                 output.chmod(0o600)
-            handle = os.fdopen(os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", newline="",
+            handle: TextIO = os.fdopen(os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", newline="",
                                encoding="utf-8")
         else:
             handle = self._out
@@ -236,7 +240,7 @@ class ReportsCli:
         if match is None:
             print("Error: give the age in days, like 365d.", file=sys.stderr)
             return 2
-        cutoff = datetime.now(timezone.utc) - timedelta(days=int(match.group(1)))
+        cutoff = datetime.now(UTC) - timedelta(days=int(match.group(1)))
         reports = self._repository.closed_before(cutoff)
         verb = "Would delete" if dry_run else "Deleted"
         if reports and not dry_run:
@@ -245,7 +249,7 @@ class ReportsCli:
               f"{': ' + ', '.join(r.code for r in reports) if reports else ''}.", file=self._out)
         return 0
 
-    def _row(self, report) -> dict:
+    def _row(self, report: Report) -> dict[str, Any]:
         details = self._cipher.open(report.details_secret)
         reporter = self._cipher.open(report.reporter_secret) if report.reporter_secret else {}
         return {

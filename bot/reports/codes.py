@@ -8,7 +8,9 @@ import secrets
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 RANDOM_LENGTH = 6
 _SEPARATOR = r"[\s_.\-\u2013\u2014]*"
-_CODE_RE = re.compile(rf"(?<![A-Z0-9])TPPO{_SEPARATOR}(\d{{4}}){_SEPARATOR}([{ALPHABET}]{{{RANDOM_LENGTH}}})(?![A-Z0-9])")
+_CODE_RE = re.compile(
+    rf"(?<![A-Z0-9])TPPO{_SEPARATOR}(\d{{4}}){_SEPARATOR}([{ALPHABET}]{{{RANDOM_LENGTH}}})(?![A-Z0-9])"
+)
 
 
 def new_code(year: int) -> str:

@@ -10,11 +10,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 KEY_CHECK_PLAINTEXT = {"check": "ntt-safe-migration-bot report key"}
+Sealed = dict[str, Any]  # what a token holds: a JSON object
 
 
 def new_key() -> str:
@@ -42,13 +44,14 @@ class ReportCipher:
         self._fernet = MultiFernet(self._fernets)
         self._hash_keys = [_hash_key(key) for key in keys]
 
-    def seal(self, data: dict) -> str:
+    def seal(self, data: Mapping[str, Any]) -> str:
         return self._fernet.encrypt(json.dumps(data, ensure_ascii=False).encode("utf-8")).decode("ascii")
 
-    def open(self, token: str) -> dict:
+    def open(self, token: str) -> Sealed:
         """Decrypt a sealed value; raises ValueError when it was sealed with another key or altered."""
         try:
-            return json.loads(self._fernet.decrypt(token.encode("ascii")))
+            opened: Sealed = json.loads(self._fernet.decrypt(token.encode("ascii")))
+            return opened
         except InvalidToken:
             raise ValueError("cannot decrypt: wrong REPORT_ENCRYPTION_KEY or altered data") from None
 

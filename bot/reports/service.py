@@ -7,20 +7,22 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-
-from db.reports import CodeTaken, DueDelivery, NewReport, ReportRepository, utc
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import assert_never
 
 from bot.content import Content, ContentStore
-from bot.reports import codes
-from bot.reports.crypto import ReportCipher
 from bot.registry.service import AgencyRegistry
+from bot.reports import codes
+from bot.reports.crypto import ReportCipher, Sealed
+from bot.reports.draft import DraftText, ReportDraft
 from bot.textformat import TELEGRAM_TEXT_LIMIT, split_utf16, telegram_len, utf16_cut, utf16_len
+from db.enums import STAFF_STATUSES, ContactMode, CountedEvent, DeliveryKind, LocationKind, ReportStatus
+from db.models import Report, ReportEvidence, ReportStatusChange
+from db.reports import CodeTaken, DueDelivery, NewReport, ReportRepository, utc
 
 log = logging.getLogger(__name__)
 
-STATUSES = ("baru", "diterima", "diproses", "selesai", "bukan_tppo")
-STAFF_STATUSES = ("diterima", "diproses", "selesai", "bukan_tppo")
 STAFF_ACTION = "staff"  # button data staff:<report id>_<status>
 DELIVERY_LEASE = timedelta(minutes=2)  # a crashed worker's claimed messages are retried after this
 MAX_BACKOFF = timedelta(minutes=10)
@@ -53,16 +55,26 @@ class Outgoing:
     chat_id: int
     text: str
     buttons: tuple[tuple[str, str], ...] = ()
-    media_kind: str | None = None  # "photo", "document", "voice", "audio", "video"
+    media_kind: str | None = None  # an evidence kind: "photo", "document", "voice", "audio", "video"
     file_id: str | None = None
     reply_to: int | None = None
     to_taskforce: bool = True  # False for a reporter's notice
 
 
+class StatusResult(StrEnum):
+    """What a reporter's /status found."""
+
+    FOUND = "found"  # the report behind the code given
+    NOT_FOUND = "not_found"  # no report has that code (a failed guess, counted)
+    RATE_LIMITED = "rate_limited"  # too many failed guesses: wait
+    MINE = "mine"  # no code given: this chat's own reports
+    NONE_MINE = "none_mine"  # no code given, and this chat filed none (that it is linked to)
+
+
 @dataclass(frozen=True)
 class StatusAnswer:
-    kind: str  # "found", "not_found", "rate_limited", "mine", "none_mine"
-    reports: tuple = ()
+    kind: StatusResult
+    reports: tuple[Report, ...] = ()
     wait_minutes: int = 0
 
 
@@ -72,28 +84,28 @@ class StaffPress:
 
     answer: str
     alert: bool  # shown as an alert the presser must close (a refusal) rather than a passing notice
-    report: object | None = None
+    report: Report | None = None
 
 
 _STAFF_DATA_RE = re.compile(rf"^{STAFF_ACTION}:(\d{{1,12}})_([a-z_]{{1,20}})$")
 
 
-def staff_button_data(report_id: int, status: str) -> str:
+def staff_button_data(report_id: int, status: ReportStatus) -> str:
     return f"{STAFF_ACTION}:{report_id}_{status}"
 
 
-def parse_staff_data(data: str | None) -> tuple[int, str] | None:
+def parse_staff_data(data: str | None) -> tuple[int, ReportStatus] | None:
     """(report id, status) from staff button data, or None when it is forged or from another kind of button."""
     match = _STAFF_DATA_RE.match(data or "")
     if match is None or match.group(2) not in STAFF_STATUSES:
         return None
-    return int(match.group(1)), match.group(2)
+    return int(match.group(1)), ReportStatus(match.group(2))
 
 
 class ReportService:
     def __init__(self, repository: ReportRepository, cipher: ReportCipher, content: ContentStore,
                  registry: AgencyRegistry, taskforce_chat_id: int, staff_user_ids: frozenset[int],
-                 reminder_after: timedelta, reports_per_day: int = 3):
+                 reminder_after: timedelta, reports_per_day: int = 3) -> None:
         self.repository = repository
         self._staff_user_ids = staff_user_ids
         self._registry = registry
@@ -133,7 +145,7 @@ class ReportService:
         """Re-encrypt every stored secret with the newest key (and re-derive the chat hashes); returns reports."""
         count = self.repository.reseal_all(self._reseal)
 
-        def chat_key_of(report) -> str | None:
+        def chat_key_of(report: Report) -> str | None:
             chat_id = self.reporter(report).get("chat_id")
             return self.cipher.chat_key(int(chat_id)) if chat_id is not None else None
 
@@ -155,36 +167,33 @@ class ReportService:
         log.error("the task-force group %s was upgraded to a supergroup with id %s: sending there from now on; "
                   "set TASKFORCE_CHAT_ID=%s in .env", old_chat_id, new_chat_id, new_chat_id)
 
-    def file_id(self, evidence) -> str:
+    def file_id(self, evidence: ReportEvidence) -> str:
         """The Telegram file id of an evidence item (sealed; plain in reports filed before it was)."""
         if evidence.file_id.startswith("gAAAAA"):
-            return self.cipher.open(evidence.file_id)["v"]
+            return str(self.cipher.open(evidence.file_id)["v"])
         return evidence.file_id
 
     # ---- filing ------------------------------------------------------------------------------
 
-    def submit(self, draft: dict, chat_id: int):
+    def submit(self, draft: ReportDraft, chat_id: int) -> Report:
         """Commit the draft as a report (once: the same draft again returns the same report)."""
-        secret = self.open_draft(draft)
-        contact_mode = draft.get("contact") or "anonymous"
+        text = self.open_draft(draft)
         reporter = None
-        if contact_mode != "anonymous":
-            reporter = self.cipher.seal({"chat_id": chat_id, "phone": secret.get("phone")})
-        urgent = bool(draft.get("urgent"))
-        now = datetime.now(timezone.utc)
+        if draft.contact != ContactMode.ANONYMOUS:
+            reporter = self.cipher.seal({"chat_id": chat_id, "phone": text.phone})
+        now = datetime.now(UTC)
         chat_key = self.cipher.chat_key(chat_id)
-        prioritized = urgent and not self.repository.failed_lookups(chat_key, now - URGENT_PRIORITY_WINDOW, "urgent")
-        evidence = tuple((kind, self.cipher.seal({"v": file_id})) for kind, file_id in
-                         secret.get("evidence") or draft.get("evidence") or ())
+        prioritized = draft.urgent and not self.repository.recorded(CountedEvent.URGENT_PRIORITY, chat_key,
+                                                                    now - URGENT_PRIORITY_WINDOW)
+        evidence = tuple((item.kind, self.cipher.seal({"v": item.file_id})) for item in draft.evidence)
+        details = {"what": text.what, "who": text.who, "when": text.when, "place": text.place,
+                   "voice_story": draft.story_by_voice}
         for _attempt in range(5):
             new = NewReport(
-                code=codes.new_code(datetime.now(timezone.utc).year), draft_key=draft["key"],
-                urgent=urgent, category=draft.get("category"),
-                location_kind=draft.get("where"), location=draft.get("place_code"),
-                agency_id=draft.get("agency_id"),
-                details_secret=self.cipher.seal({**{k: secret.get(k) for k in ("what", "who", "when", "place")},
-                                                 "voice_story": bool(draft.get("story_by_voice"))}),
-                contact_mode=contact_mode, reporter_secret=reporter,
+                code=codes.new_code(datetime.now(UTC).year), draft_key=draft.key,
+                urgent=draft.urgent, category=draft.category, location_kind=draft.where, location=draft.place_code,
+                agency_id=draft.agency_id, details_secret=self.cipher.seal(details),
+                contact_mode=draft.contact, reporter_secret=reporter,
                 reporter_key=self.cipher.chat_key(chat_id) if reporter else None,
                 evidence=evidence, prioritized=prioritized, sender_key=chat_key,
             )
@@ -195,16 +204,17 @@ class ReportService:
             if created:
                 log.info("report %s filed (urgent: %s, queue priority: %s, evidence: %d)", report.code,
                          report.urgent, report.prioritized, len(report.evidence))
-                self.repository.record_failed_lookup(chat_key, now, now - REPORT_QUOTA_WINDOW, "report")
+                self.repository.record(CountedEvent.REPORT_FILED, chat_key, now, now - REPORT_QUOTA_WINDOW)
                 if prioritized:
-                    self.repository.record_failed_lookup(chat_key, now, now - URGENT_PRIORITY_WINDOW, "urgent")
+                    self.repository.record(CountedEvent.URGENT_PRIORITY, chat_key, now, now - URGENT_PRIORITY_WINDOW)
             return report
         raise RuntimeError("could not draw an unused report code")
 
     def reports_left_today(self, chat_id: int, now: datetime | None = None) -> int:
         """How many more reports this chat may file in the quota window (REPORTS_PER_DAY)."""
-        now = now or datetime.now(timezone.utc)
-        filed = self.repository.failed_lookups(self.cipher.chat_key(chat_id), now - REPORT_QUOTA_WINDOW, "report")
+        now = now or datetime.now(UTC)
+        filed = self.repository.recorded(CountedEvent.REPORT_FILED, self.cipher.chat_key(chat_id),
+                                         now - REPORT_QUOTA_WINDOW)
         return max(0, self.reports_per_day - len(filed))
 
     def forget_chat(self, chat_id: int) -> int:
@@ -216,16 +226,17 @@ class ReportService:
 
         return self.repository.forget_chat(self.cipher.chat_keys(chat_id), reseal)
 
-    def open_draft(self, draft: dict) -> dict:
-        return self.cipher.open(draft["secret"]) if draft.get("secret") else {}
+    def open_draft(self, draft: ReportDraft) -> DraftText:
+        """What the reporter typed into the draft so far."""
+        return DraftText.from_dict(self.cipher.open(draft.secret)) if draft.secret else DraftText()
 
-    def seal_draft(self, draft: dict, secret: dict) -> None:
-        draft["secret"] = self.cipher.seal(secret)
+    def seal_draft(self, draft: ReportDraft, text: DraftText) -> None:
+        draft.secret = self.cipher.seal(text.to_dict())
 
-    def details(self, report) -> dict:
+    def details(self, report: Report) -> Sealed:
         return self.cipher.open(report.details_secret)
 
-    def reporter(self, report) -> dict:
+    def reporter(self, report: Report) -> Sealed:
         """{"chat_id", "phone"} of the reporter, or {} for an anonymous report."""
         return self.cipher.open(report.reporter_secret) if report.reporter_secret else {}
 
@@ -233,26 +244,26 @@ class ReportService:
 
     def status_lookup(self, text: str, chat_id: int, now: datetime | None = None) -> StatusAnswer:
         """The status behind a code (for anyone holding it), or this chat's own reports when no code is given."""
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         chat_key = self.cipher.chat_key(chat_id)
-        failures = self.repository.failed_lookups(chat_key, now - STATUS_LOOKUP_WINDOW)
+        failures = self.repository.recorded(CountedEvent.FAILED_LOOKUP, chat_key, now - STATUS_LOOKUP_WINDOW)
         if len(failures) >= MAX_FAILED_LOOKUPS:
             wait = failures[-MAX_FAILED_LOOKUPS] + STATUS_LOOKUP_WINDOW - now
-            return StatusAnswer("rate_limited", wait_minutes=max(1, int(wait.total_seconds() // 60) + 1))
-        everyone = self.repository.failed_lookups(None, now - STATUS_LOOKUP_WINDOW)
+            return StatusAnswer(StatusResult.RATE_LIMITED, wait_minutes=max(1, int(wait.total_seconds() // 60) + 1))
+        everyone = self.repository.recorded(CountedEvent.FAILED_LOOKUP, None, now - STATUS_LOOKUP_WINDOW)
         if len(everyone) >= MAX_FAILED_LOOKUPS_GLOBAL:  # many chats guessing codes together
             log.warning("failed /status lookups from all chats reached %d in an hour: lookups paused", len(everyone))
             wait = everyone[-MAX_FAILED_LOOKUPS_GLOBAL] + STATUS_LOOKUP_WINDOW - now
-            return StatusAnswer("rate_limited", wait_minutes=max(1, int(wait.total_seconds() // 60) + 1))
+            return StatusAnswer(StatusResult.RATE_LIMITED, wait_minutes=max(1, int(wait.total_seconds() // 60) + 1))
         code = codes.find_code(text)
         if code is None and not text.strip():
             mine = tuple(self.repository.by_reporter(self.cipher.chat_keys(chat_id)))
-            return StatusAnswer("mine" if mine else "none_mine", mine)
+            return StatusAnswer(StatusResult.MINE if mine else StatusResult.NONE_MINE, mine)
         report = self.repository.by_code(code) if code else None
         if report is None:
-            self.repository.record_failed_lookup(chat_key, now, now - STATUS_LOOKUP_WINDOW)
-            return StatusAnswer("not_found")
-        return StatusAnswer("found", (report,))
+            self.repository.record(CountedEvent.FAILED_LOOKUP, chat_key, now, now - STATUS_LOOKUP_WINDOW)
+            return StatusAnswer(StatusResult.NOT_FOUND)
+        return StatusAnswer(StatusResult.FOUND, (report,))
 
     # ---- the staff side ----------------------------------------------------------------------
 
@@ -261,10 +272,10 @@ class ReportService:
         return user_id in self._staff_user_ids
 
     @staticmethod
-    def parse_press(data: str | None) -> tuple[int, str] | None:
+    def parse_press(data: str | None) -> tuple[int, ReportStatus] | None:
         return parse_staff_data(data)
 
-    def staff_message_ids(self, report) -> list[int]:
+    def staff_message_ids(self, report: Report) -> list[int]:
         """The group's messages showing this report's status: the report itself and its reminders."""
         return self.repository.staff_message_ids(report.id)
 
@@ -286,19 +297,20 @@ class ReportService:
         template = "staff_status_same" if change is None else "staff_status_changed"
         return StaffPress(content.render(template, status=label), alert=False, report=report)
 
-    def change_status(self, report_id: int, to_status: str, staff_user_id: int, staff_name: str):
+    def change_status(self, report_id: int, to_status: ReportStatus, staff_user_id: int,
+                      staff_name: str) -> ReportStatusChange | None:
         change = self.repository.change_status(report_id, to_status, staff_user_id, staff_name, notify_reporter=True)
         if change is not None:
             log.info("report #%d: %s -> %s by staff user %d", report_id, change.from_status, to_status,
                      staff_user_id)
         return change
 
-    def staff_text(self, report, content: Content | None = None, reminder: bool = False) -> str:
+    def staff_text(self, report: Report, content: Content | None = None, reminder: bool = False) -> str:
         """The report's message for the task force (within Telegram's limit; see staff_parts for the rest), cut the
         same way as when it was first sent (so a redraw never drops what only the first message showed)."""
         return self.staff_parts(report, content, reminder, split=self.repository.has_parts(report.id))[0]
 
-    def staff_parts(self, report, content: Content | None = None, reminder: bool = False,
+    def staff_parts(self, report: Report, content: Content | None = None, reminder: bool = False,
                     split: bool | None = None) -> list[str]:
         """The report for the task force as messages within Telegram's 4096 UTF-16 units: the first carries the
         status and buttons; when the story does not fit, the first shows its start and numbered parts the rest.
@@ -335,7 +347,7 @@ class ReportService:
             parts.append(content.render("staff_report_part", report=report, number=number, total=total, text=piece))
         return parts
 
-    def staff_buttons(self, report, content: Content | None = None) -> tuple[tuple[str, str], ...]:
+    def staff_buttons(self, report: Report, content: Content | None = None) -> tuple[tuple[str, str], ...]:
         content = content or self._content.current()
         return tuple((content.label(f"staff_{status}"), staff_button_data(report.id, status))
                      for status in STAFF_STATUSES)
@@ -345,13 +357,13 @@ class ReportService:
 
     def open_reports_pages(self, now: datetime | None = None) -> list[str]:
         """`/laporan` as messages within Telegram's limit (numbered pages when the list is long)."""
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         content = self._content.current()
         reports = self.repository.listing(open_only=True)
         rows = [(r, now - utc(r.created_at)) for r in reports]
         if not rows:
             return [content.render("staff_open_reports", rows=rows)]
-        pages: list[list] = [[]]
+        pages: list[list[tuple[Report, timedelta]]] = [[]]
         for row in rows:
             candidate = pages[-1] + [row]
             if pages[-1] and telegram_len(content.render("staff_open_reports", rows=candidate, page=99,
@@ -365,24 +377,24 @@ class ReportService:
     # ---- the outbox --------------------------------------------------------------------------
 
     def claim_due(self, limit: int = 5) -> list[DueDelivery]:
-        return self.repository.claim_due(datetime.now(timezone.utc), limit, DELIVERY_LEASE)
+        return self.repository.claim_due(datetime.now(UTC), limit, DELIVERY_LEASE)
 
     def outgoing(self, due: DueDelivery) -> Outgoing | None:
         """What to send for a due delivery; None when there is nothing to send any more (mark it done)."""
         content = self._content.current()
         report = due.report
-        if due.kind == "report":
+        if due.kind == DeliveryKind.REPORT:
             return Outgoing(self.taskforce_chat_id, self.staff_parts(report, content)[0],
                             self.staff_buttons(report, content))
-        if due.kind == "reminder":
+        if due.kind == DeliveryKind.REMINDER:
             return Outgoing(self.taskforce_chat_id, self.staff_text(report, content, reminder=True),
                             self.staff_buttons(report, content), reply_to=report.staff_message_id)
-        if due.kind == "part":
+        if due.kind == DeliveryKind.PART:
             parts = self.staff_parts(report, content, split=True)
             if due.ref > len(parts):
                 return None
             return Outgoing(self.taskforce_chat_id, parts[due.ref - 1], reply_to=report.staff_message_id)
-        if due.kind == "evidence":
+        if due.kind == DeliveryKind.EVIDENCE:
             item = next((e for e in report.evidence if e.position == due.ref), None)
             if item is None:
                 return None
@@ -390,27 +402,27 @@ class ReportService:
                                      total=len(report.evidence))
             return Outgoing(self.taskforce_chat_id, caption, media_kind=item.kind, file_id=self.file_id(item),
                             reply_to=report.staff_message_id)
-        if due.kind == "notice":
+        if due.kind == DeliveryKind.NOTICE:
             chat_id = self.reporter(report).get("chat_id")
             if chat_id is None:
                 return None
             return Outgoing(int(chat_id), content.render("report_status_notice", report=report,
                                                            status=content.report_options.statuses[report.status]),
                             to_taskforce=False)
-        return None
+        assert_never(due.kind)
 
     def delivered(self, due: DueDelivery, message_id: int | None) -> None:
-        if due.kind == "report":
+        if due.kind == DeliveryKind.REPORT:
             parts = len(self.staff_parts(due.report))
             if parts > 1:  # queued before the report is marked sent, so the sender grouping outlives them
                 self.repository.add_parts(due.report.id, parts)
         self.repository.mark_sent(due.id, message_id)
-        if due.kind == "report":
+        if due.kind == DeliveryKind.REPORT:
             log.info("report %s delivered to the task force", due.report.code)
 
     def gave_up(self, due: DueDelivery, error: str) -> None:
         """Telegram refused for good (too long, bot blocked or removed, chat not found): no more retries."""
-        self.repository.give_up(due.id, error, datetime.now(timezone.utc))
+        self.repository.give_up(due.id, error, datetime.now(UTC))
         log.error("delivery of %s for report %s refused for good, not retried: %s; see `python -m bot reports "
                   "list --undelivered`, fix the cause, then `python -m bot reports retry`", due.kind,
                   due.report.code, error)
@@ -420,27 +432,26 @@ class ReportService:
         backoff = min(timedelta(seconds=2 * 2 ** due.attempts), MAX_BACKOFF)
         if retry_after is not None:
             backoff = max(timedelta(seconds=retry_after), timedelta(seconds=1))
-        attempts = self.repository.mark_failed(due.id, error, datetime.now(timezone.utc) + backoff)
+        attempts = self.repository.mark_failed(due.id, error, datetime.now(UTC) + backoff)
         level = logging.ERROR if attempts >= ALARM_AFTER else logging.WARNING
         log.log(level, "delivery of %s for report %s failed (attempt %d, next in %ds): %s%s", due.kind,
                 due.report.code, attempts, backoff.total_seconds(), error,
                 "; still queued, see `python -m bot reports list --undelivered`" if level == logging.ERROR else "")
 
     def enqueue_reminders(self, now: datetime | None = None) -> int:
-        return self.repository.enqueue_reminders(now or datetime.now(timezone.utc), self.reminder_after)
+        return self.repository.enqueue_reminders(now or datetime.now(UTC), self.reminder_after)
 
 
 def place_name(content: Content, kind: str | None, code: str | None) -> str | None:
     """The regency or country a report names by code, as people say it."""
     if code is None:
         return None
-    if kind == "ntt":
+    if kind == LocationKind.NTT:
         return content.report_options.regencies.get(code)
-    if kind == "abroad":
+    if kind == LocationKind.ABROAD:
         country = content.countries.get(code)
-        return country["name"] if country else None
+        return country.name if country else None
     return None
-
 
 
 _KEY_HELP = ("REPORT_ENCRYPTION_KEYS cannot open the reports stored in the database: the key is wrong or was lost. "
