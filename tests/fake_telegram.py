@@ -12,13 +12,18 @@ import json
 import random
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
 from bot.textformat import html_to_text, utf16_len
 
-BOT_USER = {"id": 999000, "is_bot": True, "first_name": "Migrasi Aman", "username": "migrasi_aman_test_bot",
-            "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
+TOKEN = "123456:TEST-token-for-the-fake-bot-api-0000"
+T = TypeVar("T")
+Json = dict[str, Any]  # a Bot API object, or the parameters of a call
+BOT_USER: Json = {"id": 999000, "is_bot": True, "first_name": "Migrasi Aman", "username": "migrasi_aman_test_bot",
+                  "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
 
 
 SEND_METHODS = ("sendMessage", "sendPhoto", "sendDocument", "sendVoice", "sendAudio", "sendVideo")
@@ -26,19 +31,32 @@ MEDIA_FIELDS = {"sendPhoto": "photo", "sendDocument": "document", "sendVoice": "
                 "sendVideo": "video"}
 
 
+def describe(messages: list[Json]) -> str:
+    """The messages as a reader sees them, one a line (text or caption, and the buttons), for failure messages."""
+    if not messages:
+        return "  (none)"
+    lines = []
+    for message in messages:
+        shown = html_to_text(str(message.get("text") or message.get("caption") or "")).replace("\n", " ")
+        keyboard = (message.get("reply_markup") or {}).get("inline_keyboard") or []
+        buttons = [button.get("callback_data") for row in keyboard for button in row]
+        lines.append(f"  - {shown[:300]}" + (f"  {buttons}" if buttons else ""))
+    return "\n".join(lines)
+
+
 class FakeTelegram:
-    def __init__(self, token: str):
+    def __init__(self, token: str) -> None:
         self.token = token
-        self.calls: list[tuple[str, dict]] = []
-        self._texts_to: dict[int, list[dict]] = {}  # sendMessage calls by chat id, so lookups stay cheap
-        self.failed_calls: list[tuple[str, dict]] = []
+        self.calls: list[tuple[str, Json]] = []
+        self._texts_to: dict[int, list[Json]] = {}  # sendMessage calls by chat id, so lookups stay cheap
+        self.failed_calls: list[tuple[str, Json]] = []
         self.members: dict[int, set[int]] = {}  # chat id -> user ids that getChatMember reports as members
         self.admins: dict[int, set[int]] = {}  # chat id -> user ids that getChatMember reports as administrators
         self.migrated: dict[int, int] = {}  # old group id -> the supergroup's id (sends to the old one fail)
         self._failures: dict[int, list[tuple[int, int | None]]] = {}  # chat id -> [(status, retry_after)]
         self._failure_ratio: dict[int, tuple[float, random.Random]] = {}
-        self._pushed: dict[int, dict] = {}
-        self._updates: list[dict] = []
+        self._pushed: dict[int, Json] = {}
+        self._updates: list[Json] = []
         self._cond = threading.Condition()
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
@@ -48,8 +66,7 @@ class FakeTelegram:
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self._server.server_port}"
 
     def start(self) -> FakeTelegram:
         self._thread.start()
@@ -63,13 +80,13 @@ class FakeTelegram:
 
     # ---- what tests do as a user -------------------------------------------------------------
 
-    def _push(self, update: dict) -> int:
+    def _push(self, update: Json) -> int:
         with self._cond:
-            update["update_id"] = next(self._update_ids)
-            self._pushed[update["update_id"]] = copy.deepcopy(update)
+            update_id = update["update_id"] = next(self._update_ids)
+            self._pushed[update_id] = copy.deepcopy(update)
             self._updates.append(update)
             self._cond.notify_all()
-            return update["update_id"]
+            return update_id
 
     def redeliver(self, update_id: int) -> None:
         """Send an update again with its original id, as Telegram does when it is unsure the bot got it."""
@@ -79,7 +96,7 @@ class FakeTelegram:
             self._updates.append(update)
             self._cond.notify_all()
 
-    def _message(self, chat_id: int, user_id: int, chat_type: str = "private", **fields) -> dict:
+    def _message(self, chat_id: int, user_id: int, chat_type: str = "private", **fields: Any) -> Json:
         chat = {"id": chat_id, "type": chat_type, "first_name": "Ina"}
         if chat_type != "private":
             chat = {"id": chat_id, "type": chat_type, "title": "Gugus Tugas TPPO NTT"}
@@ -93,7 +110,7 @@ class FakeTelegram:
         }
 
     def send_text(self, chat_id: int, text: str, user_id: int | None = None, chat_type: str = "private") -> int:
-        fields: dict = {"text": text}
+        fields: Json = {"text": text}
         if text.startswith("/"):
             fields["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
         return self._push({"message": self._message(chat_id, user_id or chat_id, chat_type, **fields)})
@@ -122,7 +139,7 @@ class FakeTelegram:
         """From now on a share `ratio` of the sends to the chat fail with 500."""
         self._failure_ratio[chat_id] = (ratio, random.Random(seed))
 
-    def _failure_for(self, method: str, params: dict) -> tuple[int, int | None] | None:
+    def _failure_for(self, method: str, params: Json) -> tuple[int, int | None] | None:
         if method not in SEND_METHODS + ("editMessageText",) or "chat_id" not in params:
             return None
         chat_id = int(params["chat_id"])
@@ -136,7 +153,7 @@ class FakeTelegram:
                     return 500, None
         return None
 
-    def _refusal_for(self, method: str, params: dict) -> dict | None:
+    def _refusal_for(self, method: str, params: Json) -> Json | None:
         """What Telegram itself refuses: a message over 4096 UTF-16 units after entity parsing, a caption over
         1024, a send to a group that became a supergroup (with the new id, like Telegram)."""
         if method not in SEND_METHODS + ("editMessageText",) or "chat_id" not in params:
@@ -179,19 +196,19 @@ class FakeTelegram:
 
     # ---- what tests read ---------------------------------------------------------------------
 
-    def sent_messages(self, chat_id: int | None = None) -> list[dict]:
+    def sent_messages(self, chat_id: int | None = None) -> list[Json]:
         with self._cond:
             if chat_id is not None:
                 return list(self._texts_to.get(chat_id, ()))
             return [params for method, params in self.calls if method == "sendMessage"]
 
-    def sent_to(self, chat_id: int) -> list[tuple[str, dict]]:
+    def sent_to(self, chat_id: int) -> list[tuple[str, Json]]:
         """Every message (text or file) successfully sent to the chat, as (method, params)."""
         with self._cond:
             return [(method, params) for method, params in self.calls
                     if method in SEND_METHODS and int(params["chat_id"]) == chat_id]
 
-    def wait_for(self, predicate, timeout: float = 30.0):
+    def wait_for(self, predicate: Callable[[], T | None], timeout: float = 30.0) -> T:
         """Wait until predicate() (called under the lock after every API call) is truthy; return its value."""
         deadline = time.monotonic() + timeout
         with self._cond:
@@ -202,36 +219,43 @@ class FakeTelegram:
                 self._cond.wait(remaining)
             return value
 
-    def wait_for_messages(self, chat_id: int, count: int, timeout: float = 30.0) -> list[dict]:
+    def wait_for_messages(self, chat_id: int, count: int, timeout: float = 30.0) -> list[Json]:
         """Wait until the bot has sent at least `count` messages to the chat in total; return them all."""
         deadline = time.monotonic() + timeout
         with self._cond:
-            while len(self.sent_messages(chat_id)) < count:
+            while len(sent := self.sent_messages(chat_id)) < count:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise AssertionError(
-                        f"expected {count} messages to chat {chat_id}, got {self.sent_messages(chat_id)}"
-                    )
+                    raise AssertionError(f"expected {count} messages to chat {chat_id} within {timeout} s, got "
+                                         f"{len(sent)}:\n{describe(sent)}")
                 self._cond.wait(remaining)
-            return self.sent_messages(chat_id)
+            return sent
 
-    def wait_for_turn(self, chat_id: int, before: int, quiet: float = 0.5, timeout: float = 30.0) -> list[dict]:
-        """The messages the bot sent to the chat after the first `before`, once it has been quiet for a moment."""
-        self.wait_for_messages(chat_id, before + 1, timeout)
+    def wait_for_turn(self, chat_id: int, before: int, count: int = 1, timeout: float = 30.0) -> list[Json]:
+        """The bot's reply to one user action: the `count` messages it sent to the chat after its first `before`.
+
+        Returns as soon as they are there, without waiting for silence. Fails, showing what did arrive, after
+        `timeout` seconds, or when more than `count` arrived (the turn is longer than the test says)."""
+        deadline = time.monotonic() + timeout
         with self._cond:
-            while True:
-                count = len(self.sent_messages(chat_id))
-                self._cond.wait(quiet)
-                if len(self.sent_messages(chat_id)) == count:
-                    return self.sent_messages(chat_id)[before:]
+            while len(new := self.sent_messages(chat_id)[before:]) < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"expected {count} new messages to chat {chat_id} within {timeout} s, got "
+                                         f"{len(new)}:\n{describe(new)}")
+                self._cond.wait(remaining)
+        if len(new) > count:
+            raise AssertionError(f"expected a turn of {count} messages to chat {chat_id}, got {len(new)}:\n"
+                                 f"{describe(new)}")
+        return new
 
-    def calls_to(self, method: str) -> list[dict]:
+    def calls_to(self, method: str) -> list[Json]:
         with self._cond:
             return [params for name, params in self.calls if name == method]
 
     # ---- the HTTP side -----------------------------------------------------------------------
 
-    def _api(self, method: str, params: dict):
+    def _api(self, method: str, params: Json) -> Any:
         if method == "getMe":
             return BOT_USER
         if method in ("deleteWebhook", "setMyCommands", "answerCallbackQuery", "setWebhook"):
@@ -270,7 +294,32 @@ class FakeTelegram:
             return message
         return None
 
-    def _get_updates(self, params: dict) -> list[dict]:
+    def _answer(self, method: str, params: Json) -> tuple[int, Json]:
+        """The HTTP status and body the Bot API answers a call with (a refusal, an injected failure, or the result)."""
+        refusal = self._refusal_for(method, params)
+        if refusal is not None:
+            with self._cond:
+                self.failed_calls.append((method, params))
+            return refusal["error_code"], {"ok": False, **refusal}
+        failure = self._failure_for(method, params)
+        if failure is not None:
+            status, retry_after = failure
+            with self._cond:
+                self.failed_calls.append((method, params))
+            if status == 429:
+                return 429, {"ok": False, "error_code": 429, "parameters": {"retry_after": retry_after},
+                             "description": f"Too Many Requests: retry after {retry_after}"}
+            return status, {"ok": False, "error_code": status, "description": "Internal Server Error"}
+        result = self._api(method, params)
+        if method != "getUpdates":
+            if isinstance(result, dict) and "message_id" in result:
+                params["_message_id"] = result["message_id"]  # what the bot got back, for assertions
+            self._record(method, params)
+        if result is None:
+            return 400, {"ok": False, "error_code": 400, "description": f"Bad Request: method {method} not in the fake"}
+        return 200, {"ok": True, "result": result}
+
+    def _get_updates(self, params: Json) -> list[Json]:
         offset = int(params.get("offset") or 0)
         timeout = min(float(params.get("timeout") or 0), 2.0)
         deadline = time.monotonic() + timeout
@@ -282,7 +331,7 @@ class FakeTelegram:
             self._updates = [u for u in self._updates if not u.get("_redelivered")]  # redelivered once
             return batch
 
-    def _record(self, method: str, params: dict) -> None:
+    def _record(self, method: str, params: Json) -> None:
         params["_at"] = time.monotonic()  # when the bot's call arrived, for latency measurements
         with self._cond:
             self.calls.append((method, params))
@@ -290,60 +339,35 @@ class FakeTelegram:
                 self._texts_to.setdefault(int(params["chat_id"]), []).append(params)
             self._cond.notify_all()
 
-    def _handler_class(self):
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # keep test output quiet
+            def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
                 pass
 
-            def do_POST(self):  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 prefix = f"/bot{fake.token}/"
                 if not self.path.startswith(prefix):
                     return self._reply(404, {"ok": False, "error_code": 404, "description": "Not Found"})
-                method = self.path[len(prefix):]
-                params = self._params()
-                refusal = fake._refusal_for(method, params)
-                if refusal is not None:
-                    with fake._cond:
-                        fake.failed_calls.append((method, params))
-                    return self._reply(refusal["error_code"], {"ok": False, **refusal})
-                failure = fake._failure_for(method, params)
-                if failure is not None:
-                    status, retry_after = failure
-                    with fake._cond:
-                        fake.failed_calls.append((method, params))
-                    if status == 429:
-                        return self._reply(429, {"ok": False, "error_code": 429,
-                                                 "description": f"Too Many Requests: retry after {retry_after}",
-                                                 "parameters": {"retry_after": retry_after}})
-                    return self._reply(status, {"ok": False, "error_code": status,
-                                                "description": "Internal Server Error"})
-                result = fake._api(method, params)
-                if method != "getUpdates":
-                    if isinstance(result, dict) and "message_id" in result:
-                        params["_message_id"] = result["message_id"]  # what the bot got back, for assertions
-                    fake._record(method, params)
-                if result is None:
-                    return self._reply(400, {"ok": False, "error_code": 400,
-                                             "description": f"Bad Request: method {method} not in the fake"})
-                return self._reply(200, {"ok": True, "result": result})
+                return self._reply(*fake._answer(self.path[len(prefix):], self._params()))
 
             do_GET = do_POST  # noqa: N815
 
-            def _params(self) -> dict:
+            def _params(self) -> Json:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length).decode("utf-8") if length else ""
                 if "application/json" in (self.headers.get("Content-Type") or ""):
-                    return json.loads(body or "{}")
-                params = {}
+                    sent: Json = json.loads(body or "{}")
+                    return sent
+                params: Json = {}
                 for key, values in parse_qs(body, keep_blank_values=True).items():
                     # PTB JSON-encodes objects and lists (reply_markup, commands); plain values stay strings.
                     value = values[0]
                     params[key] = json.loads(value) if value[:1] in ("{", "[") else value
                 return params
 
-            def _reply(self, status: int, payload: dict) -> None:
+            def _reply(self, status: int, payload: Json) -> None:
                 body = json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

@@ -1,21 +1,22 @@
 """Small helpers for driving the engine like a user would."""
 from __future__ import annotations
 
+from bot.app import App
 from bot.dialogue.messages import Incoming, Turn
 from bot.textformat import html_to_text
 
 CHAT = 4242
 
 
-def say(app, text: str, chat: int = CHAT) -> Turn:
+def say(app: App, text: str, chat: int = CHAT) -> Turn:
     return app.engine.handle(Incoming(chat, chat, text=text))
 
 
-def press(app, data: str, chat: int = CHAT) -> Turn:
+def press(app: App, data: str, chat: int = CHAT) -> Turn:
     return app.engine.handle(Incoming(chat, chat, press=data))
 
 
-def send(app, attachment: str, chat: int = CHAT) -> Turn:
+def send(app: App, attachment: str, chat: int = CHAT) -> Turn:
     return app.engine.handle(Incoming(chat, chat, attachment=attachment))
 
 
@@ -32,7 +33,7 @@ def buttons_of(turn: Turn) -> list[tuple[str, str]]:
 VAGUE_WORDS = ("kontrak", "kerja", "gaji", "kapal", "izin", "biaya", "daftar", "bayar", "pulang", "surat", "agen")
 
 
-def vague_message(app, chat: int = CHAT) -> tuple[str, Turn]:
+def vague_message(app: App, chat: int = CHAT) -> tuple[str, Turn]:
     """A word that the bot answers with a question between at least two topics, and that turn."""
     for word in VAGUE_WORDS:
         turn = say(app, word, chat)

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from bot.app import build_app
 from bot.dialogue.messages import Incoming
 from bot.reports.crypto import new_key
 from bot.textformat import TELEGRAM_CALLBACK_DATA_LIMIT, TELEGRAM_TEXT_LIMIT, clean_input, telegram_len
 from tests.conftest import settings_for
+
+pytestmark = pytest.mark.slow  # about 40 s: in `make test`, not in `make test-fast`
 
 MESSAGES = 10_000
 CHATS = 40

@@ -10,7 +10,7 @@ from bot.settings import PROJECT_ROOT
 
 
 @pytest.mark.skipif(Path("/usr/bin/python3.10").exists(), reason="this machine has a system Python 3.10")
-def test_make_setup_without_python310_installs_nothing(tmp_path):
+def test_make_setup_without_python310_installs_nothing(tmp_path: Path) -> None:
     for name in ("Makefile", "pyproject.toml", "requirements-rasa.txt"):
         shutil.copy(PROJECT_ROOT / name, tmp_path / name)
     shutil.copytree(PROJECT_ROOT / "scripts", tmp_path / "scripts")
@@ -22,7 +22,7 @@ def test_make_setup_without_python310_installs_nothing(tmp_path):
     assert not (tmp_path / ".venv").exists() and not (tmp_path / ".venv-rasa").exists()
 
 
-def test_python310_is_found_through_an_explicit_path():
+def test_python310_is_found_through_an_explicit_path() -> None:
     found = subprocess.run([str(PROJECT_ROOT / "scripts" / "find-python310")], capture_output=True, text=True)
     if found.returncode != 0:
         pytest.skip("no Python 3.10 on this machine")

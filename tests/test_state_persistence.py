@@ -10,7 +10,7 @@ from tests.conftest import settings_for
 from tests.helpers import buttons_of, press, say, text_of, vague_message
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request, sqlite_url):
     return sqlite_url if request.param == "sqlite" else request.getfixturevalue("postgres_url")
 
