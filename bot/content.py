@@ -5,20 +5,32 @@ so edited answers reach users without a restart.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import jinja2
 import yaml
 from jinja2 import nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import Markup
 
-from db.reports import CLOSED_STATUSES, OPEN_STATUSES
-
-from bot.content_models import ContentError, Country, ReportOptions, parse_country, parse_report_options
+from bot.content_models import (
+    ContentError,
+    Country,
+    ReportOptions,
+    TopicGroup,
+    parse_country,
+    parse_entries,
+    parse_report_options,
+    parse_texts,
+    parse_topic_menu,
+)
+from bot.yaml_files import read_yaml
+from db.enums import CLOSED_STATUSES, OPEN_STATUSES
 
 MONTHS_ID = (
     "Januari", "Februari", "Maret", "April", "Mei", "Juni",
@@ -40,7 +52,7 @@ class TemplateEnvironment(ImmutableSandboxedEnvironment):
     Jinja2's immutable sandbox: no attribute starting with `_` (the way to `__globals__`, `__class__`, ...), no
     method that changes a list or dict, and only the filters and globals the bot registers."""
 
-    def is_safe_attribute(self, obj, attr: str, value) -> bool:
+    def is_safe_attribute(self, obj: object, attr: str, value: object) -> bool:
         return not attr.startswith("_") and super().is_safe_attribute(obj, attr, value)
 
 
@@ -62,14 +74,15 @@ def unsafe_references(env: jinja2.Environment, source: str) -> list[str]:
 
     The sandbox refuses them when rendering anyway; `content check` (through ContentError at load) rejects the file
     so the mistake or the attack is seen before anyone reads the answer."""
-    found = []
+    found: list[str] = []
     for node in env.parse(source).find_all((nodes.Getattr, nodes.Getitem, nodes.Filter)):
+        names: list[object] = []
         if isinstance(node, nodes.Getattr):
             names = [node.attr]
-        elif isinstance(node, nodes.Getitem):
-            names = [node.arg.value] if isinstance(node.arg, nodes.Const) else []
-        else:
-            names = [a.value for a in node.args if isinstance(a, nodes.Const)] if node.name == "attr" else []
+        elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+            names = [node.arg.value]
+        elif isinstance(node, nodes.Filter) and node.name == "attr":
+            names = [a.value for a in node.args if isinstance(a, nodes.Const)]
         found += [name for name in names if isinstance(name, str) and name.startswith("_")]
     return found
 
@@ -102,7 +115,7 @@ def bulan(value: date) -> str:
 def waktu(value: datetime) -> str:
     """A moment in NTT's time zone (WITA, UTC+8): 28 November 2026 09.15 WITA."""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     local = value.astimezone(WITA)
     return f"{tanggal(local)} {local:%H.%M} WITA"
 
@@ -123,16 +136,18 @@ class Content:
     def __init__(self, root: Path):
         self.root = root
         self.topics = _load_topics(root / "faq")
-        self.contacts = _load_yaml(root / "contacts.yml")
-        self.labels = _load_yaml(root / "buttons.yml")
-        self.commands = _load_yaml(root / "commands.yml")
-        self.staff_commands = _load_yaml(root / "staff_commands.yml")
-        self.topic_menu = _load_yaml(root / "topic_menu.yml") or []
+        self.contacts = parse_entries(root / "contacts.yml", _load_yaml(root / "contacts.yml"))
+        self.labels = parse_texts(root / "buttons.yml", _load_yaml(root / "buttons.yml"))
+        self.commands = parse_texts(root / "commands.yml", _load_yaml(root / "commands.yml"))
+        self.staff_commands = parse_texts(root / "staff_commands.yml", _load_yaml(root / "staff_commands.yml"))
+        self.topic_menu: list[TopicGroup] = parse_topic_menu(
+            root / "topic_menu.yml", _load_yaml(root / "topic_menu.yml") or [])
         self.report_options: ReportOptions = parse_report_options(
             root / "report_options.yml", _load_yaml(root / "report_options.yml"), OPEN_STATUSES + CLOSED_STATUSES)
         self.countries: dict[str, Country] = {
             path.stem: parse_country(path, _load_yaml(path)) for path in sorted((root / "countries").glob("*.yml"))}
         self.env = template_environment(jinja2.FileSystemLoader(root / "templates"))
+        self._answer_bodies: dict[str, str] = {}
         self._refuse_unsafe_templates()
         self.env.filters["tanggal"] = tanggal
         self.env.filters["bulan"] = bulan
@@ -155,24 +170,29 @@ class Content:
                 raise ContentError(f"{path}: the template touches {', '.join(sorted(set(unsafe)))}: names starting "
                                    "with _ are not allowed in content (templates run sandboxed)")
 
-    def render(self, template: str, **context) -> str:
+    def render(self, template: str, **context: object) -> str:
         """Render `templates/<template>.j2` to Telegram HTML."""
         return self.env.get_template(f"{template}.j2").render(**context).strip()
 
+    def answer_body(self, topic_id: str) -> str:
+        """The topic's answer (itself a template over the contacts and countries) as HTML: rendered once per
+        snapshot, since it depends on nothing else."""
+        body = self._answer_bodies.get(topic_id)
+        if body is None:
+            body = self._answer_bodies[topic_id] = self.env.from_string(self.topics[topic_id].answer).render().strip()
+        return body
+
     def render_answer(self, topic_id: str) -> str:
-        """The topic's answer (itself a template over the contacts) inside the answer frame."""
-        topic = self.topics[topic_id]
-        body = self.env.from_string(topic.answer).render().strip()
-        return self.render("faq_answer", topic=topic, body=jinja2.utils.markupsafe.Markup(body))
+        """The topic's answer inside the answer frame."""
+        return self.render("faq_answer", topic=self.topics[topic_id], body=Markup(self.answer_body(topic_id)))
 
     def label(self, key: str) -> str:
         return self.labels[key]
 
 
-def _load_yaml(path: Path):
+def _load_yaml(path: Path) -> object:
     try:
-        with path.open(encoding="utf-8") as handle:
-            return yaml.safe_load(handle) or {}
+        return read_yaml(path) or {}
     except FileNotFoundError:
         raise ContentError(f"{path}: file not found") from None
     except yaml.YAMLError as exc:
@@ -183,6 +203,8 @@ def _load_topics(folder: Path) -> dict[str, FaqTopic]:
     topics: dict[str, FaqTopic] = {}
     for path in sorted(folder.glob("*.yml")):
         raw = _load_yaml(path)
+        if not isinstance(raw, dict):
+            raise ContentError(f"{path}: expected a mapping of fields")
         missing = [name for name in FAQ_REQUIRED_FIELDS if not raw.get(name)]
         if missing:
             raise ContentError(f"{path}: missing field(s): {', '.join(missing)}")
@@ -206,25 +228,35 @@ def _load_topics(folder: Path) -> dict[str, FaqTopic]:
     return topics
 
 
+Signature = tuple[tuple[str, str, int, int], ...]  # (folder, file, mtime, size) of every content file
+
+
+@functools.lru_cache(maxsize=8)
+def _snapshot(root: Path, signature: Signature) -> Content:
+    """The content of `root` as it was when its files had `signature`: loaded once, shared by every store of the
+    same folder (a snapshot is never changed after loading)."""
+    return Content(root)
+
+
 class ContentStore:
     """Hands out the current content snapshot, reloading when files change on disk."""
 
     def __init__(self, root: Path):
         self.root = root
         self._signature = self._scan()
-        self._content = Content(root)
+        self._content = _snapshot(root, self._signature)
 
     def current(self) -> Content:
         signature = self._scan()
         if signature != self._signature:
             self._signature = signature
             try:
-                self._content = Content(self.root)
+                self._content = _snapshot(self.root, signature)
             except (ContentError, jinja2.TemplateError) as exc:
                 log.error("content not reloaded, still serving the previous version: %s", exc)
         return self._content
 
-    def _scan(self) -> tuple:
+    def _scan(self) -> Signature:
         entries = []
         for folder, _dirs, files in os.walk(self.root):
             for name in files:

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
-
-import yaml
 
 from bot.content import Content
 from bot.nlu.augment import variant
 from bot.nlu.normalise import normalise
 from bot.nlu.understanding import FAQ_PREFIX
+from bot.yaml_files import dump_yaml, read_yaml
 
 MIN_QUESTIONS = 15  # question examples a FAQ topic needs before the NLU can learn it
 _ENTITY_MARKUP = re.compile(r"\[([^\]]+)\]\([^)]*\)|\[([^\]]+)\]\{[^}]*\}")
@@ -33,8 +33,7 @@ def load_nlu_data(folder: Path) -> list[NluItem]:
     for path in sorted(folder.glob("*.yml")):
         if path.name in ("slang.yml", "danger.yml", "phrases.yml"):
             continue
-        with path.open(encoding="utf-8") as handle:
-            items.extend((yaml.safe_load(handle) or {}).get("nlu") or [])
+        items.extend((read_yaml(path) or {}).get("nlu") or [])
     return items
 
 
@@ -53,9 +52,11 @@ def labelled_examples(content: Content, nlu_data_dir: Path) -> list[tuple[str, s
     return pairs
 
 
-def matcher_examples(content: Content, nlu_data_dir: Path) -> list[tuple[str, str]]:
-    """(label, normalised text without entity markup) pairs for the fallback matcher."""
-    return [(label, normalise(strip_entity_markup(text))) for label, text in labelled_examples(content, nlu_data_dir)]
+@lru_cache(maxsize=4)
+def matcher_examples(content: Content, nlu_data_dir: Path) -> tuple[tuple[str, str], ...]:
+    """(label, normalised text without entity markup) pairs for the fallback matcher, once per content snapshot."""
+    return tuple((label, normalise(strip_entity_markup(text)))
+                 for label, text in labelled_examples(content, nlu_data_dir))
 
 
 def rasa_training_files(content: Content, nlu_data_dir: Path,
@@ -85,10 +86,8 @@ def rasa_training_files(content: Content, nlu_data_dir: Path,
         if label.startswith(FAQ_PREFIX)
     }
     return {
-        "nlu.yml": yaml.safe_dump({"version": "3.1", "nlu": nlu}, allow_unicode=True, sort_keys=False),
-        "domain.yml": yaml.safe_dump(
-            {"version": "3.1", "intents": intents, "responses": responses}, allow_unicode=True, sort_keys=False
-        ),
+        "nlu.yml": dump_yaml({"version": "3.1", "nlu": nlu}),
+        "domain.yml": dump_yaml({"version": "3.1", "intents": intents, "responses": responses}),
     }
 
 
