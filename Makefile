@@ -8,7 +8,7 @@ BOT := $(VENV)/bin/python -m bot
 export RASA_TELEMETRY_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test setup train check-python310 bench clean
+.PHONY: run test lint setup train check-python310 bench clean
 
 run: setup
 	@$(BOT) reports init-key
@@ -16,10 +16,21 @@ run: setup
 	@$(BOT) train
 	@$(BOT) run
 
-test: setup
+test: setup lint
 	@$(BOT) content check
 	@$(BOT) train
 	$(VENV)/bin/python -m pytest
+
+# Style and types (configured in pyproject.toml): ruff over everything, mypy --strict over bot/ and db/.
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+# The quick loop while editing: every test except those that start Rasa or the bot process (README, "Tests").
+# Needs only the bot's virtualenv: no Rasa install, no training.
+.PHONY: test-fast
+test-fast: $(VENV)/.installed
+	$(VENV)/bin/python -m pytest -n auto -m "not rasa and not e2e and not slow"
 
 setup: check-python310 $(VENV)/.installed $(RASA_VENV)/.installed
 

@@ -48,7 +48,8 @@ def write_csv(path: Path, rows, rng: random.Random) -> None:
     lines = ["nama,nomor_izin,tanggal_izin,status,kota,provinsi,kantor_cabang"]
     for name, licence, status in rows:
         branches = "; ".join(f"{r}, Nusa Tenggara Timur" for r in rng.sample(REGENCIES, rng.randint(0, 2)))
-        lines.append(f'{name},{licence},{rng.randint(1, 28)}-0{rng.randint(1, 9)}-2020,{status},Jakarta,DKI Jakarta,"{branches}"')
+        licence_date = f"{rng.randint(1, 28)}-0{rng.randint(1, 9)}-2020"
+        lines.append(f'{name},{licence},{licence_date},{status},Jakarta,DKI Jakarta,"{branches}"')
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -77,7 +78,8 @@ def main() -> None:
         rows = synthetic(rng)
         csv_path = tmp_path / "agencies.csv"
         write_csv(csv_path, rows, rng)
-        settings = load_settings({"DATABASE_URL": f"sqlite:///{tmp_path / 'bench.sqlite3'}"}, env_file=tmp_path / ".env")
+        database_url = f"sqlite:///{tmp_path / 'bench.sqlite3'}"
+        settings = load_settings({"DATABASE_URL": database_url}, env_file=tmp_path / ".env")
         started = time.monotonic()
         status = import_agencies(settings, csv_path, "bench", dry_run=False, out=io.StringIO())
         import_seconds = time.monotonic() - started

@@ -158,7 +158,8 @@ def frozen(args) -> None:
             lat = first_reply_latencies(fake, sent)
             slow = sum(1 for value in lat if value > 1.0)
             print(f"frozen NLU, {args.rate}/s offered for {args.seconds:.0f} s ({len(chats)} chats): answered "
-                  f"{len(lat)} ({errors(fake, chats)} with the error message), first reply p50 {pct(lat, .5) * 1000:.0f} ms, p99 {pct(lat, .99) * 1000:.0f} ms, "
+                  f"{len(lat)} ({errors(fake, chats)} with the error message), first reply p50 "
+                  f"{pct(lat, .5) * 1000:.0f} ms, p99 {pct(lat, .99) * 1000:.0f} ms, "
                   f"max {max(lat) * 1000:.0f} ms; {slow} waited over 1 s (the NLU timeout, before the circuit "
                   "opened)")
     finally:

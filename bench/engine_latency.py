@@ -59,7 +59,8 @@ class TimedNlu:
 
 def workload(content, rng: random.Random) -> list[Incoming]:
     questions = [q for topic in content.topics.values() for q in topic.questions]
-    presses = ["menu", "menu:faq", "menu:emergency", "menu:agency", *[f"faq:{t}" for t in content.topics], "group:persiapan", "group:negara"]
+    presses = ["menu", "menu:faq", "menu:emergency", "menu:agency", *[f"faq:{t}" for t in content.topics],
+               "group:persiapan", "group:negara"]
     junk = ["halo", "makasih kak", "😀😀", "", "siapa presiden", "1", "/start", "x" * 5000, "PT sinar jaya resmi gk"]
     messages = []
     for _ in range(MESSAGES):

@@ -50,7 +50,7 @@ class TimedRecorder(InsightRecorder):
 
 def workload(rng: random.Random) -> list[Incoming]:
     messages = []
-    for n in range(MESSAGES):
+    for _ in range(MESSAGES):
         chat = rng.randrange(CHATS) + 1
         if rng.random() < 0.2:
             messages.append(Incoming(chat, chat, press=rng.choice(PRESSES)))

@@ -58,7 +58,8 @@ def main() -> None:
         tmp_path = Path(tmp)
         rows = synthetic(rng)
         write_csv(tmp_path / "agencies.csv", rows, rng)
-        settings = load_settings({"DATABASE_URL": f"sqlite:///{tmp_path / 'bench.sqlite3'}"}, env_file=tmp_path / ".env")
+        database_url = f"sqlite:///{tmp_path / 'bench.sqlite3'}"
+        settings = load_settings({"DATABASE_URL": database_url}, env_file=tmp_path / ".env")
         assert import_agencies(settings, tmp_path / "agencies.csv", "bench", dry_run=False, out=io.StringIO()) == 0
         engine = make_engine(settings.database_url)
         registry = AgencyRegistry(AgencyRepository(make_session_factory(engine)))

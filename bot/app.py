@@ -7,20 +7,17 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
-from db.agencies import AgencyRepository
-from db.chat_state import ChatStateRepository
-from db.insights import InsightRepository
-from db.migrate import upgrade
-from db.reports import ReportRepository
-from db.session import make_engine, make_session_factory
+from sqlalchemy import Engine as DatabaseEngine
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.circuit import NluCircuitBreaker
 from bot.content import ContentStore
-from bot.limits import ChatRateLimiter
-from bot.logsafety import setup_logging
 from bot.dialogue.engine import Engine
 from bot.insights.recorder import InsightRecorder
+from bot.limits import ChatRateLimiter
+from bot.logsafety import setup_logging
 from bot.nlu import training
 from bot.nlu.rasa_client import RasaClient
 from bot.nlu.rasa_server import ManagedRasa, managed_auth_token
@@ -30,9 +27,18 @@ from bot.registry.service import AgencyRegistry, seed_registry
 from bot.reports.crypto import ReportCipher
 from bot.reports.service import KeyCheckFailed, ReportService
 from bot.settings import Settings
+from db.agencies import AgencyRepository
+from db.chat_state import ChatStateRepository
+from db.insights import InsightRepository
+from db.migrate import upgrade
+from db.reports import ReportRepository
+from db.session import make_engine, make_session_factory
 
 log = logging.getLogger(__name__)
 RASA_READY_TIMEOUT = 180.0
+# The console demo takes reports before a task-force group is configured; nothing is sent from the console, and the
+# queued reports go to TASKFORCE_CHAT_ID once the bot serves Telegram. No Telegram chat has id 0.
+NO_GROUP_YET = 0
 
 
 @dataclass
@@ -60,14 +66,12 @@ def settings_secrets(settings: Settings) -> list[str]:
 
     secrets = [settings.telegram_bot_token, settings.rasa_auth_token, settings.telegram_webhook_secret,
                *settings.report_encryption_keys]
-    try:
+    with contextlib.suppress(Exception):  # a URL SQLAlchemy cannot parse has no password to hide
         secrets.append(make_url(settings.database_url).password)
-    except Exception:  # noqa: BLE001 - a URL SQLAlchemy cannot parse has no password to hide
-        pass
     return [s for s in secrets if s]
 
 
-def prepare_database(database_url: str):
+def prepare_database(database_url: str) -> tuple[DatabaseEngine, sessionmaker[Session]]:
     """Apply migrations and load the seed data; return the engine and its session factory."""
     upgrade(database_url)
     db_engine = make_engine(database_url)
@@ -89,10 +93,10 @@ def build_app(settings: Settings, fallback_only: bool = False, wait_for_nlu: boo
     content = ContentStore(settings.content_dir)
     with contextlib.ExitStack() as stack:
         stack.callback(db_engine.dispose)
-        rasa, mode = (None, NluMode.FALLBACK_ONLY) if fallback_only else _connect_rasa(settings, content, stack, wait_for_nlu)
-        if rasa is not None:  # a frozen or failing Rasa: stop waiting for it after a few timeouts
-            rasa = NluCircuitBreaker(rasa)
-        nlu = Nlu(content, training.NLU_DATA_DIR, rasa)
+        client, mode = (None, NluMode.FALLBACK_ONLY) if fallback_only else _connect_rasa(settings, content, stack,
+                                                                                          wait_for_nlu)
+        # A frozen or failing Rasa: stop waiting for it after a few timeouts.
+        nlu = Nlu(content, training.NLU_DATA_DIR, NluCircuitBreaker(client) if client is not None else None)
         reports = report_service(settings, sessions, content, registry, console=console)
         insight_store = InsightRepository(sessions)
         recorder = InsightRecorder(insight_store, training.NLU_DATA_DIR) if count_insights else None
@@ -106,7 +110,7 @@ def build_app(settings: Settings, fallback_only: bool = False, wait_for_nlu: boo
                   nlu_mode=mode, insights=insight_store, recorder=recorder, chat_states=states)
 
 
-def report_service(settings: Settings, sessions, content: ContentStore,
+def report_service(settings: Settings, sessions: sessionmaker[Session], content: ContentStore,
                    registry: AgencyRegistry, check: bool = True, console: bool = False) -> ReportService | None:
     """The report service, or None when reports are off; `check`: stop when the keys cannot read the database.
 
@@ -118,7 +122,7 @@ def report_service(settings: Settings, sessions, content: ContentStore,
         log.warning("reports are switched off: set REPORT_ENCRYPTION_KEYS and TASKFORCE_CHAT_ID to take them")
         return None
     service = ReportService(ReportRepository(sessions), ReportCipher(settings.report_encryption_keys), content,
-                            registry, settings.taskforce_chat_id, settings.staff_user_ids,
+                            registry, settings.taskforce_chat_id or NO_GROUP_YET, settings.staff_user_ids,
                             timedelta(minutes=settings.taskforce_reminder_minutes), settings.reports_per_day)
     try:
         if check:
@@ -128,7 +132,8 @@ def report_service(settings: Settings, sessions, content: ContentStore,
     return service
 
 
-def _connect_rasa(settings: Settings, content: ContentStore, stack: contextlib.ExitStack, wait: bool):
+def _connect_rasa(settings: Settings, content: ContentStore, stack: contextlib.ExitStack,
+                  wait: bool) -> tuple[RasaClient | None, NluMode]:
     if settings.rasa_url is not None:
         client = RasaClient(settings.rasa_url, settings.rasa_auth_token, settings.rasa_timeout)
         stack.callback(client.close)
@@ -139,8 +144,8 @@ def _connect_rasa(settings: Settings, content: ContentStore, stack: contextlib.E
     if client.is_ready():
         log.info("using the Rasa NLU server already running on port %s", settings.rasa_port)
         return client, NluMode.RASA
-    model = training.model_path(settings.var_dir, content.current())
-    if not model.exists():
+    model: Path | None = training.model_path(settings.var_dir, content.current())
+    if model is None or not model.exists():
         model = training.latest_model(settings.var_dir)
         if model is not None:
             log.warning("the NLU training data changed since %s was trained; run `python -m bot train`", model.name)

@@ -12,18 +12,19 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 
-from bot.nlu.understanding import NluUnavailable, Understanding
+from bot.nlu.understanding import NluServer, NluUnavailable, Understanding
 
 log = logging.getLogger(__name__)
 PROBE_TEXT = "halo"
 
 
 class NluCircuitBreaker:
-    """Wraps a RasaClient (same `parse`, `is_ready`, `close`, `url`)."""
+    """Wraps an NluServer (a RasaClient) and is one itself: same `parse`, `is_ready`, `close`, `url`."""
 
-    def __init__(self, inner, failures_to_open: int = 2, cool_down: float = 15.0, slow_after: float = 0.5,
-                 clock=time.monotonic):
+    def __init__(self, inner: NluServer, failures_to_open: int = 2, cool_down: float = 15.0, slow_after: float = 0.5,
+                 clock: Callable[[], float] = time.monotonic):
         self._inner = inner
         self._slow_after = slow_after
         self._in_flight: dict[int, float] = {}  # request number -> when it was sent
@@ -35,7 +36,7 @@ class NluCircuitBreaker:
         self._failures = 0
         self._open_until: float | None = None
         self._probing = False
-        self.url = getattr(inner, "url", None)
+        self.url = inner.url
 
     @property
     def is_open(self) -> bool:

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from bot.settings import SettingsError, load_settings
+from bot.settings import Settings, SettingsError, load_settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -74,52 +75,70 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
 
-    from bot.app import build_app, configure_logging
+    from bot.app import configure_logging
 
     configure_logging(settings)
-    if args.command == "db":
-        from bot.app import prepare_database
-
-        prepare_database(settings.database_url)[0].dispose()
-        print("Database is up to date (migrations applied, seed data loaded).")
-        return 0
-    if args.command == "content":
-        from bot.content_check import check_content
-
-        return check_content(settings.content_dir, settings.var_dir)
-    if args.command == "offers":
-        from bot.offers import evaluation
-
-        return evaluation.run(settings.content_dir, args.file or evaluation.CASES_FILE, args.verbose)
-    if args.command == "train":
-        from bot.content import Content
-        from bot.nlu.training import train
-
-        try:
-            train(Content(settings.content_dir), settings.var_dir, force=args.force)
-        except RuntimeError as exc:
-            print(f"Error: {exc}", file=sys.stderr)
-            return 1
-        return 0
-    if args.command == "agencies":
-        from bot.registry.cli import import_agencies
-
-        return import_agencies(settings, args.file, args.source or args.file.name, args.dry_run)
-    if args.command == "reports":
-        return _reports(settings, args)
-    if args.command == "insights":
-        from bot.insights.cli import run as insights
-
-        return insights(settings, args)
-    if args.command == "nlu":
-        if args.cv:
-            return _cross_validate(settings, args.cv)
-        return _evaluate_nlu(settings, args.fallback_only, args.check, args.sets)
     if args.command == "run" and settings.telegram_bot_token:
         from bot.channels.telegram import serve
 
         return serve(settings)
+    command = COMMANDS.get(args.command, _converse)
+    return command(settings, args)
 
+
+def _database(settings: Settings, _args: argparse.Namespace) -> int:
+    from bot.app import prepare_database
+
+    prepare_database(settings.database_url)[0].dispose()
+    print("Database is up to date (migrations applied, seed data loaded).")
+    return 0
+
+
+def _content(settings: Settings, _args: argparse.Namespace) -> int:
+    from bot.content_check import check_content
+
+    return check_content(settings.content_dir, settings.var_dir)
+
+
+def _offers(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.offers import evaluation
+
+    return evaluation.run(settings.content_dir, args.file or evaluation.CASES_FILE, args.verbose)
+
+
+def _train(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.content import Content
+    from bot.nlu.training import train
+
+    try:
+        train(Content(settings.content_dir), settings.var_dir, force=args.force)
+    except RuntimeError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _agencies(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.registry.cli import import_agencies
+
+    return import_agencies(settings, args.file, args.source or args.file.name, args.dry_run)
+
+
+def _insights(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.insights.cli import run
+
+    return run(settings, args)
+
+
+def _nlu(settings: Settings, args: argparse.Namespace) -> int:
+    if args.cv:
+        return _cross_validate(settings, args.cv)
+    return _evaluate_nlu(settings, args.fallback_only, args.check, args.sets)
+
+
+def _converse(settings: Settings, args: argparse.Namespace) -> int:
+    """`chat`, `ask`, and `run` without a Telegram token: the console."""
+    from bot.app import build_app
     from bot.channels import console
 
     if args.command == "ask" and not args.jsonl and not args.text:
@@ -145,13 +164,13 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _reports(settings, args) -> int:
+def _reports(settings: Settings, args: argparse.Namespace) -> int:
     from bot.reports.cli import run
 
     return run(settings, args)
 
 
-def _cross_validate(settings, k: int) -> int:
+def _cross_validate(settings: Settings, k: int) -> int:
     from bot.content import ContentStore
     from bot.dialogue.decision import THRESHOLDS
     from bot.dialogue.engine import usable_labels
@@ -168,15 +187,16 @@ def _cross_validate(settings, k: int) -> int:
     for act in (0.5, 0.6, 0.7):
         for margin in (0.15, 0.25, 0.35):
             values = crossval.figures(parsed, usable, (act, 0.2, margin))
-            print(f"  ({act}, 0.2, {margin}): {values['answered right']:6.1%} / {values['acted on a wrong meaning']:5.1%}")
+            right, wrong = values["answered right"], values["acted on a wrong meaning"]
+            print(f"  ({act}, 0.2, {margin}): {right:6.1%} / {wrong:5.1%}")
     return 0
 
 
-def _evaluate_nlu(settings, fallback_only: bool, check: bool, sets: list[Path] | None) -> int:
+def _evaluate_nlu(settings: Settings, fallback_only: bool, check: bool, sets: list[Path] | None) -> int:
     from bot.app import build_app
     from bot.dialogue import evaluation as first_reply
     from bot.dialogue.decision import THRESHOLDS
-    from bot.dialogue.messages import Incoming
+    from bot.dialogue.messages import Incoming, Turn
     from bot.nlu import evaluation
     from bot.nlu.normalise import normalise
     from bot.nlu.training import NLU_DATA_DIR
@@ -192,7 +212,7 @@ def _evaluate_nlu(settings, fallback_only: bool, check: bool, sets: list[Path] |
         source = Matcher.FALLBACK if fallback_only else Matcher.RASA
         report = evaluation.evaluate(app.nlu.understand, evaluation.load_heldout(), THRESHOLDS[source][0])
 
-        def handle(text: str):
+        def handle(text: str) -> Turn:
             app.engine.forget(first_reply.EVAL_CHAT_ID)
             return app.engine.handle(Incoming(first_reply.EVAL_CHAT_ID, 0, text=text))
 
@@ -233,3 +253,9 @@ def _evaluate_nlu(settings, fallback_only: bool, check: bool, sets: list[Path] |
     for failure in failures:
         print(f"REGRESSION: {failure}", file=sys.stderr)
     return 1 if check and failures else 0
+
+
+COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
+    "db": _database, "content": _content, "offers": _offers, "train": _train, "agencies": _agencies,
+    "reports": _reports, "insights": _insights, "nlu": _nlu,
+}

@@ -1,16 +1,17 @@
 """`python -m bot content check`: validate everything in content/ the way the running bot will use it."""
 from __future__ import annotations
 
-import sys
-from datetime import date, timedelta
-from pathlib import Path
-from urllib.parse import urlparse
-
 import html
 import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import TextIO
+from urllib.parse import urlparse
 
 import jinja2
-import yaml
 
 from bot.content import AUDIENCES, Content, FaqTopic
 from bot.content_models import CONTACT_FIELDS, ContentError, CountryStatus
@@ -19,6 +20,7 @@ from bot.nlu.normalise import normalise
 from bot.nlu.training import model_path
 from bot.nlu.training_data import MIN_QUESTIONS
 from bot.offers.check import check_offer_rules
+from bot.yaml_files import read_yaml
 
 MAX_ANSWER_CHARS = 3500
 SHORT_ANSWER_CHARS = 1000  # as read (no HTML); longer only when a list needs it, so it is a warning
@@ -39,12 +41,15 @@ def _line_of(path: Path, needle: str) -> int:
 def check_topic(content: Content, topic: FaqTopic) -> tuple[list[str], list[str]]:
     errors: list[str] = []
     warnings: list[str] = []
-    where = lambda needle: f"{topic.path}:{_line_of(topic.path, needle)}"  # noqa: E731
+
+    def where(needle: str) -> str:
+        return f"{topic.path}:{_line_of(topic.path, needle)}"
+
     try:
         rendered = content.render_answer(topic.id)
         if len(rendered) > MAX_ANSWER_CHARS:
             errors.append(f"{where('answer:')}: answer is {len(rendered)} characters, at most {MAX_ANSWER_CHARS}")
-        read = len(plain_text(content.env.from_string(topic.answer).render()).strip())
+        read = len(plain_text(content.answer_body(topic.id)).strip())
         if read > SHORT_ANSWER_CHARS:
             warnings.append(f"{where('answer:')}: answer is {read} characters as read, aim for at most "
                             f"{SHORT_ANSWER_CHARS} unless a list needs the room")
@@ -72,24 +77,25 @@ def check_duplicate_questions(content: Content) -> list[str]:
             key = normalise(question)
             other = seen.setdefault(key, topic)
             if other is not topic:
-                errors.append(
-                    f"{topic.path}:{_line_of(topic.path, question)}: question {question!r} is also under topic {other.id!r}"
-                )
+                errors.append(f"{topic.path}:{_line_of(topic.path, question)}: question {question!r} is also under "
+                              f"topic {other.id!r}")
     return errors
 
 
 def check_outdated_terms(content: Content) -> list[str]:
     """Outdated names from content/lint.yml must not appear in answers or templates (except where allowed)."""
-    with (content.root / "lint.yml").open(encoding="utf-8") as handle:
-        terms = (yaml.safe_load(handle) or {}).get("terms") or []
-    texts = [(topic.path, topic.id, topic.answer) for topic in content.topics.values()]
-    texts += [(path, None, path.read_text(encoding="utf-8")) for path in sorted((content.root / "templates").glob("*.j2"))]
+    terms = _records(load_lint(content.root), "terms")
+    texts: list[tuple[Path, str | None, str]] = [(t.path, t.id, t.answer) for t in content.topics.values()]
+    texts += [(path, None, path.read_text(encoding="utf-8"))
+              for path in sorted((content.root / "templates").glob("*.j2"))]
     errors = []
     for entry in terms:
-        pattern = re.compile(rf"(?<!\w){re.escape(entry['term'])}(?!\w)", re.IGNORECASE)
-        age = re.search(r"\d+", entry["term"]) if entry.get("unless_destination_rule") else None
+        term = str(entry["term"])
+        pattern = re.compile(rf"(?<!\w){re.escape(term)}(?!\w)", re.IGNORECASE)
+        age = re.search(r"\d+", term) if entry.get("unless_destination_rule") else None
+        allowed_in = _strings(entry, "allowed_in")
         for path, topic_id, text in texts:
-            if topic_id in (entry.get("allowed_in") or ()):
+            if topic_id in allowed_in:
                 continue
             haystack = plain_text(text) if age else text
             for match in pattern.finditer(haystack):
@@ -107,7 +113,7 @@ def check_contacts(content: Content) -> list[str]:
     errors = []
     contacts_path = content.root / "contacts.yml"
     for key, contact in content.contacts.items():
-        missing = [name for name in CONTACT_FIELDS if not (contact or {}).get(name)]
+        missing = [name for name in CONTACT_FIELDS if not _fields(contact).get(name)]
         if missing:
             errors.append(f"{contacts_path}:{_line_of(contacts_path, key + ':')}: {key} lacks {', '.join(missing)}")
     return errors
@@ -119,10 +125,7 @@ def check_topic_menu(content: Content) -> list[str]:
     errors = []
     placed: dict[str, str] = {}
     for group in content.topic_menu:
-        where = f"{path}:{_line_of(path, 'id: ' + str(group.get('id')))}"
-        if not group.get("id") or not group.get("title") or not group.get("topics"):
-            errors.append(f"{where}: a group needs id, title and topics")
-            continue
+        where = f"{path}:{_line_of(path, 'id: ' + group['id'])}"
         if len(group["topics"]) > MAX_GROUP_TOPICS:
             errors.append(f"{where}: {len(group['topics'])} topics, at most {MAX_GROUP_TOPICS}")
         for topic_id in group["topics"]:
@@ -168,9 +171,38 @@ _AGE_MIN_RE = re.compile(
 MIN_PLAUSIBLE_AGE, MAX_PLAUSIBLE_AGE = 14, 70
 
 
-def load_lint(root: Path) -> dict:
-    with (root / "lint.yml").open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle) or {}
+def load_lint(root: Path) -> Mapping[str, object]:
+    """content/lint.yml: what `content check` looks for, by section."""
+    path = root / "lint.yml"
+    lint = read_yaml(path) or {}
+    if not isinstance(lint, dict):
+        raise ContentError(f"{path}: expected a mapping of sections")
+    return lint
+
+
+def _section(data: Mapping[str, object], name: str) -> Mapping[str, object]:
+    """A mapping inside lint.yml (empty when it is not there)."""
+    value = data.get(name)
+    return value if isinstance(value, dict) else {}
+
+
+def _strings(data: Mapping[str, object], name: str) -> list[str]:
+    """A list of texts inside lint.yml (empty when it is not there)."""
+    value = data.get(name)
+    return [str(item) for item in value] if isinstance(value, list) else []
+
+
+def _records(data: Mapping[str, object], name: str) -> list[Mapping[str, object]]:
+    """A list of mappings inside lint.yml (empty when it is not there)."""
+    value = data.get(name) or []
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise ContentError(f"lint.yml: {name}: expected a list of mappings")
+    return value
+
+
+def _fields(entry: object) -> Mapping[str, object]:
+    """A contact's fields (none when the entry is empty or not a mapping)."""
+    return entry if isinstance(entry, dict) else {}
 
 
 def plain_text(text: str) -> str:
@@ -182,7 +214,7 @@ def _units(text: str) -> list[str]:
     return [unit for unit in _UNIT_SPLIT_RE.split(text) if unit.strip()]
 
 
-def _country_patterns(content: Content) -> list[tuple[str, re.Pattern]]:
+def _country_patterns(content: Content) -> list[tuple[str, re.Pattern[str]]]:
     patterns = []
     for code, country in content.countries.items():
         names = sorted(set(country.all_names), key=len, reverse=True)
@@ -190,9 +222,9 @@ def _country_patterns(content: Content) -> list[tuple[str, re.Pattern]]:
     return patterns
 
 
-def _mentions(unit: str, patterns) -> list[tuple[int, str]]:
+def _mentions(unit: str, patterns: list[tuple[str, re.Pattern[str]]]) -> list[tuple[int, str]]:
     """(position, country code) of every country named in a sentence."""
-    found = []
+    found: list[tuple[int, str]] = []
     for code, pattern in patterns:
         found.extend((match.start(), code) for match in pattern.finditer(unit))
     return sorted(found)
@@ -211,7 +243,8 @@ def _country_for(position: int, mentions: list[tuple[int, str]]) -> str | None:
 
 def age_claims(unit: str) -> list[tuple[int, int, int | None]]:
     """(position, minimum, maximum or None) of each age limit stated in a sentence."""
-    claims, taken = [], []
+    claims: list[tuple[int, int, int | None]] = []
+    taken: list[tuple[int, int]] = []
     for match in _AGE_RANGE_RE.finditer(unit):
         low, high = int(match.group(1)), int(match.group(3))
         if MIN_PLAUSIBLE_AGE <= low <= MAX_PLAUSIBLE_AGE and low < high <= MAX_PLAUSIBLE_AGE:
@@ -231,7 +264,7 @@ def _claim_texts(content: Content) -> list[tuple[Path, str]]:
     texts = []
     for topic in content.topics.values():
         try:
-            texts.append((topic.path, content.env.from_string(topic.answer).render()))
+            texts.append((topic.path, content.answer_body(topic.id)))
         except Exception:  # noqa: BLE001 - reported by check_topic
             continue
     for code, country in content.countries.items():
@@ -253,57 +286,91 @@ def check_country_rules(content: Content) -> list[str]:
     return errors
 
 
+@dataclass(frozen=True)
+class _ClaimLint:
+    """lint.yml's part for claims: Indonesia's minimum age and its legal basis, the phrases that say one age limit
+    holds everywhere, and the phrases that call a country a non-destination or an official destination."""
+
+    indonesia_min: int
+    indonesia_basis: str
+    universal: tuple[str, ...]
+    negative: tuple[str, ...]
+    positive: tuple[str, ...]
+
+    @classmethod
+    def of(cls, root: Path) -> _ClaimLint:
+        lint = load_lint(root)
+        age, claims = _section(lint, "age"), _section(lint, "status_claims")
+        minimum = age.get("indonesia_min", 18)
+        if not isinstance(minimum, (int, float, str)):
+            raise ContentError(f"{root / 'lint.yml'}: age: indonesia_min {minimum!r} is not a number")
+        return cls(
+            indonesia_min=int(minimum),
+            indonesia_basis=str(age.get("indonesia_basis", "UU 18/2017 Pasal 5")),
+            universal=tuple(p.lower() for p in _strings(age, "universal_phrases")),
+            negative=tuple(p.lower() for p in _strings(claims, "bukan_tujuan")),
+            positive=tuple(p.lower() for p in _strings(claims, "tujuan_penempatan")),
+        )
+
+
 def check_claims(content: Content) -> list[str]:
     """Age limits and country statuses stated in text must agree with the rules kept in content/."""
-    lint = load_lint(content.root)
-    age = lint.get("age") or {}
-    indonesia_min = int(age.get("indonesia_min", 18))
-    universal = [str(p).lower() for p in age.get("universal_phrases") or []]
-    claims = lint.get("status_claims") or {}
-    negative = [str(p).lower() for p in claims.get("bukan_tujuan") or []]
-    positive = [str(p).lower() for p in claims.get("tujuan_penempatan") or []]
+    lint = _ClaimLint.of(content.root)
     patterns = _country_patterns(content)
-    rules = {code: country.age_rules for code, country in content.countries.items()}
     errors = []
     for path, text in _claim_texts(content):
         for unit in _units(plain_text(text)):
             mentions = _mentions(unit, patterns)
-            where = f"{path}:{_line_of(path, unit.strip()[:40])}"
-            quote = " ".join(unit.split())[:90]
-            for position, low, high in age_claims(unit):
-                code = _country_for(position, mentions)
-                kept = rules.get(code, []) if code else []
-                if kept:
-                    if not any(r.min_age == low and (high is None or r.max_age == high) for r in kept):
-                        limits = ", ".join(f"{r.job} {r.min_age}-{r.max_age}" for r in kept)
-                        errors.append(f"{where}: {quote!r} states an age limit for "
-                                      f"{content.countries[code].name} that countries/{code}.yml does not keep "
-                                      f"({limits})")
-                elif low != indonesia_min:
-                    country = f"for {content.countries[code].name} " if code else ""
-                    errors.append(f"{where}: {quote!r} states a minimum age of {low} {country}but Indonesia's "
-                                  f"minimum is {indonesia_min} ({age.get('indonesia_basis', 'UU 18/2017 Pasal 5')}) "
-                                  f"and no destination rule for {low} is kept in countries/")
-                lowered = unit.lower()
-                if any(phrase in lowered for phrase in universal) and any(
-                        r.min_age != low for kept_rules in rules.values() for r in kept_rules):
-                    errors.append(f"{where}: {quote!r} says one age limit holds everywhere, but destinations keep "
-                                  f"their own (see age_rules in countries/)")
-            lowered = unit.lower()
-            for phrase in negative:
-                for match in re.finditer(rf"(?<!\w){re.escape(phrase)}(?!\w)", lowered):
-                    code = _country_for(match.start(), mentions)
-                    if code and content.countries[code].status != CountryStatus.NOT_A_DESTINATION:
-                        errors.append(f"{where}: {quote!r} calls {content.countries[code].name} a non-destination,"
-                                      f" but countries/{code}.yml has status {content.countries[code].status}")
-                lowered = re.sub(rf"(?<!\w){re.escape(phrase)}(?!\w)", lambda m: " " * len(m.group(0)), lowered)
-            for phrase in positive:
-                for match in re.finditer(rf"(?<!\w){re.escape(phrase)}(?!\w)", lowered):
-                    code = _country_for(match.start(), mentions)
-                    if code and content.countries[code].status != CountryStatus.DESTINATION:
-                        errors.append(f"{where}: {quote!r} calls {content.countries[code].name} an official "
-                                      f"destination, but countries/{code}.yml has status "
-                                      f"{content.countries[code].status}")
+            quoted = f"{path}:{_line_of(path, unit.strip()[:40])}: {' '.join(unit.split())[:90]!r}"
+            errors += _age_claim_errors(content, lint, unit, mentions, quoted)
+            errors += _status_claim_errors(content, lint, unit, mentions, quoted)
+    return errors
+
+
+def _age_claim_errors(content: Content, lint: _ClaimLint, unit: str, mentions: list[tuple[int, str]],
+                      quoted: str) -> list[str]:
+    """Each age limit the sentence states is its country's kept rule, or Indonesia's minimum when it names none."""
+    errors = []
+    for position, low, high in age_claims(unit):
+        code = _country_for(position, mentions)
+        country = content.countries[code] if code else None
+        if country is not None and country.age_rules:
+            if not any(r.min_age == low and (high is None or r.max_age == high) for r in country.age_rules):
+                limits = ", ".join(f"{r.job} {r.min_age}-{r.max_age}" for r in country.age_rules)
+                errors.append(f"{quoted} states an age limit for {country.name} that countries/{code}.yml does not "
+                              f"keep ({limits})")
+        elif low != lint.indonesia_min:
+            named = f"for {country.name} " if country is not None else ""
+            errors.append(f"{quoted} states a minimum age of {low} {named}but Indonesia's minimum is "
+                          f"{lint.indonesia_min} ({lint.indonesia_basis}) and no destination rule for {low} is kept "
+                          f"in countries/")
+        lowered = unit.lower()
+        if any(phrase in lowered for phrase in lint.universal) and any(
+                r.min_age != low for kept in content.countries.values() for r in kept.age_rules):
+            errors.append(f"{quoted} says one age limit holds everywhere, but destinations keep their own (see "
+                          f"age_rules in countries/)")
+    return errors
+
+
+def _status_claim_errors(content: Content, lint: _ClaimLint, unit: str, mentions: list[tuple[int, str]],
+                         quoted: str) -> list[str]:
+    """A country the sentence calls a non-destination (or an official destination) has that status."""
+    errors = []
+    lowered = unit.lower()
+    for phrase in lint.negative:
+        for match in re.finditer(rf"(?<!\w){re.escape(phrase)}(?!\w)", lowered):
+            code = _country_for(match.start(), mentions)
+            if code and content.countries[code].status != CountryStatus.NOT_A_DESTINATION:
+                errors.append(f"{quoted} calls {content.countries[code].name} a non-destination,"
+                              f" but countries/{code}.yml has status {content.countries[code].status}")
+        lowered = re.sub(rf"(?<!\w){re.escape(phrase)}(?!\w)", lambda m: " " * len(m.group(0)), lowered)
+    for phrase in lint.positive:
+        for match in re.finditer(rf"(?<!\w){re.escape(phrase)}(?!\w)", lowered):
+            code = _country_for(match.start(), mentions)
+            if code and content.countries[code].status != CountryStatus.DESTINATION:
+                errors.append(f"{quoted} calls {content.countries[code].name} an official "
+                              f"destination, but countries/{code}.yml has status "
+                              f"{content.countries[code].status}")
     return errors
 
 
@@ -321,9 +388,9 @@ def destination_allows(content: Content, text: str, position: int, age: int) -> 
 def check_legal_basis(content: Content) -> list[str]:
     """Each regulation in `legal_basis` (items separated by ';') names its article, unless it is a decree or
     circular (listed in lint.yml), which has no articles."""
-    lint = load_lint(content.root).get("legal_basis") or {}
-    needs = [str(p) for p in lint.get("needs_article") or []]
-    exempt = [str(p) for p in lint.get("no_article") or []]
+    lint = _section(load_lint(content.root), "legal_basis")
+    needs = _strings(lint, "needs_article")
+    exempt = _strings(lint, "no_article")
     errors = []
     for topic in content.topics.values():
         where = f"{topic.path}:{_line_of(topic.path, 'legal_basis:')}"
@@ -355,24 +422,23 @@ def domestic_numbers(line: str) -> list[str]:
     return [m.group(0).strip() for m in _DOMESTIC_RE.finditer(line) if len(_digits(m.group(0))) >= 7]
 
 
-def _short_codes(content: Content) -> dict[str, re.Pattern]:
+def _short_codes(content: Content) -> dict[str, re.Pattern[str]]:
     """Numbers of contacts that work only inside Indonesia (`reach: indonesia`), e.g. 110 or 0800-1000."""
     codes = {}
     for contact in content.contacts.values():
-        if (contact or {}).get("reach") == "indonesia":
-            number = str(contact.get("number"))
+        if _fields(contact).get("reach") == "indonesia":
+            number = str(_fields(contact).get("number"))
             codes[number] = re.compile(rf"(?<![\w.,+-]){re.escape(number)}(?![\w.,-])")
     return codes
 
 
 def _audience_texts(content: Content) -> list[tuple[Path, str, str]]:
     """(file, audience, text as rendered) for every answer and template that can show a phone number."""
-    lint = load_lint(content.root).get("phone_audience") or {}
-    template_audience = lint.get("templates") or {}
+    template_audience = _section(_section(load_lint(content.root), "phone_audience"), "templates")
     texts = []
     for topic in content.topics.values():
         try:
-            texts.append((topic.path, topic.audience, content.env.from_string(topic.answer).render()))
+            texts.append((topic.path, topic.audience, content.answer_body(topic.id)))
         except Exception:  # noqa: BLE001 - reported by check_topic
             continue
     env = _lenient_env(content)
@@ -401,9 +467,9 @@ def _lenient_env(content: Content) -> jinja2.Environment:
 def check_phone_audience(content: Content) -> list[str]:
     """A number shown to people abroad works from abroad: no domestic format (0...) and no Indonesia-only line
     in text for them, and an Indonesia-only line is never the only number a reader abroad is offered."""
-    lint = load_lint(content.root).get("phone_audience") or {}
-    abroad = [str(m).lower() for m in lint.get("abroad_markers") or []]
-    home = [str(m).lower() for m in lint.get("indonesia_markers") or []]
+    lint = _section(load_lint(content.root), "phone_audience")
+    abroad = [marker.lower() for marker in _strings(lint, "abroad_markers")]
+    home = [marker.lower() for marker in _strings(lint, "indonesia_markers")]
     short_codes = _short_codes(content)
     errors = []
     for path, audience, text in _audience_texts(content):
@@ -446,7 +512,8 @@ def stale_countries(content: Content) -> list[str]:
         path = content.root / "countries" / f"{code}.yml"
         verified = country.last_verified
         if date.today() - verified > STALE_AFTER:
-            warnings.append(f"{path}:{_line_of(path, 'last_verified:')}: last verified {verified}, more than 180 days ago")
+            warnings.append(f"{path}:{_line_of(path, 'last_verified:')}: last verified {verified}, more than 180 days "
+                            f"ago")
     return warnings
 
 
@@ -477,8 +544,9 @@ def check_number_forms(content: Content) -> list[str]:
     same number, and a number meant to work from abroad must be in international form."""
     errors = []
     # (file, name, number, as seen in the source, reach, dial code, is a mission abroad)
-    entries = [(content.root / "contacts.yml", key, str((c or {}).get("number") or ""), (c or {}).get("as_seen"),
-                (c or {}).get("reach", "semua"), "+62", False) for key, c in content.contacts.items()]
+    entries: list[tuple[Path, str, str, object, object, str, bool]] = [
+        (content.root / "contacts.yml", key, str(_fields(c).get("number") or ""), _fields(c).get("as_seen"),
+         _fields(c).get("reach", "semua"), "+62", False) for key, c in content.contacts.items()]
     for code, country in content.countries.items():
         entries += [(content.root / "countries" / f"{code}.yml", m.name, m.number, m.as_seen or None, m.reach,
                      country.dial_code, True) for m in country.missions]
@@ -513,7 +581,7 @@ def training_is_stale(content: Content, var_dir: Path) -> bool:
     return not model_path(var_dir, content).exists()
 
 
-def check_content(root: Path, var_dir: Path, out=sys.stdout) -> int:
+def check_content(root: Path, var_dir: Path, out: TextIO = sys.stdout) -> int:
     """Print every problem; return 0 when there is no error (warnings allowed)."""
     try:
         content = Content(root)
@@ -549,5 +617,6 @@ def check_content(root: Path, var_dir: Path, out=sys.stdout) -> int:
     if training_is_stale(content, var_dir):
         print("NOTE question examples or NLU data changed: run `python -m bot train` so the bot learns them.", file=out)
     status = "FAILED" if errors else "OK"
-    print(f"content check {status}: {len(content.topics)} topics, {len(errors)} errors, {len(warnings)} warnings", file=out)
+    print(f"content check {status}: {len(content.topics)} topics, {len(errors)} errors, {len(warnings)} warnings",
+          file=out)
     return 1 if errors else 0

@@ -1,4 +1,5 @@
-"""Typed views of the structured content files (`countries/<code>.yml`, `report_options.yml`), validated on load.
+"""Typed views of the structured content files (`countries/<code>.yml`, `report_options.yml`, `topic_menu.yml`,
+the button labels and command lists), validated on load.
 
 A file that breaks the schema raises ContentError listing every problem with its file, so `content check` shows
 them all and a hot reload keeps serving the previous version.
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import TypeVar
+from typing import TypedDict, TypeVar
 
 CONTACT_FIELDS = ("name", "number", "source", "seen")  # every phone number shown carries where and when it was seen
 AGE_RULE_FIELDS = ("job", "min_age", "max_age", "source", "confidence")
@@ -82,6 +83,15 @@ class ReportOptions:
     regencies: Mapping[str, str]
 
 
+class TopicGroup(TypedDict):
+    """A group of FAQ topics in the "Tanya prosedur" menu (which topics exist is checked by `content check`)."""
+
+    id: str
+    title: str
+    topics: tuple[str, ...]
+    country_list: bool  # the group also offers the button to the country pages
+
+
 T = TypeVar("T")
 
 
@@ -112,6 +122,12 @@ def _date(value: object) -> date:
     if not isinstance(value, date):
         raise ValueError(value)
     return value
+
+
+def _whole_number(value: object) -> int:
+    if not isinstance(value, (int, float, str)):  # what int() reads among YAML's values (not a date, list, ...)
+        raise TypeError(value)
+    return int(value)
 
 
 def _text(value: object) -> str:
@@ -151,7 +167,7 @@ def _age_rule(raw: object, problems: _Problems) -> AgeRule | None:
         return None
     where = "age rule: "
     job, source, confidence = (problems.need(raw, field, _text, where) for field in ("job", "source", "confidence"))
-    low, high = (problems.need(raw, field, int, where) for field in ("min_age", "max_age"))
+    low, high = (problems.need(raw, field, _whole_number, where) for field in ("min_age", "max_age"))
     if job is None or source is None or confidence is None or low is None or high is None:
         return None
     return AgeRule(job, low, high, source, confidence)
@@ -192,3 +208,46 @@ def parse_report_options(path: Path, raw: object, statuses: tuple[str, ...]) -> 
     problems.raise_any()
     categories, when, labels, regencies = (sections[name] or {} for name in REPORT_OPTION_SECTIONS)
     return ReportOptions(categories=categories, when=when, statuses=labels, regencies=regencies)
+
+
+def parse_topic_menu(path: Path, raw: object) -> list[TopicGroup]:
+    """topic_menu.yml: the menu's groups in order, each with an id, a title and its topics; ContentError listing
+    every problem."""
+    if not isinstance(raw, list):
+        raise ContentError(f"{path}: expected a list of groups")
+    problems = _Problems(path)
+    groups = [_topic_group(item, problems) for item in raw]
+    problems.raise_any()
+    return [group for group in groups if group is not None]
+
+
+def _topic_group(raw: object, problems: _Problems) -> TopicGroup | None:
+    if not isinstance(raw, dict):
+        problems.found.append(f"a group is not a mapping: {raw!r}")
+        return None
+    where = f"group {raw.get('id')!r}: "
+    group_id, title = (problems.need(raw, field, _text, where) for field in ("id", "title"))
+    topics = problems.need(raw, "topics", _texts, where)
+    if topics == ():
+        problems.found.append(f"{where}missing field topics")
+    if group_id is None or title is None or not topics:
+        return None
+    return TopicGroup(id=group_id, title=title, topics=topics, country_list=bool(raw.get("country_list")))
+
+
+def parse_texts(path: Path, raw: object) -> dict[str, str]:
+    """A file of texts by key (buttons.yml, commands.yml, staff_commands.yml); ContentError naming every key that
+    has no text."""
+    if not isinstance(raw, dict):
+        raise ContentError(f"{path}: expected a mapping of keys to texts")
+    wrong = [key for key, text in raw.items() if not isinstance(key, str) or not isinstance(text, str)]
+    if wrong:
+        raise ContentError(f"{path}: " + "; ".join(f"{key!r} needs a text" for key in wrong))
+    return raw
+
+
+def parse_entries(path: Path, raw: object) -> dict[str, object]:
+    """A file of entries by key (contacts.yml: their fields are checked by `content check`)."""
+    if not isinstance(raw, dict) or not all(isinstance(key, str) for key in raw):
+        raise ContentError(f"{path}: expected a mapping of keys to entries")
+    return raw

@@ -8,10 +8,12 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 
 
 class ChatRateLimiter:
-    def __init__(self, per_minute: int, window: float = 60.0, clock=time.monotonic, max_chats: int = 100_000):
+    def __init__(self, per_minute: int, window: float = 60.0, clock: Callable[[], float] = time.monotonic,
+                 max_chats: int = 100_000):
         self.per_minute = per_minute
         self._window = window
         self._clock = clock

@@ -11,6 +11,7 @@ import os
 import re
 import sys
 from collections.abc import Iterable
+from typing import TextIO
 
 OWN_LOGGERS = ("bot", "db", "__main__")
 THIRD_PARTY_FLOOR = logging.WARNING
@@ -45,7 +46,7 @@ class RedactingFormatter(logging.Formatter):
         return redact(super().format(record), self._secrets)
 
 
-def setup_logging(level: str, secrets: Iterable[str] = (), stream=None) -> logging.Handler:
+def setup_logging(level: str, secrets: Iterable[str] = (), stream: TextIO | None = None) -> logging.Handler:
     """Install one redacting handler on the root logger (replacing earlier ones) and set the levels."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets))

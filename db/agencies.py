@@ -1,13 +1,15 @@
 """Repository for the agency (P3MI) registry: lookups, imports with history, seeds."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from db.models import Agency, AgencyBranch, AgencyStatusChange, RegistrySync, utcnow
+from db.session import rows_affected
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ class AgencyRepository:
     def __init__(self, sessions: sessionmaker[Session]):
         self._sessions = sessions
 
-    def version(self) -> tuple:
+    def version(self) -> tuple[int | None]:
         """Changes whenever the registry changes (every seed and import writes a sync row); cheap enough to ask on
         every lookup (a primary-key maximum)."""
         with self._sessions() as session:
@@ -132,11 +134,12 @@ class AgencyRepository:
                 session.add(AgencyStatusChange(agency_id=agency.id, from_status=None, to_status=row.status,
                                                basis=row.status_basis, source=row.source or source))
             if added:
-                synced_at = datetime.combine(as_of, time(12), timezone.utc) if as_of else utcnow()
+                synced_at = datetime.combine(as_of, time(12), UTC) if as_of else utcnow()
                 session.add(RegistrySync(source=source, kind=kind, rows=len(added), synced_at=synced_at))
             return len(added)
 
-    def apply_import(self, rows: list[AgencyRow], source: str, dry_run: bool = False, progress=None) -> ImportSummary:
+    def apply_import(self, rows: list[AgencyRow], source: str, dry_run: bool = False,
+                     progress: Callable[[int, int], None] | None = None) -> ImportSummary:
         """Apply a full official list in one transaction: add, update, record status changes, mark agencies
         missing from the list as no longer listed (never deleted), drop demo rows. `dry_run` rolls back."""
         summary = ImportSummary()
@@ -178,7 +181,7 @@ class AgencyRepository:
                                                    to_status="tidak_terdaftar", basis=None, source=source,
                                                    changed_at=now))
                     summary.no_longer_listed.append(agency.name)
-            summary.demo_removed = session.execute(delete(Agency).where(Agency.is_demo.is_(True))).rowcount or 0
+            summary.demo_removed = rows_affected(session.execute(delete(Agency).where(Agency.is_demo.is_(True))))
             session.add(RegistrySync(source=source, kind="import", rows=len(rows), synced_at=now))
             if dry_run:
                 session.rollback()

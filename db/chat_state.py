@@ -9,21 +9,25 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import ChatState
+from db.session import rows_affected
 
 log = logging.getLogger(__name__)
 SEALED_KEYS = ("report",)  # parts of the state stored encrypted when a sealer is given
+# What a chat keeps between steps, stored as JSON: each flow owns its keys and their shapes (a report draft, the
+# options offered, ...), so the values stay open to the flow that reads them.
+StateData = dict[str, Any]
 
 
 class Sealer(Protocol):
-    def seal(self, data: dict) -> str: ...
+    def seal(self, data: StateData) -> str: ...
 
-    def open(self, token: str) -> dict: ...
+    def open(self, token: str) -> StateData: ...
 
 
 @dataclass
@@ -33,15 +37,15 @@ class ConversationState:
     chat_id: int
     flow: str | None = None
     step: str | None = None
-    data: dict = field(default_factory=dict)
+    data: StateData = field(default_factory=dict)
     last_update_id: int | None = None
     updated_at: datetime | None = None
 
-    def enter(self, flow: str, step: str, data: dict | None = None) -> None:
+    def enter(self, flow: str, step: str, data: StateData | None = None) -> None:
         """Move the chat to `step` of `flow`, replacing whatever the previous step kept."""
         self.flow, self.step, self.data = flow, step, dict(data or {})
 
-    def reset(self, data: dict | None = None) -> None:
+    def reset(self, data: StateData | None = None) -> None:
         """Leave every flow; `data` is what the chat keeps outside a flow (usually nothing)."""
         self.flow, self.step, self.data = None, None, dict(data or {})
 
@@ -62,7 +66,7 @@ class ChatStateRepository:
         return ConversationState(chat_id=row.chat_id, flow=row.flow, step=row.step, data=self._open(row.data),
                                  last_update_id=row.last_update_id, updated_at=row.updated_at)
 
-    def _open(self, stored: dict | None) -> dict:
+    def _open(self, stored: StateData | None) -> StateData:
         data = dict(stored or {})
         for key in SEALED_KEYS:
             value = data.get(key)
@@ -77,7 +81,7 @@ class ChatStateRepository:
                     data.pop(key)
         return data
 
-    def _seal(self, data: dict) -> dict:
+    def _seal(self, data: StateData) -> StateData:
         data = dict(data)
         if self._sealer is not None:
             for key in SEALED_KEYS:
@@ -110,8 +114,7 @@ class ChatStateRepository:
     def expire(self, idle_since: datetime) -> int:
         """Delete the state of chats inactive since `idle_since` (CHAT_STATE_RETENTION_DAYS); returns how many."""
         with self._sessions.begin() as session:
-            result = session.execute(delete(ChatState).where(ChatState.updated_at < idle_since))
-            return result.rowcount or 0
+            return rows_affected(session.execute(delete(ChatState).where(ChatState.updated_at < idle_since)))
 
     def clear(self, chat_id: int) -> None:
         with self._sessions.begin() as session:

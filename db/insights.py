@@ -7,13 +7,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
+from typing import TypeVar
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import Agency, InsightCount, InsightMissed, Report, ReportStatusChange
+from db.session import rows_affected
+
+CounterModel = TypeVar("CounterModel", InsightCount, InsightMissed)  # a table whose rows count up by upsert
 
 
 @dataclass(frozen=True)
@@ -46,10 +51,10 @@ class ReportFacts:
     first_response_at: datetime | None
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None or value.tzinfo is not None:
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is not None:
         return value
-    return value.replace(tzinfo=timezone.utc)
+    return value.replace(tzinfo=UTC)
 
 
 class InsightRepository:
@@ -74,13 +79,11 @@ class InsightRepository:
                              ("day", "text", "outcome", "guess"))
 
     @staticmethod
-    def _upsert(session: Session, dialect: str, model, keys: dict, n: int, conflict: tuple[str, ...]) -> None:
+    def _upsert(session: Session, dialect: str, model: type[CounterModel],
+                keys: dict[str, object], n: int, conflict: tuple[str, ...]) -> None:
         if dialect in ("sqlite", "postgresql"):
-            if dialect == "sqlite":
-                from sqlalchemy.dialects.sqlite import insert
-            else:
-                from sqlalchemy.dialects.postgresql import insert
-            statement = insert(model).values(**keys, count=n)
+            insert = sqlite.insert(model) if dialect == "sqlite" else postgresql.insert(model)
+            statement = insert.values(**keys, count=n)
             statement = statement.on_conflict_do_update(index_elements=list(conflict),
                                                         set_={"count": model.count + statement.excluded.count})
             session.execute(statement)
@@ -109,7 +112,7 @@ class InsightRepository:
     def forget_missed_before(self, day: date) -> int:
         """Delete missed messages older than `day` (retention); returns how many rows went."""
         with self._sessions.begin() as session:
-            return session.execute(delete(InsightMissed).where(InsightMissed.day < day)).rowcount or 0
+            return rows_affected(session.execute(delete(InsightMissed).where(InsightMissed.day < day)))
 
     # ---- reading ------------------------------------------------------------------------------
 
@@ -152,5 +155,6 @@ class InsightRepository:
                  .where(Report.created_at >= start, Report.created_at < end)
                  .order_by(Report.created_at))
         with self._sessions() as session:
-            return [ReportFacts(_utc(created), category, kind, location, status, bool(urgent), _utc(first_at))
+            return [ReportFacts(_utc(created), category, kind, location, status, bool(urgent),
+                                _utc(first_at) if first_at is not None else None)
                     for created, category, kind, location, status, urgent, first_at in session.execute(query)]

@@ -10,12 +10,10 @@ import csv
 import glob
 import io
 import struct
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
-
-from db.models import Report, ReportStatusChange
-from db.reports import NewReport, ReportRepository
 
 from bot.app import build_app
 from bot.content import WITA
@@ -24,9 +22,11 @@ from bot.insights import missed as missed_messages
 from bot.insights.charts import charts_for
 from bot.insights.publish import summary_text, write_report
 from bot.insights.recorder import InsightRecorder, observe, scrub
-from bot.insights.summary import build_summary, buckets_of, shown
+from bot.insights.summary import buckets_of, build_summary, shown
 from bot.nlu.normalise import normalise
 from bot.nlu.training import NLU_DATA_DIR
+from db.models import Report, ReportStatusChange
+from db.reports import NewReport, ReportRepository
 from tests.helpers import say
 from tests.test_reports import report_settings
 
@@ -38,7 +38,7 @@ IDENTIFYING = ("yohana", "bria", "markus", "0812345", "contoh.id")
 
 class Clock:
     def __init__(self):
-        self.now = datetime(2026, 10, 1, 2, 0, tzinfo=timezone.utc)
+        self.now = datetime(2026, 10, 1, 2, 0, tzinfo=UTC)
 
     def __call__(self):
         return self.now
@@ -120,7 +120,7 @@ def seed_reports(app) -> None:
             category="gaji" if i < 4 else "calo", location_kind="ntt" if i < 5 else "abroad",
             location="5302" if i < 5 else "my", agency_id=None, details_secret="gAAAA-secret", contact_mode="anonymous",
             reporter_secret=None, reporter_key=None, evidence=()))
-        created = datetime(2026, 10, 5 + i * 3, 1, 0, tzinfo=timezone.utc)
+        created = datetime(2026, 10, 5 + i * 3, 1, 0, tzinfo=UTC)
         with sessions.begin() as session:
             session.get(Report, report.id).created_at = created
         if i < 6:
@@ -264,7 +264,7 @@ def test_the_engine_hands_every_turn_to_the_recorder_without_identifying_data(sq
         missed = app.insights.missed(date(2020, 1, 1))
         assert missed and sum(r.count for r in missed) >= 12
         assert all("yohana" not in r.text and "0812" not in r.text for r in missed)
-    data = b"".join(open(path, "rb").read() for path in glob.glob(sqlite_url.removeprefix("sqlite:///") + "*"))
+    data = b"".join(Path(path).read_bytes() for path in glob.glob(sqlite_url.removeprefix("sqlite:///") + "*"))
     for needle in IDENTIFYING:
         assert needle.encode() not in data.lower(), needle
     assert b"555000" not in data  # the chat ids (also not as text)
@@ -323,7 +323,7 @@ def test_statistik_posts_the_summary_and_the_charts(app, recorder, clock):
 
     from bot.channels.telegram_staff import StaffDesk
 
-    today = datetime.now(timezone.utc)
+    today = datetime.now(UTC)
     clock.now = today
     content = app.content.current()
     for _ in range(7):
@@ -390,7 +390,7 @@ def test_the_cli_lists_missed_messages_and_writes_the_report(app, recorder, cloc
                                                              capsys):
     from bot.cli import main
 
-    clock.now = datetime.now(timezone.utc)
+    clock.now = datetime.now(UTC)
     content = app.content.current()
     for _ in range(3):
         recorder.record(Incoming(1, 1, text="Om Markus bilang bisa kerja ke Laos?"), _turn("not_understood"), content)
@@ -413,7 +413,7 @@ def test_counters_add_up_on_postgresql(postgres_url):
     with build_app(report_settings(postgres_url), fallback_only=True) as app:
         recorder = InsightRecorder(app.insights, NLU_DATA_DIR, background=False, clock=clock)
         content = app.content.current()
-        for round_ in range(2):
+        for _round in range(2):
             clock.day(date(2001, 1, 2))
             for _ in range(3):
                 recorder.record(Incoming(1, 1, text="syarat"), _turn("faq/syarat"), content)

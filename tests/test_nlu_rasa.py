@@ -7,12 +7,12 @@ import sys
 
 import pytest
 
+from bot.app import build_app
 from bot.nlu.rasa_client import RasaClient
 from bot.nlu.understanding import NluUnavailable
 from bot.settings import PROJECT_ROOT
 from tests.conftest import RASA_TEST_TOKEN, free_port, settings_for
 from tests.helpers import say, text_of
-from bot.app import build_app
 
 
 @pytest.mark.parametrize("text, label", [

@@ -10,8 +10,6 @@ import pytest
 import yaml
 from telegram import Update
 
-from db.chat_state import ConversationState
-
 from bot.app import build_app
 from bot.channels import telegram as telegram_channel
 from bot.content import Content
@@ -20,11 +18,12 @@ from bot.dialogue.messages import Incoming
 from bot.dialogue.report import ReportFlow
 from bot.offers.analyse import analyse, looks_like_offer
 from bot.offers.check import check_offer_rules
-from bot.offers.rules import RuleStore, RulesError, load_rules
+from bot.offers.rules import RulesError, RuleStore, load_rules
 from bot.offers.text import OfferText
 from bot.reports.crypto import new_key
 from bot.settings import PROJECT_ROOT
 from bot.textformat import html_to_text
+from db.chat_state import ConversationState
 from tests.conftest import settings_for
 
 RULES = PROJECT_ROOT / "content" / "offer_rules.yml"
@@ -511,7 +510,7 @@ def test_the_offer_text_is_dropped_when_the_user_does_something_else(app, rules)
     assert state.flow is None and state.data == {}
     offer.on_press(content, state, "report", flow, app.reports)  # an old button: a plain report, nothing filled
     flow.on_press(content, state, "danger_no")
-    assert state.step == "what" and not app.reports.open_draft(state.data["report"]).get("what")
+    assert state.step == "what" and not app.reports.open_draft(flow.draft(state)).what
 
 
 def test_without_reports_nothing_is_kept_and_the_button_says_reporting_is_off(app, rules):

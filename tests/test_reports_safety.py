@@ -11,7 +11,7 @@ import io
 import sqlite3
 import stat
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -20,11 +20,11 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden
 from bot.app import build_app
 from bot.channels.telegram_delivery import DeliveryWorker
 from bot.channels.telegram_staff import StaffDesk
+from bot.dialogue import report as report_flow
 from bot.dialogue.messages import Incoming
 from bot.reports import codes
 from bot.reports.cli import ReportsCli, init_key, spreadsheet_safe
 from bot.reports.crypto import new_key
-from bot.dialogue import report as report_flow
 from bot.textformat import TELEGRAM_TEXT_LIMIT, clean_input, html_to_text, telegram_len
 from tests.conftest import settings_for
 from tests.helpers import press, say, text_of
@@ -400,11 +400,12 @@ def test_the_state_of_inactive_chats_expires(app, sqlite_url):
     say(app, "halo", 92)
     with sqlite3.connect(sqlite_url.removeprefix("sqlite:///")) as db:
         db.execute("update chat_state set updated_at = '2000-01-01 00:00:00' where chat_id = 91")
-    removed = app.chat_states.expire(datetime.now(timezone.utc) - timedelta(days=90))
+    removed = app.chat_states.expire(datetime.now(UTC) - timedelta(days=90))
     assert removed == 1
     assert app.chat_states.load(91).last_update_id is None and app.chat_states.load(92) is not None
 
 
+@pytest.mark.postgres
 def test_the_safety_features_on_postgresql():
     from sqlalchemy import update
 
@@ -420,7 +421,7 @@ def test_the_safety_features_on_postgresql():
             other = file(app, chat=1002, urgent=True)
             assert other in [due.report.code for due in app.reports.claim_due()][:2]
             with app.reports.repository._sessions.begin() as session:  # the claimed ones' lease ends now
-                session.execute(update(Delivery).values(due_at=datetime(2000, 1, 1, tzinfo=timezone.utc)))
+                session.execute(update(Delivery).values(due_at=datetime(2000, 1, 1, tzinfo=UTC)))
         with build_app(report_settings(postgres_url, f"{new},{old}"), fallback_only=True) as app:
             assert app.reports.rotate_key() == 4
         with build_app(report_settings(postgres_url, new), fallback_only=True) as app:
@@ -430,7 +431,7 @@ def test_the_safety_features_on_postgresql():
             assert app.reports.taskforce_chat_id == -100555
             assert "sudah kami hapus" in text_of(say(app, "/hapus", 1002))
             assert app.reports.repository.by_code(other).reporter_key is None
-            assert app.chat_states.expire(datetime.now(timezone.utc) + timedelta(days=1)) >= 1
-        with pytest.raises(SystemExit, match="cannot open the reports"):
-            with build_app(report_settings(postgres_url, old), fallback_only=True):
-                pass  # the old key alone no longer opens them
+            assert app.chat_states.expire(datetime.now(UTC) + timedelta(days=1)) >= 1
+        with pytest.raises(SystemExit, match="cannot open the reports"), \
+                build_app(report_settings(postgres_url, old), fallback_only=True):
+            pass  # the old key alone no longer opens them

@@ -8,8 +8,8 @@ import pytest
 from jinja2.sandbox import SecurityError
 
 from bot.content import Content, ContentStore, template_environment, unsafe_references
-from bot.content_models import ContentError
 from bot.content_check import check_content
+from bot.content_models import ContentError
 from bot.settings import PROJECT_ROOT
 
 SECRET = "REPORT_ENCRYPTION_KEY"

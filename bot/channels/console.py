@@ -6,6 +6,7 @@ import re
 import sys
 from typing import TextIO
 
+from bot.app import App
 from bot.dialogue.engine import Engine
 from bot.dialogue.messages import Button, Incoming, Reply, Turn
 from bot.textformat import clean_input, html_to_text
@@ -15,7 +16,7 @@ CONSOLE_USER_ID = 0
 _NOT_WORD = re.compile(r"[^\w]+")
 
 
-def reply_as_dict(reply: Reply) -> dict:
+def reply_as_dict(reply: Reply) -> dict[str, object]:
     return {"text": html_to_text(reply.text), "buttons": [button.label for button in reply.buttons],
             "keyboard": list(reply.keyboard)}
 
@@ -37,12 +38,13 @@ class ConsoleConversation:
         return len(self._buttons)
 
     def say(self, text: str) -> Turn:
-        text = clean_input(text)  # the channel boundary: what Telegram's channel cleans, the console cleans too
-        return self._remember(self._engine.handle(Incoming(self._chat_id, CONSOLE_USER_ID, text=text)))
+        # The channel boundary: what Telegram's channel cleans, the console cleans too.
+        incoming = Incoming(self._chat_id, CONSOLE_USER_ID, text=clean_input(text))
+        return self._remember(self._engine.handle(incoming))
 
     def press(self, choice: str) -> Turn:
         """Press a button of the last reply by its number (1-based) or its label."""
-        data = self._button_data(clean_input(str(choice)))
+        data = self._button_data(clean_input(str(choice)) or "")
         return self._remember(self._engine.handle(Incoming(self._chat_id, CONSOLE_USER_ID, press=data)))
 
     def _button_data(self, choice: str) -> str:
@@ -143,12 +145,12 @@ def _fresh_turn(engine: Engine, text: str) -> Turn:
     return engine.handle(Incoming(CONSOLE_CHAT_ID, CONSOLE_USER_ID, text=text))
 
 
-def _write(stdout: TextIO, payload: dict) -> None:
+def _write(stdout: TextIO, payload: dict[str, object]) -> None:
     stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
     stdout.flush()
 
 
-def demo_note(app) -> str:
+def demo_note(app: App) -> str:
     """What the console says about reports before the chat starts: honestly, that it is a local demo."""
     settings = app.settings
     if app.reports is None:

@@ -5,29 +5,40 @@ import asyncio
 import contextlib
 import logging
 import secrets
+from typing import Any
 
 from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler
-from telegram.ext import ContextTypes, Defaults, MessageHandler, filters
-
-from bot.channels.telegram_updates import PerChatUpdateProcessor
-from bot.textformat import clean_input
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    filters,
+)
 
 from bot.app import App, build_app
-from bot.content import ContentStore
 from bot.channels.telegram_delivery import DeliveryWorker
 from bot.channels.telegram_markup import reply_markup
 from bot.channels.telegram_staff import StaffDesk
+from bot.channels.telegram_updates import PerChatUpdateProcessor
+from bot.content import ContentStore
 from bot.dialogue.engine import Engine
 from bot.dialogue.messages import Incoming, Reply
 from bot.settings import Settings
+from bot.textformat import clean_input
 
 log = logging.getLogger(__name__)
 PRIVATE = filters.ChatType.PRIVATE
-# Attachment kinds the engine distinguishes, in the order they are checked on a message.
 MAX_CONCURRENT_UPDATES = 64  # chats handled at once; each chat's own updates strictly one after another
+# The application as PTB builds it by default (its generic parameters say nothing this module relies on).
+TelegramApp = Application[Any, Any, Any, Any, Any, Any]
+# Attachment kinds the engine distinguishes, in the order they are checked on a message.
 ATTACHMENT_FIELDS = ("sticker", "photo", "document", "voice", "audio", "video", "contact", "location")
 
 
@@ -59,8 +70,10 @@ def _content(context: ContextTypes.DEFAULT_TYPE) -> ContentStore:
 
 
 async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    message = update.effective_message
-    chat_id, user_id = update.effective_chat.id, update.effective_user.id
+    message, chat, user = update.effective_message, update.effective_chat, update.effective_user
+    if message is None or chat is None or user is None:  # the handler's filter lets only private messages in
+        return
+    chat_id, user_id = chat.id, user.id
     forwarded = message.forward_origin is not None  # PTB 22: set on every forwarded message
     if message.text is not None:
         # Cleaned here, before anything else sees it: lone surrogates, NUL and control characters dropped.
@@ -69,24 +82,26 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     else:
         kind = attachment_kind(message)
         phone = clean_input(message.contact.phone_number) if message.contact else None
-        caption = clean_input(message.caption) if kind == "photo" else None  # a flyer's caption can be checked as an offer
+        # A flyer's caption can be checked as an offer.
+        caption = clean_input(message.caption) if kind == "photo" else None
         incoming = Incoming(chat_id, user_id, text=caption, attachment=kind, file_id=file_id_of(message, kind),
                             phone=phone, forwarded=forwarded, update_id=update.update_id)
     await _handle(context, incoming)
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query = update.callback_query
+    query, chat, user = update.callback_query, update.effective_chat, update.effective_user
+    if query is None or user is None:  # CallbackQueryHandler only passes updates with a query (and its sender)
+        return
     staff: StaffDesk | None = context.application.bot_data["staff"]
-    if update.effective_chat is None or update.effective_chat.type != "private":
+    if chat is None or chat.type != "private":
         if staff is not None:
             await staff.on_button(update, context)
         else:  # reports are off here: a report message's button from an old group, or forged data
             await query.answer(_content(context).current().render("button_expired"), show_alert=True)
         return
     await query.answer()
-    incoming = Incoming(update.effective_chat.id, update.effective_user.id, press=clean_input(query.data or ""),
-                        update_id=update.update_id)
+    incoming = Incoming(chat.id, user.id, press=clean_input(query.data or ""), update_id=update.update_id)
     await _handle(context, incoming)
 
 
@@ -108,7 +123,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             log.exception("could not tell chat about the error")
 
 
-async def _post_init(application: Application) -> None:
+async def _post_init(application: TelegramApp) -> None:
     content = _content_of(application).current()
     await application.bot.set_my_commands([BotCommand(name, text) for name, text in content.commands.items()])
     taskforce_chat_id: int | None = application.bot_data["taskforce_chat_id"]
@@ -124,12 +139,12 @@ async def _post_init(application: Application) -> None:
     application.bot_data["delivery_task"] = asyncio.create_task(worker.run(), name="delivery")
 
 
-def _content_of(application: Application) -> ContentStore:
+def _content_of(application: TelegramApp) -> ContentStore:
     content: ContentStore = application.bot_data["content"]
     return content
 
 
-async def _post_stop(application: Application) -> None:
+async def _post_stop(application: TelegramApp) -> None:
     task = application.bot_data.get("delivery_task")
     if task is not None:
         task.cancel()
@@ -137,7 +152,9 @@ async def _post_stop(application: Application) -> None:
             await task
 
 
-def build_application(settings: Settings, app: App) -> Application:
+def build_application(settings: Settings, app: App) -> TelegramApp:
+    if not settings.telegram_bot_token:
+        raise SystemExit("Error: TELEGRAM_BOT_TOKEN is not set")
     builder = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token)

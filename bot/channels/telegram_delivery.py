@@ -10,17 +10,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from telegram import Bot, ReplyParameters
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
-from db.chat_state import ChatStateRepository
-from db.reports import DueDelivery
-
 from bot.channels.telegram_markup import inline_keyboard, reply_markup
 from bot.dialogue.engine import Engine
 from bot.reports.service import Outgoing, ReportService
+from db.chat_state import ChatStateRepository
+from db.reports import DueDelivery
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0
@@ -97,20 +96,19 @@ class DeliveryWorker:
 
     async def _send(self, outgoing: Outgoing) -> int:
         markup = inline_keyboard(outgoing.buttons)
-        reply = {}
-        if outgoing.reply_to:
-            reply["reply_parameters"] = ReplyParameters(outgoing.reply_to, allow_sending_without_reply=True)
+        reply = ReplyParameters(outgoing.reply_to, allow_sending_without_reply=True) if outgoing.reply_to else None
         if outgoing.media_kind is None:
-            message = await self._bot.send_message(outgoing.chat_id, outgoing.text, reply_markup=markup, **reply)
+            message = await self._bot.send_message(outgoing.chat_id, outgoing.text, reply_markup=markup,
+                                                   reply_parameters=reply)
         else:
             method = getattr(self._bot, f"send_{outgoing.media_kind}")
-            message = await method(outgoing.chat_id, outgoing.file_id, caption=outgoing.text, **reply)
+            message = await method(outgoing.chat_id, outgoing.file_id, caption=outgoing.text, reply_parameters=reply)
         return message.message_id
 
     async def _chores(self) -> None:
         """Reminders: unacknowledged reports to the task force, idle drafts to their reporters; expired chat states
         deleted."""
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         days = self._retention_days
         expired = await asyncio.to_thread(self._chat_states.expire, now - timedelta(days=days))
         if expired:

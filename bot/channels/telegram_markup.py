@@ -1,8 +1,13 @@
 """Engine replies as python-telegram-bot reply markup."""
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
-from telegram import ReplyKeyboardRemove
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 
 from bot.dialogue.messages import Button, Reply
 
@@ -17,7 +22,7 @@ def inline_keyboard(buttons: tuple[Button, ...] | tuple[tuple[str, str], ...],
     return InlineKeyboardMarkup([keys[i:i + columns] for i in range(0, len(keys), columns)])
 
 
-def reply_markup(reply: Reply):
+def reply_markup(reply: Reply) -> ReplyKeyboardMarkup | ReplyKeyboardRemove | InlineKeyboardMarkup | None:
     if reply.keyboard:
         first, *others = reply.keyboard
         rows = [[KeyboardButton(first, request_contact=True)], *[[KeyboardButton(label)] for label in others]]

@@ -11,15 +11,16 @@ import asyncio
 import logging
 import time
 
-from telegram import Update
+from telegram import Bot, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
-from db.insights import InsightRepository
-
 from bot.channels.telegram_markup import inline_keyboard
 from bot.content import ContentStore
+from bot.insights.charts import Chart
 from bot.reports.service import ReportService
+from db.insights import InsightRepository
+from db.models import Report
 
 log = logging.getLogger(__name__)
 MEMBERSHIP_TTL_SECONDS = 60  # a member removed from the group loses the right within this time
@@ -39,10 +40,11 @@ class StaffDesk:
         self._members: dict[int, tuple[str | None, float]] = {}  # user id -> (status in the group, valid until)
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        query, user = update.callback_query, update.effective_user
+        query, user, chat = update.callback_query, update.effective_user, update.effective_chat
+        if query is None or user is None:  # the button handler passes only updates with a query and its sender
+            return
         service = self._reports
         content = self._content.current()
-        chat = update.effective_chat
         if chat is None or chat.id != service.taskforce_chat_id:
             # A report message forwarded or copied to another group, or forged data: nothing changes there.
             log.info("status button pressed outside the task-force chat; ignored")
@@ -51,7 +53,7 @@ class StaffDesk:
         listed = service.is_listed_staff(user.id)
         status = None if listed else await self._status(context, user.id)
         allowed = listed or status in (ADMIN_STATUSES if self._admins_only else MEMBER_STATUSES)
-        if not allowed and status in MEMBER_STATUSES and service.parse_press(query.data) is not None:
+        if not allowed and status in MEMBER_STATUSES and service.parse_press(query.data or "") is not None:
             await query.answer(content.render("staff_admins_only"), show_alert=True)
             return
         pressed = await asyncio.to_thread(service.staff_press, query.data or "", user.id, user.full_name, allowed)
@@ -59,7 +61,7 @@ class StaffDesk:
         if pressed.report is not None:
             await self._redraw(context, service, pressed.report)
 
-    async def _redraw(self, context: ContextTypes.DEFAULT_TYPE, service, report) -> None:
+    async def _redraw(self, context: ContextTypes.DEFAULT_TYPE, service: ReportService, report: Report) -> None:
         """Show the current status on every message the group has of this report (the report and its reminders),
         found from the report, never from the message pressed (which could be any message with forged data)."""
         text = await asyncio.to_thread(service.staff_text, report)
@@ -111,7 +113,7 @@ class StaffDesk:
         return status
 
 
-async def send_statistics(bot, chat_id: int, text: str, charts) -> None:
+async def send_statistics(bot: Bot, chat_id: int, text: str, charts: list[Chart]) -> None:
     """The insights summary (Telegram HTML), then its charts as one album (at most 10 pictures)."""
     from telegram import InputMediaPhoto
     from telegram.constants import ParseMode
@@ -121,14 +123,13 @@ async def send_statistics(bot, chat_id: int, text: str, charts) -> None:
         await bot.send_media_group(chat_id, [InputMediaPhoto(chart.png, caption=chart.title) for chart in charts[:10]])
 
 
-def post_statistics(settings, text: str, charts) -> None:
-    """Post a summary to the task-force group outside the running bot (`bot insights post`, e.g. monthly by cron)."""
-    from telegram import Bot
+def post_statistics(token: str, chat_id: int, base: str | None, text: str, charts: list[Chart]) -> None:
+    """Post a summary to the task-force group outside the running bot (`bot insights post`, e.g. monthly by cron);
+    `base`: the Bot API's address when it is not Telegram's."""
 
     async def post() -> None:
-        base = settings.telegram_api_base_url
-        bot = Bot(settings.telegram_bot_token, **({"base_url": f"{base}/bot"} if base else {}))
+        bot = Bot(token, base_url=f"{base}/bot") if base else Bot(token)
         async with bot:
-            await send_statistics(bot, settings.taskforce_chat_id, text, charts)
+            await send_statistics(bot, chat_id, text, charts)
 
     asyncio.run(post())

@@ -1,14 +1,13 @@
 """Checking a recruiting agency: ask for a name or licence number, match it, give an honest verdict."""
 from __future__ import annotations
 
-from db.agencies import AgencyRecord
-from db.chat_state import ConversationState
-
 from bot.content import Content
 from bot.dialogue import actions
 from bot.dialogue.menu import back_to_menu_button
 from bot.dialogue.messages import Button, Reply
 from bot.registry.service import AgencyRegistry, Found, Lookup
+from db.agencies import AgencyRecord
+from db.chat_state import ConversationState
 
 FLOW = "agency"
 STEP_ASK = "ask"

@@ -1,13 +1,12 @@
 """Destination-country information from content/countries/."""
 from __future__ import annotations
 
-from db.chat_state import ConversationState
-
 from bot.content import Content
 from bot.dialogue import actions
 from bot.dialogue.menu import back_to_menu_button
 from bot.dialogue.messages import Button, Reply
 from bot.nlu.normalise import normalise
+from db.chat_state import ConversationState
 
 FLOW = "country"
 

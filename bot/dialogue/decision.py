@@ -36,8 +36,8 @@ def decide(understanding: Understanding, usable: frozenset[str] | set[str],
            thresholds: tuple[float, float, float] | None = None) -> Decision:
     """Decide on the labels the engine can act on (`usable`), best first; `thresholds` to try others."""
     act_at, suggest_at, margin = thresholds or THRESHOLDS.get(understanding.source, THRESHOLDS[Matcher.RASA])
-    ranked = [(label, score) for label, score in (understanding.candidates or ((understanding.intent, understanding.confidence),))
-              if label and label != UNSURE and label in usable]
+    candidates = understanding.candidates or ((understanding.intent, understanding.confidence),)
+    ranked = [(label, score) for label, score in candidates if label and label != UNSURE and label in usable]
     plausible = [(label, score) for label, score in ranked if score >= suggest_at]
     if not plausible:
         return Decision(NOTHING_FOUND)

@@ -4,10 +4,8 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import datetime, timedelta
-
-from db.chat_state import ChatStateRepository, ConversationState
+from functools import cached_property
 
 from bot.content import Content, ContentStore
 from bot.dialogue import actions, agency, countries, faq, offer, report, status
@@ -25,6 +23,7 @@ from bot.offers.rules import RULES_FILE, RuleStore
 from bot.registry.mentions import company_mentions
 from bot.registry.service import AgencyRegistry, Found, Lookup, clean_query, found_lookup
 from bot.reports.service import ReportService
+from db.chat_state import ChatStateRepository, ConversationState
 
 log = logging.getLogger(__name__)
 
@@ -159,8 +158,10 @@ class Engine:
             self._states.clear(message.chat_id)
             turn.meaning = "erased"
             return turn
-        if self._report.in_progress(state):
-            state.data["report"].pop("reminded", None)
+        if self._report.in_progress(state):  # the reporter is back: a next idle day brings a reminder again
+            draft = self._report.draft(state)
+            draft.reminded = False
+            self._report.keep(state, draft)
         self._states.save(state)
         if self._insights is not None:
             self._insights.record(message, turn, content)  # in-memory counters only (bot/insights/recorder.py)
@@ -173,11 +174,13 @@ class Engine:
         for state in self._states.in_flow(report.FLOW, now - DRAFT_IDLE):
             if not self._report.in_progress(state):
                 continue
-            if state.data["report"].get("reminded"):
+            draft = self._report.draft(state)
+            if draft.reminded:
                 self._states.clear(state.chat_id)
                 messages.append((state.chat_id, with_menu(content, "report_draft_expired")))
             else:
-                state.data["report"]["reminded"] = True
+                draft.reminded = True
+                self._report.keep(state, draft)
                 self._states.save(state)
                 messages.append((state.chat_id, self._report.reminder(content)))
         return messages
@@ -187,12 +190,13 @@ class Engine:
         self._states.clear(chat_id)
 
     def _on_attachment(self, content: Content, state: ConversationState, message: Incoming) -> list[Reply]:
+        kind = message.attachment or "other"
         if self._report.in_progress(state):
-            return self._report.on_attachment(content, state, message.attachment, message.file_id, message.phone)
+            return self._report.on_attachment(content, state, kind, message.file_id, message.phone)
         if message.forwarded or offer.waiting_for_offer(state) or (message.attachment == "photo" and message.text):
             # A forwarded or flyer photo: its caption is read; other kinds get a note.
             return offer.on_attachment(content, state, self._registry, self._offer_rules.current(),
-                                       message.attachment or "other", message.text, self._reports,
+                                       kind, message.text, self._reports,
                                        on_check=self._count_offer)
         return [with_menu(content, "attachment_outside_flow", kind=message.attachment)]
 
@@ -213,24 +217,28 @@ class Engine:
             if data in actions.MENU_ACTIONS or action.kind in actions.BROWSING_KINDS:
                 return self._report.interrupted(content, state)
             return self._report.prompt(content, state, note=content.render("report_button_old"))
-        if action.kind == actions.FAQ_TOPIC and action.arg in content.topics:
-            return faq.answer(content, state, action.arg)
-        if action.kind == actions.AGENCY and action.arg and action.arg.isdigit() and len(action.arg) <= MAX_ID_DIGITS:
-            record = self._registry.get(int(action.arg))
-            if record is not None:
-                return agency.verdict(content, state, self._registry, record)
-        if action.kind == actions.COUNTRY:
-            if action.arg is None:
-                return countries.country_list(content, state)
-            if action.arg in content.countries:
-                return countries.country_info(content, state, action.arg)
-        if action.kind == actions.TOPIC_GROUP:
-            replies = faq.topic_group(content, state, action.arg or "")
-            if replies is not None:
-                return replies
+        browsed = self._browse(content, state, action)
+        if browsed is not None:
+            return browsed
         if data in actions.MENU_ACTIONS:
             return self._menu_entry(content, state, data)
         return [with_menu(content, "button_expired")]
+
+    def _browse(self, content: Content, state: ConversationState, action: actions.Action) -> list[Reply] | None:
+        """A topic, agency, country or topic group button; None when it names nothing that exists (any more)."""
+        arg = action.arg
+        if action.kind == actions.FAQ_TOPIC and arg in content.topics:
+            return faq.answer(content, state, arg)
+        if action.kind == actions.AGENCY and arg and arg.isdigit() and len(arg) <= MAX_ID_DIGITS:
+            record = self._registry.get(int(arg))
+            return agency.verdict(content, state, self._registry, record) if record is not None else None
+        if action.kind == actions.COUNTRY:
+            if arg is None:
+                return countries.country_list(content, state)
+            return countries.country_info(content, state, arg) if arg in content.countries else None
+        if action.kind == actions.TOPIC_GROUP:
+            return faq.topic_group(content, state, arg or "")
+        return None
 
     def _menu_entry(self, content: Content, state: ConversationState, data: str) -> list[Reply]:
         if data == actions.MENU_FAQ:
@@ -355,7 +363,8 @@ class Engine:
             # The name after PT decides for its span: "PT Sinar Jaya Makmur" is not PT Sinar Jaya.
             lookups.append((mention.text, self._registry.lookup(mention.text)))
             claimed.update(self._registry.named_in(mention.text))
-        lookups += [(m.text, found_lookup([owner])) for owner in self._registry.named_in(m.text) if owner not in claimed]
+        named = self._registry.named_in(m.text)
+        lookups += [(m.text, found_lookup([owner])) for owner in named if owner not in claimed]
         if lookups:
             return self._verdicts(m, lookups[:MAX_COMPANIES])
         bare = self._registry.exact_lookup(m.text) if len(m.text) <= MAX_BARE_NAME_CHARS else None
@@ -478,7 +487,8 @@ class Engine:
         if target == "help":
             return [Reply(content.render("help"))] + self._report.prompt(content, state)
         if target is None:
-            return [Reply(content.render("unknown_command", command=command[:32]))] + self._report.prompt(content, state)
+            unknown = Reply(content.render("unknown_command", command=command[:32]))
+            return [unknown, *self._report.prompt(content, state)]
         return self._report.interrupted(content, state)
 
     def _check_agency(self, m: TextMessage) -> list[Reply]:

@@ -1,12 +1,11 @@
 """FAQ answers, the topic list, and "did you mean ...?" when NLU is unsure."""
 from __future__ import annotations
 
-from db.chat_state import ConversationState
-
 from bot.content import Content
 from bot.dialogue import actions
 from bot.dialogue.menu import back_to_menu_button, main_menu_buttons
 from bot.dialogue.messages import Button, Reply
+from db.chat_state import ConversationState
 
 FLOW = "faq"
 STEP_CLARIFY = "clarify"

@@ -20,11 +20,11 @@ def back_to_menu_button(content: Content) -> Button:
     return Button(content.label("main_menu"), actions.MENU)
 
 
-def with_menu(content: Content, template: str, **context) -> Reply:
+def with_menu(content: Content, template: str, **context: object) -> Reply:
     """A message followed by the full main menu."""
     return Reply(content.render(template, **context), main_menu_buttons(content))
 
 
-def with_menu_link(content: Content, template: str, **context) -> Reply:
+def with_menu_link(content: Content, template: str, **context: object) -> Reply:
     """A message with one button back to the main menu."""
     return Reply(content.render(template, **context), (back_to_menu_button(content),))

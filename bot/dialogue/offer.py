@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from db.chat_state import ConversationState
 from markupsafe import Markup
 
 from bot.content import Content
@@ -20,8 +20,9 @@ from bot.dialogue.messages import Button, Reply
 from bot.dialogue.report import MAX_STORY, ReportFlow
 from bot.offers.analyse import MAX_AGENCIES, OfferCheck, analyse
 from bot.offers.rules import OfferRules
-from bot.registry.service import AgencyRegistry
+from bot.registry.service import AgencyRegistry, DataStamp
 from bot.reports.service import ReportService
+from db.chat_state import ConversationState
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +68,7 @@ def answer(content: Content, state: ConversationState, registry: AgencyRegistry 
     if on_check is not None:
         on_check(check)
     kept = {"text": text[:MAX_STORY], "agencies": [a.text for a in check.agencies]}
-    state.flow, state.step = FLOW, STEP_ANSWERED
-    state.data = {"offer": {"secret": reports.cipher.seal(kept) if reports is not None else None}}
+    state.enter(FLOW, STEP_ANSWERED, {"offer": {"secret": reports.cipher.seal(kept) if reports is not None else None}})
     return [Reply(_render(content, rules, registry, check, photo), _buttons(content))]
 
 
@@ -88,25 +88,34 @@ def on_press(content: Content, state: ConversationState, arg: str | None, report
     if arg == REPORT:
         kept = _kept(state, reports)
         discard(state)
-        if kept is None or not kept.get("text"):
+        if kept is None or not kept.text:
             return report_flow.start(content, state)
-        return report_flow.start_prefilled(content, state, kept["text"], "; ".join(kept.get("agencies") or ()))
+        return report_flow.start_prefilled(content, state, kept.text, "; ".join(kept.agencies))
     if arg == AGENCY:
         discard(state)
         return agency.start(content, state)
     return [with_menu(content, "button_expired")]
 
 
-def _kept(state: ConversationState, reports: ReportService | None) -> dict | None:
+@dataclass(frozen=True)
+class KeptOffer:
+    """The checked offer, kept sealed in the chat state so "Laporkan" can start a report with it."""
+
+    text: str
+    agencies: tuple[str, ...]
+
+
+def _kept(state: ConversationState, reports: ReportService | None) -> KeptOffer | None:
     if state.flow != FLOW or reports is None:
         return None
     sealed = (state.data.get("offer") or {}).get("secret")
     if not sealed:
         return None
     try:
-        return reports.cipher.open(sealed)
+        opened = reports.cipher.open(sealed)
     except ValueError:  # sealed with a key no longer configured
         return None
+    return KeptOffer(str(opened.get("text") or ""), tuple(str(a) for a in opened.get("agencies") or ()))
 
 
 def _not_readable(content: Content, state: ConversationState, kind: str) -> list[Reply]:
@@ -122,7 +131,7 @@ def _buttons(content: Content) -> tuple[Button, ...]:
     )
 
 
-def _stamp(registry: AgencyRegistry | None, check: OfferCheck):
+def _stamp(registry: AgencyRegistry | None, check: OfferCheck) -> DataStamp | None:
     """The "Data per ..." of the registry rows shown (the first found row's data, else the latest list)."""
     if registry is None or not check.agencies:
         return None

@@ -13,7 +13,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from bot.insights.summary import SMALL, Summary, shown  # noqa: E402
 
@@ -37,7 +39,7 @@ def _shown_height(n: int) -> tuple[float, bool]:
     return (float(SMALL), True) if 0 < n < SMALL else (float(n), False)
 
 
-def _finish(fig, title: str, note: str | None) -> bytes:
+def _finish(fig: Figure, title: str, note: str | None) -> bytes:
     fig.suptitle("\n".join(textwrap.wrap(title, 30)), fontsize=TITLE_SIZE, fontweight="bold", x=0.04, ha="left")
     if note:
         fig.text(0.04, 0.012, "\n".join(textwrap.wrap(note, 60)), fontsize=TICK_SIZE - 3, color="#555555",
@@ -87,7 +89,7 @@ def bars_over_time(title: str, labels: list[str], series: list[tuple[str, list[i
         for x, (h, small) in enumerate(heights):
             if small:
                 ax.bar(x, h, bottom=bottoms[x], color="white", edgecolor=color, hatch="///", linewidth=1.5, width=0.7)
-        bottoms = [b + h for b, (h, _s) in zip(bottoms, heights)]
+        bottoms = [b + h for b, (h, _s) in zip(bottoms, heights, strict=True)]
     totals = [sum(values[i] for _n, values, _c in series) for i in range(len(labels))]
     peak = max(bottoms) if bottoms and max(bottoms) > 0 else 1.0
     for x, total in enumerate(totals):
@@ -100,7 +102,9 @@ def bars_over_time(title: str, labels: list[str], series: list[tuple[str, list[i
     ax.tick_params(axis="y", labelsize=TICK_SIZE)
     if axis:
         ax.set_xlabel(axis, fontsize=TICK_SIZE - 2, color="#555555")
-    ax.yaxis.get_major_locator().set_params(integer=True)
+    locator = ax.yaxis.get_major_locator()
+    assert isinstance(locator, MaxNLocator)  # the y axis keeps matplotlib's default AutoLocator, a MaxNLocator
+    locator.set_params(integer=True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     if len(series) > 1:

@@ -1,12 +1,15 @@
 """`python -m bot insights missed|report`: for editors and the task force (heavy imports only when run)."""
 from __future__ import annotations
 
+import argparse
 import sys
 from datetime import date
 from pathlib import Path
 
+from bot.settings import Settings
 
-def add_parser(commands) -> None:
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     insights = commands.add_parser("insights", help="what people ask, what the bot missed, reports (anonymous)")
     sub = insights.add_subparsers(dest="insights_command", required=True)
     missed = sub.add_parser("missed", help="messages the bot did not understand, asked back on, or answered unsure, "
@@ -23,9 +26,7 @@ def add_parser(commands) -> None:
     post.add_argument("--force", action="store_true", help="post even if this month was posted already")
 
 
-def run(settings, args) -> int:
-    from db.insights import InsightRepository
-
+def run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.app import prepare_database
     from bot.content import Content
     from bot.insights import missed as missed_messages
@@ -33,6 +34,7 @@ def run(settings, args) -> int:
     from bot.insights.recorder import MISSED_KEEP, today_wita
     from bot.insights.summary import parse_since
     from bot.nlu.training import NLU_DATA_DIR
+    from db.insights import InsightRepository
 
     try:
         content = Content(settings.content_dir)
@@ -73,8 +75,12 @@ def run(settings, args) -> int:
         if args.insights_command == "post":
             from bot.channels.telegram_staff import post_statistics
 
+            token, chat_id = settings.telegram_bot_token, settings.taskforce_chat_id
+            assert token and chat_id is not None  # checked with the arguments above
+            base = settings.telegram_api_base_url
             posted = post_once(repository, content, start, end,
-                               lambda text, charts: post_statistics(settings, text, charts), force=args.force)
+                               lambda text, charts: post_statistics(token, chat_id, base, text, charts),
+                               force=args.force)
             print(f"posted the summary of {start} to {end}" if posted else
                   f"the summary of {start} to {end} was posted already (use --force to post again)")
             return 0

@@ -7,11 +7,10 @@ from datetime import date
 from pathlib import Path
 from typing import TextIO
 
-from db.insights import MissedRow
-
 from bot.content import Content
 from bot.nlu.fallback import FallbackMatcher
 from bot.nlu.training_data import matcher_examples
+from db.insights import MissedRow
 
 NO_TOPIC = "-"
 MIN_MATCH = 0.5  # the fallback matcher's score from which a label counts as the nearest topic
@@ -45,7 +44,7 @@ def group_missed(rows: list[MissedRow], content: Content, nlu_data_dir: Path) ->
         if not label:
             matcher = matcher or FallbackMatcher(matcher_examples(content, nlu_data_dir))
             understanding = matcher.parse(row.text)
-            best = next(((l, s) for l, s in understanding.candidates if l != "nlu_fallback"), None)
+            best = next((pair for pair in understanding.candidates if pair[0] != "nlu_fallback"), None)
             label = best[0] if best and best[1] >= MIN_MATCH else NO_TOPIC
         message = groups.setdefault(label, {}).setdefault(row.text, MissedMessage(row.text, 0))
         message.count += row.count

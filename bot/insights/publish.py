@@ -1,17 +1,17 @@
 """What people see of a summary: the Telegram text (/statistik), the charts, and the one-page HTML report."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from markupsafe import Markup
-
-from db.insights import InsightRepository
 
 from bot.content import Content
 from bot.insights.charts import Chart, charts_for, write_charts
 from bot.insights.recorder import today_wita
 from bot.insights.summary import SMALL, Summary, build_summary, shown
+from db.insights import InsightRepository
 
 MIN_FOR_SHARE = 20  # a share of questions is shown only from this many questions
 DEFAULT_DAYS = 30
@@ -29,11 +29,12 @@ def summary_text(content: Content, summary: Summary) -> str:
     """The summary as Telegram HTML (also the top of the HTML page)."""
     share = summary.missed_share
     enough = summary.responded >= SMALL
+    median, p90 = summary.response_median_hours, summary.response_p90_hours  # None only when nobody responded
     return content.render(
         "insights_summary", s=summary, shown=shown,
         missed_share=f"{share:.0%}" if share is not None and summary.questions >= MIN_FOR_SHARE else None,
-        median=hours_text(summary.response_median_hours) if enough else None,
-        p90=hours_text(summary.response_p90_hours) if enough else None,
+        median=hours_text(median) if enough and median is not None else None,
+        p90=hours_text(p90) if enough and p90 is not None else None,
     )
 
 
@@ -55,7 +56,7 @@ def write_report(content: Content, summary: Summary, charts: list[Chart], folder
     text = summary_text(content, summary)
     by_month = bool(summary.buckets) and (summary.buckets[0].end - summary.buckets[0].start).days > 7
     page = content.render("insights_page", s=summary, shown=shown, charts=charts, by_month=by_month,
-                          made=datetime.now(timezone.utc), summary_html=Markup(text.replace("\n", "<br>\n")))
+                          made=datetime.now(UTC), summary_html=Markup(text.replace("\n", "<br>\n")))
     index = folder / "index.html"
     index.write_text(page + "\n", encoding="utf-8")
     return [*paths, index]
@@ -72,8 +73,8 @@ def month_of(text: str | None, today: date | None = None) -> tuple[date, date]:
     return first, following - timedelta(days=1)
 
 
-def post_once(repository: InsightRepository, content: Content, start: date, end: date, send, force: bool = False
-              ) -> bool:
+def post_once(repository: InsightRepository, content: Content, start: date, end: date,
+              send: Callable[[str, list[Chart]], None], force: bool = False) -> bool:
     """Build the period's summary and `send(text, charts)` it, once per period across processes and re-runs
     (a cron job may run twice); False when it was already posted. A failed send can be retried."""
     key = f"post:{end.isoformat()}"

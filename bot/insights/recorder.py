@@ -15,15 +15,14 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-from db.insights import InsightRepository
 
 from bot.content import WITA, Content
 from bot.nlu.normalise import load_slang, normalise
 from bot.registry.mentions import company_mentions
+from db.insights import InsightRepository
 
 if TYPE_CHECKING:  # the engine's types, named here only for the type checker (insights sit below dialogue)
     from bot.dialogue.messages import Incoming, Turn
@@ -48,7 +47,7 @@ _DIGITS = re.compile(r"\d+")
 
 def today_wita(now: datetime | None = None) -> date:
     """Days are counted in NTT's time zone (WITA, UTC+8), the task force's working day."""
-    return (now or datetime.now(timezone.utc)).astimezone(WITA).date()
+    return (now or datetime.now(UTC)).astimezone(WITA).date()
 
 
 @dataclass(frozen=True)
@@ -177,12 +176,13 @@ class InsightRecorder:
                  background: bool = True, clock: Callable[[], datetime] | None = None):
         self._repository = repository
         self._last_error = 0.0
-        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._clock = clock or (lambda: datetime.now(UTC))
         self._nlu_data_dir = nlu_data_dir
         self._lock = threading.Lock()
         self._counts: Counter[tuple[date, str, str]] = Counter()
         self._missed: list[tuple[date, str, str, str]] = []
-        self._scrubbed: Counter[tuple[date, str, str, str]] = Counter()  # missed messages already scrubbed whose write failed
+        # Missed messages already scrubbed whose write failed.
+        self._scrubbed: Counter[tuple[date, str, str, str]] = Counter()
         self._vocabulary: tuple[Content, Vocabulary] | None = None
         self._last_content: Content | None = None
         self._purged_on: date | None = None

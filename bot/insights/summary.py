@@ -11,11 +11,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-import yaml
-
-from db.insights import CountRow, InsightRepository, ReportFacts
-
 from bot.content import WITA, Content
+from bot.yaml_files import parse_yaml
+from db.insights import CountRow, InsightRepository, ReportFacts
 
 SMALL = 5  # counts 1..SMALL-1 are shown as "< 5"
 TOP_TOPICS = 8
@@ -36,7 +34,7 @@ def shown(n: int) -> str:
 
 def labels_of(content: Content) -> Labels:
     """The Indonesian names used in charts and summaries (content/templates/insights_labels.j2, YAML)."""
-    labels: Labels = yaml.safe_load(content.render("insights_labels")) or {}
+    labels: Labels = parse_yaml(content.render("insights_labels")) or {}
     return labels
 
 

@@ -20,11 +20,11 @@ from pathlib import Path
 from rapidfuzz import fuzz
 
 from bot.content import Content
+from bot.nlu.normalise import normalise
 from bot.nlu.rasa_client import understanding_from_rasa
 from bot.nlu.rasa_server import ManagedRasa
 from bot.nlu.training import CONFIG_FILE, NLU_DATA_DIR, rasa_environment, rasa_executable
 from bot.nlu.training_data import labelled_examples, rasa_training_files, strip_entity_markup
-from bot.nlu.normalise import normalise
 from bot.nlu.understanding import Understanding
 
 PARAPHRASE_SIMILARITY = 85
@@ -69,7 +69,7 @@ def cross_validate(content: Content, var_dir: Path, k: int, log: Callable[[str],
         trained_on = {(label, text) for (label, text), f in zip(examples, fold, strict=True) if f != number}
         tested = [(label, text) for (label, text), f in zip(examples, fold, strict=True) if f == number]
         log(f"fold {number + 1}/{k}: training on {len(trained_on)} examples, testing on {len(tested)}")
-        model = _train_fold(content, var_dir / "cv" / f"fold-{number}", lambda pair: pair in trained_on)
+        model = _train_fold(content, var_dir / "cv" / f"fold-{number}", trained_on.__contains__)
         parsed.extend(_parse_all(model, var_dir, tested))
     out = var_dir / "nlu-eval" / "cv-parses.jsonl"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -6,10 +6,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from bot.nlu.normalise import normalise
 from bot.settings import PROJECT_ROOT
+from bot.yaml_files import read_yaml
 
 DANGER_FILE = PROJECT_ROOT / "nlu_data" / "danger.yml"
 
@@ -28,8 +27,7 @@ class DangerRules:
 
 @lru_cache(maxsize=2)
 def load_danger_rules(path: Path = DANGER_FILE) -> DangerRules:
-    with path.open(encoding="utf-8") as handle:
-        raw = yaml.safe_load(handle) or {}
+    raw = read_yaml(path) or {}
     return DangerRules(
         situations={name: re.compile(pattern) for name, pattern in (raw.get("situations") or {}).items()},
         always=frozenset(raw.get("always") or ()),

@@ -11,13 +11,14 @@ Definitions (also printed in the report):
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import yaml
+from typing import TextIO
 
 from bot.nlu.understanding import FAQ_PREFIX, UNSURE, Understanding
 from bot.settings import PROJECT_ROOT
+from bot.yaml_files import read_yaml
 
 HELDOUT_FILE = PROJECT_ROOT / "tests" / "nlu" / "heldout.yml"
 OUT_OF_SCOPE = "out_of_scope"
@@ -30,8 +31,7 @@ TARGETS = {
 
 
 def load_heldout(path: Path = HELDOUT_FILE) -> list[tuple[str, str]]:
-    with path.open(encoding="utf-8") as handle:
-        return [(str(item["text"]), str(item["intent"])) for item in yaml.safe_load(handle)]
+    return [(str(item["text"]), str(item["intent"])) for item in read_yaml(path)]
 
 
 def base_intent(label: str | None) -> str:
@@ -77,7 +77,8 @@ def _confident_wrong(p: Prediction, act_threshold: float) -> bool:
     return p.predicted != p.expected
 
 
-def evaluate(understand, examples: list[tuple[str, str]], act_threshold: float) -> Report:
+def evaluate(understand: Callable[[str], Understanding], examples: list[tuple[str, str]],
+             act_threshold: float) -> Report:
     """Run `understand(text) -> Understanding` over the examples and compute the metrics."""
     predictions = []
     for text, expected in examples:
@@ -184,7 +185,7 @@ def write_confusion_png(report: Report, path: Path) -> None:
     plt.close(figure)
 
 
-def print_summary(report: Report, out) -> None:
+def print_summary(report: Report, out: TextIO) -> None:
     for name, value in report.metrics.items():
         target, op = TARGETS[name]
         print(f"{name.replace('_', ' '):<24} {value:6.1%}   (target {op} {target:.0%})", file=out)

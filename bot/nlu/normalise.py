@@ -6,9 +6,8 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from bot.settings import PROJECT_ROOT
+from bot.yaml_files import read_yaml
 
 MAX_NLU_CHARS = 500
 SLANG_FILE = PROJECT_ROOT / "nlu_data" / "slang.yml"
@@ -21,8 +20,7 @@ _NOT_WORD = re.compile(r"[^\w\s/-]|_")
 @lru_cache(maxsize=4)
 def load_slang(path: Path = SLANG_FILE) -> dict[str, str]:
     """The informal-Indonesian and Kupang-Malay word map (one word -> standard words)."""
-    with path.open(encoding="utf-8") as handle:
-        raw = yaml.safe_load(handle) or {}
+    raw = read_yaml(path) or {}
     return {str(k).lower(): str(v).lower() for k, v in (raw.get("words") or {}).items()}
 
 

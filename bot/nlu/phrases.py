@@ -6,10 +6,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from bot.nlu.normalise import normalise
 from bot.settings import PROJECT_ROOT
+from bot.yaml_files import read_yaml
 
 PHRASES_FILE = PROJECT_ROOT / "nlu_data" / "phrases.yml"
 
@@ -22,8 +21,7 @@ class Phrase:
 
 @lru_cache(maxsize=2)
 def load_phrases(path: Path = PHRASES_FILE) -> dict[str, Phrase]:
-    with path.open(encoding="utf-8") as handle:
-        raw = yaml.safe_load(handle) or {}
+    raw = read_yaml(path) or {}
     return {name: Phrase(tuple(re.compile(p) for p in spec.get("patterns") or ()),
                          re.compile(spec["unless"]) if spec.get("unless") else None)
             for name, spec in raw.items()}

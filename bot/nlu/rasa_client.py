@@ -1,9 +1,11 @@
 """HTTP client for a Rasa NLU server's `/model/parse`."""
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
-from bot.nlu.understanding import FAQ_PREFIX, UNSURE, NluUnavailable, Understanding
+from bot.nlu.understanding import FAQ_PREFIX, UNSURE, Entity, NluUnavailable, Understanding
 
 
 class RasaClient:
@@ -32,11 +34,11 @@ class RasaClient:
         self._http.close()
 
 
-def understanding_from_rasa(payload: dict) -> Understanding:
+def understanding_from_rasa(payload: dict[str, Any]) -> Understanding:
     """Flatten Rasa's intent ranking and FAQ response-selector ranking into one ranked list of labels.
 
     A FAQ topic's confidence is the intent confidence times the response selector's, so an answer
-    needs both to be sure.
+    needs both to be sure. `payload` is Rasa's JSON as received: a malformed one raises KeyError or TypeError.
     """
     selector = (payload.get("response_selector") or {}).get(FAQ_PREFIX.rstrip("/"), {})
     ranked: list[tuple[str, float]] = []
@@ -51,7 +53,7 @@ def understanding_from_rasa(payload: dict) -> Understanding:
             ranked.append((name, confidence))
     ranked.sort(key=lambda pair: pair[1], reverse=True)
     entities = tuple(
-        {"entity": e["entity"], "value": e.get("value")} for e in payload.get("entities") or []
+        Entity(entity=e["entity"], value=e.get("value")) for e in payload.get("entities") or []
     )
     top_name = (payload.get("intent") or {}).get("name")
     if top_name == UNSURE or not ranked:

@@ -37,7 +37,7 @@ class ManagedRasa:
         self._port = port
         self._auth_token = auth_token
         self._var_dir = var_dir
-        self._process: subprocess.Popen | None = None
+        self._process: subprocess.Popen[bytes] | None = None
         self._started_at = 0.0
         self._stopping = threading.Event()
         self._supervisor: threading.Thread | None = None

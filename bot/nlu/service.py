@@ -7,17 +7,16 @@ from pathlib import Path
 
 from bot.content import ContentStore
 from bot.nlu.fallback import FallbackMatcher
-from bot.nlu.rasa_client import RasaClient
-from bot.nlu.training_data import matcher_examples
 from bot.nlu.normalise import normalise
-from bot.nlu.understanding import NOTHING, NluUnavailable, Understanding
+from bot.nlu.training_data import matcher_examples
+from bot.nlu.understanding import NOTHING, NluServer, NluUnavailable, Understanding
 
 log = logging.getLogger(__name__)
 WARN_EVERY_SECONDS = 60
 
 
 class Nlu:
-    def __init__(self, content: ContentStore, nlu_data_dir: Path, rasa: RasaClient | None):
+    def __init__(self, content: ContentStore, nlu_data_dir: Path, rasa: NluServer | None):
         self._content = content
         self._nlu_data_dir = nlu_data_dir
         self._rasa = rasa

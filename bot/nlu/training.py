@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import TextIO
 
 from bot.content import Content
 from bot.logsafety import minimal_environment
@@ -65,7 +66,7 @@ def latest_model(var_dir: Path) -> Path | None:
     return models[-1] if models else None
 
 
-def train(content: Content, var_dir: Path, force: bool = False, out=sys.stdout) -> Path:
+def train(content: Content, var_dir: Path, force: bool = False, out: TextIO = sys.stdout) -> Path:
     """Train unless a model for exactly these inputs exists; return the model path."""
     files = training_inputs(content)
     target = models_dir(var_dir) / f"nlu-{fingerprint(files)}.tar.gz"

@@ -1,8 +1,9 @@
-"""What NLU understood from one message, whichever matcher produced it."""
+"""What NLU understood from one message, whichever matcher produced it; what a remote NLU server offers."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol, TypedDict
 
 FAQ_PREFIX = "faq/"
 UNSURE = "nlu_fallback"  # the label Rasa's FallbackClassifier uses; the fallback matcher uses it too
@@ -24,13 +25,20 @@ class NluMode(StrEnum):
     FALLBACK_ONLY = "fallback-only"  # no Rasa: the fuzzy matcher only
 
 
+class Entity(TypedDict):
+    """An entity Rasa extracted: its name ("country", ...) and the value it found."""
+
+    entity: str
+    value: object
+
+
 @dataclass(frozen=True)
 class Understanding:
     intent: str | None
     confidence: float
     candidates: tuple[tuple[str, float], ...] = ()
     source: Matcher = Matcher.RASA
-    entities: tuple[dict, ...] = ()
+    entities: tuple[Entity, ...] = ()
 
     @property
     def faq_topic(self) -> str | None:
@@ -49,3 +57,17 @@ NOTHING = Understanding(intent=None, confidence=0.0, source=Matcher.NONE)
 
 class NluUnavailable(RuntimeError):
     """The NLU server could not answer in time."""
+
+
+class NluServer(Protocol):
+    """A remote NLU (a RasaClient, or the circuit breaker around one)."""
+
+    url: str
+
+    def parse(self, text: str) -> Understanding:
+        """What the (normalised) text means; raises NluUnavailable when the server cannot answer."""
+        ...
+
+    def is_ready(self) -> bool: ...
+
+    def close(self) -> None: ...

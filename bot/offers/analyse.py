@@ -3,11 +3,10 @@ countries it names, and a verdict. Pure reading: nothing is stored, and the offe
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-
-from db.agencies import AgencyRecord
+from typing import TypedDict
 
 from bot.content_models import Country
 from bot.nlu.normalise import normalise
@@ -15,6 +14,7 @@ from bot.offers.rules import OfferRules, SignRule
 from bot.offers.text import Clause, OfferText
 from bot.registry.names import licence_key
 from bot.registry.service import AgencyRegistry, Found, Lookup
+from db.agencies import AgencyRecord
 
 BAHAYA, HATI_HATI, TIDAK_DITEMUKAN = "bahaya", "hati_hati", "tidak_ditemukan"
 VERDICTS = (BAHAYA, HATI_HATI, TIDAK_DITEMUKAN)
@@ -53,6 +53,16 @@ class AgencyNamed:
     lookup: Lookup | None = None
 
 
+class OfferCounts(TypedDict):
+    """`OfferCheck.counts()`: anonymous figures for the insights (no offer text)."""
+
+    verdict: str
+    signs: list[str]  # sign ids, sorted
+    agencies: list[str]  # registry names of the companies found in the registry, sorted
+    agencies_unregistered: int
+    countries: list[str]  # codes, in order of mention
+
+
 @dataclass(frozen=True)
 class OfferCheck:
     verdict: str  # bahaya | hati_hati | tidak_ditemukan
@@ -68,7 +78,7 @@ class OfferCheck:
     def sign_ids(self) -> set[str]:
         return {sign.id for sign in self.signs}
 
-    def counts(self) -> dict:
+    def counts(self) -> OfferCounts:
         """Anonymous figures for the insights (no offer text): verdict, sign ids, registry names, countries."""
         return {
             "verdict": self.verdict,
@@ -79,7 +89,8 @@ class OfferCheck:
         }
 
 
-def analyse(text: str, rules: OfferRules, registry: AgencyRegistry | None, countries: Mapping[str, Country]) -> OfferCheck:
+def analyse(text: str, rules: OfferRules, registry: AgencyRegistry | None,
+            countries: Mapping[str, Country]) -> OfferCheck:
     """Check one offer. `countries` is content/countries/ (`Content.countries`); `registry` None skips lookups."""
     offer = OfferText(text)
     if not offer.has_words:
@@ -92,20 +103,20 @@ def analyse(text: str, rules: OfferRules, registry: AgencyRegistry | None, count
     if offer_like or found:  # "no address" says something about an offer only, not about news or a question
         found |= {rule.id: sign for rule in rules.signs if rule.kind == "missing" and (sign := context.check(rule))}
     order = {rule.id: index for index, rule in enumerate(rules.signs)}
-    found = sorted(found.values(), key=lambda sign: (not sign.serious, order[sign.id]))
-    if any(sign.serious for sign in found):
+    signs = sorted(found.values(), key=lambda sign: (not sign.serious, order[sign.id]))
+    if any(sign.serious for sign in signs):
         verdict = BAHAYA
-    elif found or any(agency.verdict == "several" for agency in agencies):
+    elif signs or any(agency.verdict == "several" for agency in agencies):
         verdict = HATI_HATI
     else:
         verdict = TIDAK_DITEMUKAN
-    return OfferCheck(verdict, tuple(found), tuple(agencies), tuple(dict.fromkeys(code for code, _ in mentions)),
+    return OfferCheck(verdict, tuple(signs), tuple(agencies), tuple(dict.fromkeys(code for code, _ in mentions)),
                       more_agencies=more, truncated=offer.truncated, offer_like=offer_like)
 
 
 class _Context:
-    def __init__(self, offer: OfferText, rules: OfferRules, countries: Mapping[str, Country], mentions: list[tuple[str, str]],
-                 agencies: list[AgencyNamed]):
+    def __init__(self, offer: OfferText, rules: OfferRules, countries: Mapping[str, Country],
+                 mentions: list[tuple[str, str]], agencies: list[AgencyNamed]):
         self.offer = offer
         self.rules = rules
         self.countries = countries
@@ -113,9 +124,10 @@ class _Context:
         self.agencies = agencies
 
     def check(self, rule: SignRule) -> SignFound | None:
-        return getattr(self, f"_{rule.kind}")(rule)
+        kind_check: Callable[[SignRule], SignFound | None] = getattr(self, f"_{rule.kind}")  # a method per KINDS entry
+        return kind_check(rule)
 
-    def _found(self, rule: SignRule, snippet: str | None, reason: str | None = None, **values) -> SignFound:
+    def _found(self, rule: SignRule, snippet: str | None, reason: str | None = None, **values: object) -> SignFound:
         reason = (reason or rule.reason).format_map(values) if values else (reason or rule.reason)
         return SignFound(rule.id, rule.severity, rule.title, reason, rule.legal_basis, snippet or None)
 
@@ -128,7 +140,7 @@ class _Context:
                    and not (implied.unless and self.offer.first(self.rules.vocabulary[implied.unless]) is not None)
                    for implied in self.rules.implied)
 
-    def _phrase(self, rule: SignRule, pattern: re.Pattern | None) -> tuple[Clause, re.Match] | None:
+    def _phrase(self, rule: SignRule, pattern: re.Pattern[str] | None) -> tuple[Clause, re.Match[str]] | None:
         """The first match of the pattern whose clause (and sentence) the rule's `unless` does not cancel."""
         if pattern is None:
             return None
@@ -137,7 +149,7 @@ class _Context:
                 return clause, match
         return None
 
-    def _phrase_when(self, rule: SignRule) -> tuple[Clause, re.Match] | None:
+    def _phrase_when(self, rule: SignRule) -> tuple[Clause, re.Match[str]] | None:
         """The first match of `patterns_when` whose sentence also says `when_sentence` (neither cancelled)."""
         if rule.patterns_when is None or rule.when_sentence is None:
             return None
@@ -256,7 +268,7 @@ def _reports_sanction(offer: OfferText, rules: OfferRules, agencies: list[Agency
 
 @lru_cache(maxsize=8)
 def _name_index(entries: tuple[tuple[str, tuple[str, ...]], ...]) -> dict[str, str]:
-    index = {}
+    index: dict[str, str] = {}
     for code, names in entries:
         for name in names:
             index.setdefault(normalise(name), code)
@@ -366,8 +378,8 @@ _QUESTION = re.compile(r"\b(?:mau tanya|tanya|numpang tanya|apa|bagaimana|berapa
 _ADVICE = re.compile(r"\b(?:waspada|hati hati|awas|mengimbau|imbauan|himbauan|diimbau|jangan percaya|"
                      r"jangan mudah percaya|agar tidak|supaya tidak|modus|penipuan|hoaks|hoax|lowongan palsu)\b")
 _PERSONAL_NUMBER = re.compile(r"(?:\+?62|\b0)\s?8[1-9]\d")
-_CONCRETE = re.compile(r"(?:\bp\.?\s?t\.?\s+\w|(?:rp|rm)\.?\s?\d|\d\s?(?:jt|juta|rb|ribu)\b|\b(?:0|\+?62)\s?8\d{2}[\s-]?\d{3})",
-                       re.IGNORECASE)
+_CONCRETE = re.compile(r"(?:\bp\.?\s?t\.?\s+\w|(?:rp|rm)\.?\s?\d|\d\s?(?:jt|juta|rb|ribu)\b"
+                       r"|\b(?:0|\+?62)\s?8\d{2}[\s-]?\d{3})", re.IGNORECASE)
 
 
 def looks_like_offer(text: str) -> bool:
@@ -395,7 +407,7 @@ def looks_like_offer(text: str) -> bool:
     return True
 
 
-def _chunks(text: str, size: int = 450):
+def _chunks(text: str, size: int = 450) -> Iterator[str]:
     """normalise() reads at most 500 characters: feed it the text in pieces cut at spaces."""
     while text:
         if len(text) <= size:

@@ -15,13 +15,14 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import yaml
+from typing import TextIO
 
 from bot.content_models import Country
 from bot.offers.analyse import BAHAYA, HATI_HATI, TIDAK_DITEMUKAN, analyse, looks_like_offer
-from bot.offers.rules import OfferRules
+from bot.offers.rules import RULES_FILE, OfferRules, load_rules
+from bot.registry.service import AgencyRegistry
 from bot.settings import PROJECT_ROOT
+from bot.yaml_files import read_yaml
 
 CASES_FILE = PROJECT_ROOT / "tests" / "offers" / "offers.yml"
 NOT_AN_OFFER = "none"
@@ -43,8 +44,8 @@ class Case:
 @dataclass
 class Report:
     cases: int = 0
-    per_sign: dict[str, Counter] = field(default_factory=dict)  # sign -> Counter(tp, fp, fn)
-    confusion: Counter = field(default_factory=Counter)  # (expected verdict, verdict given)
+    per_sign: dict[str, Counter[str]] = field(default_factory=dict)  # sign -> Counter(tp, fp, fn)
+    confusion: Counter[tuple[str, str]] = field(default_factory=Counter)  # (expected verdict, verdict given)
     legal: int = 0
     legal_bahaya: int = 0
     serious_tp: int = 0
@@ -79,8 +80,7 @@ class Report:
 
 def load_cases(path: Path = CASES_FILE) -> list[Case]:
     """The labelled offers: a YAML list of {id, text, signs: [...], verdict}."""
-    with path.open(encoding="utf-8") as handle:
-        raw = yaml.safe_load(handle) or []
+    raw = read_yaml(path) or []
     if isinstance(raw, dict):
         raw = raw.get("offers") or []
     cases = []
@@ -93,7 +93,8 @@ def load_cases(path: Path = CASES_FILE) -> list[Case]:
     return cases
 
 
-def evaluate(cases: list[Case], rules: OfferRules, registry, countries: Mapping[str, Country], timed_runs: int = TIMED_RUNS) -> Report:
+def evaluate(cases: list[Case], rules: OfferRules, registry: AgencyRegistry | None, countries: Mapping[str, Country],
+             timed_runs: int = TIMED_RUNS) -> Report:
     serious = {rule.id for rule in rules.signs if rule.serious}
     report = Report(cases=len(cases))
     for sign in sorted({rule.id for rule in rules.signs} | {s for case in cases for s in case.signs}):
@@ -178,14 +179,11 @@ def render(report: Report, verbose: bool = False) -> str:
     return "\n".join(lines)
 
 
-def run(content_dir: Path, cases_path: Path = CASES_FILE, verbose: bool = False, out=sys.stdout) -> int:
+def run(content_dir: Path, cases_path: Path = CASES_FILE, verbose: bool = False, out: TextIO = sys.stdout) -> int:
     """Evaluate against a throwaway registry; print the report; 1 when a target is missed."""
-    from db.agencies import AgencyRepository
-
     from bot.app import prepare_database
     from bot.content import Content
-    from bot.offers.rules import RULES_FILE, load_rules
-    from bot.registry.service import AgencyRegistry
+    from db.agencies import AgencyRepository
 
     content = Content(content_dir)
     rules = load_rules(content_dir / RULES_FILE)

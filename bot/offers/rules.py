@@ -7,10 +7,15 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
+
+from bot.yaml_files import read_yaml
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +34,14 @@ MAX_LEGAL_BASIS = 160
 _ID = re.compile(r"^[a-z][a-z0-9_]{2,39}$")
 _MACRO = re.compile(r"%([A-Z_]+)%")
 _PLACEHOLDER = re.compile(r"\{([a-z_]*)\}")
+T = TypeVar("T")
 
 
 class RulesError(ValueError):
     """The rules file is missing or malformed; the message names the file and the rule."""
+
+
+_Fail = Callable[[str], RulesError]  # the error for one rule, naming the file and the rule
 
 
 @dataclass(frozen=True)
@@ -52,17 +61,18 @@ class SignRule:
     reason: str
     legal_basis: str
     kind: str
-    patterns: re.Pattern | None = None  # found in one clause ...
-    unless: re.Pattern | None = None  # ... unless the same clause also says this ("tanpa biaya")
-    unless_sentence: re.Pattern | None = None  # ... or the same sentence does (advice: "waspada", "jangan percaya")
+    patterns: re.Pattern[str] | None = None  # found in one clause ...
+    unless: re.Pattern[str] | None = None  # ... unless the same clause also says this ("tanpa biaya")
+    # ... or the same sentence does (advice: "waspada", "jangan percaya")
+    unless_sentence: re.Pattern[str] | None = None
     needs: tuple[str, ...] = ()  # vocabulary groups that must appear somewhere in the offer
-    patterns_alone: re.Pattern | None = None  # found in one clause, counted without `needs`
+    patterns_alone: re.Pattern[str] | None = None  # found in one clause, counted without `needs`
     # found in one clause (with `needs`), counted only when the clause's sentence also says `when_sentence`:
     # "biaya urus 3jt, bayar sebelum berangkat" is money asked (patterns_when) paid up front (when_sentence)
-    patterns_when: re.Pattern | None = None
-    when_sentence: re.Pattern | None = None
-    hints: re.Pattern | None = None  # min_age: counted only when no stated age reaches `below`
-    absent: re.Pattern | None = None  # missing: the sign holds when none of these appear
+    patterns_when: re.Pattern[str] | None = None
+    when_sentence: re.Pattern[str] | None = None
+    hints: re.Pattern[str] | None = None  # min_age: counted only when no stated age reaches `below`
+    absent: re.Pattern[str] | None = None  # missing: the sign holds when none of these appear
     job: str | None = None  # vocabulary group of the job (job_in_country, destination_age, high_pay)
     statuses: tuple[str, ...] = ()  # country statuses from content/countries/ (destination, job_in_country)
     also: dict[str, str | None] = field(default_factory=dict)  # more places: code -> own reason (or None)
@@ -86,7 +96,7 @@ class Implied:
     domestic worker). They count for the vocabulary `group` only when the offer names no job of `unless`."""
 
     group: str
-    words: re.Pattern
+    words: re.Pattern[str]
     unless: str | None = None
 
 
@@ -94,11 +104,11 @@ class Implied:
 class OfferRules:
     path: Path
     signs: tuple[SignRule, ...]
-    vocabulary: dict[str, re.Pattern]
+    vocabulary: dict[str, re.Pattern[str]]
     currencies: dict[str, float]
     places: dict[str, Place]
-    wage: re.Pattern
-    fee: re.Pattern
+    wage: re.Pattern[str]
+    fee: re.Pattern[str]
     implied: tuple[Implied, ...] = ()
 
     def sign(self, sign_id: str) -> SignRule:
@@ -108,8 +118,7 @@ class OfferRules:
 def load_rules(path: Path) -> OfferRules:
     """Read, validate and compile the rules file; raise RulesError naming the file and rule on bad content."""
     try:
-        with path.open(encoding="utf-8") as handle:
-            raw = yaml.safe_load(handle)
+        raw = read_yaml(path)
     except FileNotFoundError:
         raise RulesError(f"{path}: file not found") from None
     except yaml.YAMLError as exc:
@@ -137,7 +146,7 @@ class RuleStore:
                 log.error("offer rules not reloaded, still using the previous version: %s", exc)
         return self._rules
 
-    def _stat(self) -> tuple:
+    def _stat(self) -> tuple[int, ...]:
         try:
             stat = self.path.stat()
         except FileNotFoundError:
@@ -146,7 +155,7 @@ class RuleStore:
 
 
 class _Compiler:
-    def __init__(self, path: Path, raw: dict):
+    def __init__(self, path: Path, raw: dict[object, object]):
         self.path = path
         self.raw = raw
         self.macros = self._mapping("macros", str)
@@ -158,7 +167,7 @@ class _Compiler:
         currencies = {str(code): float(rate) for code, rate in self._mapping("currencies", (int, float)).items()}
         if "IDR" not in currencies:
             raise RulesError(f"{self.path}: currencies: IDR (rate 1) is required")
-        places = {}
+        places: dict[str, Place] = {}
         for code, entry in self._mapping("places", dict).items():
             if not entry.get("name") or not entry.get("names"):
                 raise RulesError(f"{self.path}: places: {code!r} needs name and names")
@@ -172,7 +181,8 @@ class _Compiler:
         signs = self.raw.get("signs")
         if not isinstance(signs, list) or not signs:
             raise RulesError(f"{self.path}: signs: expected a list of rules")
-        compiled, seen = [], set()
+        compiled: list[SignRule] = []
+        seen: set[str] = set()
         for entry in signs:
             rule = self._sign(entry, vocabulary)
             if rule.id in seen:
@@ -182,7 +192,7 @@ class _Compiler:
         return OfferRules(self.path, tuple(compiled), vocabulary, currencies, places, vocabulary["wage"],
                           vocabulary["fee"], implied)
 
-    def _implied(self, vocabulary: dict) -> tuple[Implied, ...]:
+    def _implied(self, vocabulary: Mapping[str, re.Pattern[str]]) -> tuple[Implied, ...]:
         raw = self.raw.get("implied") or {}
         if not isinstance(raw, dict):
             raise RulesError(f"{self.path}: implied: expected a mapping of vocabulary groups to {{words, unless}}")
@@ -200,18 +210,18 @@ class _Compiler:
                                    str(unless) if unless is not None else None))
         return tuple(implied)
 
-    def _mapping(self, section: str, value_type) -> dict:
+    def _mapping(self, section: str, value_type: type[T] | tuple[type[T], ...]) -> dict[object, T]:
         value = self.raw.get(section) or {}
         if not isinstance(value, dict) or not all(isinstance(v, value_type) for v in value.values()):
             raise RulesError(f"{self.path}: {section}: expected a mapping of names to values")
         return value
 
-    def _regex(self, where: str, patterns) -> re.Pattern:
+    def _regex(self, where: str, patterns: object) -> re.Pattern[str]:
         if isinstance(patterns, str) or not isinstance(patterns, list) or not patterns:
             raise RulesError(f"{self.path}: {where}: expected a non-empty list of patterns")
         parts = []
-        for pattern in patterns:
-            pattern = str(pattern)
+        for item in patterns:
+            pattern = str(item)
             expanded = _MACRO.sub(lambda m: self._macro(where, m.group(1)), pattern)
             try:
                 re.compile(expanded)
@@ -232,12 +242,12 @@ class _Compiler:
         body = _MACRO.sub(lambda m: self._macro(where, m.group(1), (*using, name)), str(self.macros[name]))
         return f"(?:{body})"
 
-    def _sign(self, entry, vocabulary: dict) -> SignRule:
+    def _sign(self, entry: object, vocabulary: Mapping[str, re.Pattern[str]]) -> SignRule:
         if not isinstance(entry, dict):
             raise RulesError(f"{self.path}: signs: every rule must be a mapping with an id")
         sign_id = str(entry.get("id") or "")
         where = f"rule {sign_id!r}"
-        fail = lambda problem: RulesError(f"{self.path}: {where}: {problem}")  # noqa: E731
+        fail: _Fail = partial(self._rule_error, where)
         if not _ID.match(sign_id):
             raise fail("id must be 3-40 of a-z, 0-9, _ starting with a letter")
         kind = str(entry.get("kind") or "phrases")
@@ -245,32 +255,18 @@ class _Compiler:
             raise fail(f"kind must be one of {', '.join(KINDS)}")
         if entry.get("severity") not in SEVERITIES:
             raise fail(f"severity must be one of {', '.join(SEVERITIES)}")
-        texts = {}
-        for name, limit in (("title", MAX_TITLE), ("reason", MAX_REASON), ("legal_basis", MAX_LEGAL_BASIS)):
-            value = " ".join(str(entry.get(name) or "").split())
-            if not value:
-                raise fail(f"{name} is required")
-            if len(value) > limit:
-                raise fail(f"{name} is {len(value)} characters, at most {limit}")
-            texts[name] = value
-        also = entry.get("also") or {}
-        if not isinstance(also, dict):
-            raise fail("also must map place codes to a reason (or to nothing)")
-        also = {str(code): (" ".join(str(reason).split()) if reason else None) for code, reason in also.items()}
-        for reason in [texts["reason"], *(r for r in also.values() if r)]:
-            unknown = set(_PLACEHOLDER.findall(reason)) - PLACEHOLDERS.get(kind, set())
-            if unknown:
-                raise fail(f"reason uses unknown placeholder(s) {', '.join('{' + u + '}' for u in unknown)}")
-            if len(reason) > MAX_REASON:
-                raise fail(f"a reason is {len(reason)} characters, at most {MAX_REASON}")
-        regex = lambda name: self._regex(f"{where}: {name}", entry[name]) if entry.get(name) else None  # noqa: E731
+        title, reason, legal_basis = self._shown_texts(entry, fail)
+        also = self._also(entry, fail)
+        self._check_reasons(kind, [reason, *(r for r in also.values() if r)], fail)
         needs = tuple(str(n) for n in entry.get("needs") or ())
         job = entry.get("job")
         for group in [*needs, *([job] if job else [])]:
             if group not in vocabulary:
                 raise fail(f"vocabulary group {group!r} does not exist")
+        regex = partial(self._optional_regex, where, entry)
         rule = SignRule(
-            id=sign_id, severity=entry["severity"], kind=kind, **texts,
+            id=sign_id, severity=str(entry["severity"]), kind=kind, title=title, reason=reason,
+            legal_basis=legal_basis,
             patterns=regex("patterns"), unless=regex("unless"), unless_sentence=regex("unless_sentence"), needs=needs,
             patterns_alone=regex("patterns_alone"), patterns_when=regex("patterns_when"),
             when_sentence=regex("when_sentence"), hints=regex("hints"), absent=regex("absent"),
@@ -285,20 +281,57 @@ class _Compiler:
         self._check_kind(rule, fail)
         return rule
 
+    def _rule_error(self, where: str, problem: str) -> RulesError:
+        return RulesError(f"{self.path}: {where}: {problem}")
+
+    def _optional_regex(self, where: str, entry: Mapping[object, object], name: str) -> re.Pattern[str] | None:
+        return self._regex(f"{where}: {name}", entry[name]) if entry.get(name) else None
+
     @staticmethod
-    def _texts(fail, entry: dict, name: str) -> tuple[str, ...]:
+    def _shown_texts(entry: Mapping[object, object], fail: _Fail) -> tuple[str, str, str]:
+        """The rule's title, reason and legal basis, each required and within its length."""
+        texts = []
+        for name, limit in (("title", MAX_TITLE), ("reason", MAX_REASON), ("legal_basis", MAX_LEGAL_BASIS)):
+            value = " ".join(str(entry.get(name) or "").split())
+            if not value:
+                raise fail(f"{name} is required")
+            if len(value) > limit:
+                raise fail(f"{name} is {len(value)} characters, at most {limit}")
+            texts.append(value)
+        title, reason, legal_basis = texts
+        return title, reason, legal_basis
+
+    @staticmethod
+    def _also(entry: Mapping[object, object], fail: _Fail) -> dict[str, str | None]:
+        """More places: code -> the reason to give for it (None: the rule's own reason)."""
+        also = entry.get("also") or {}
+        if not isinstance(also, dict):
+            raise fail("also must map place codes to a reason (or to nothing)")
+        return {str(code): (" ".join(str(reason).split()) if reason else None) for code, reason in also.items()}
+
+    @staticmethod
+    def _check_reasons(kind: str, reasons: list[str], fail: _Fail) -> None:
+        for reason in reasons:
+            unknown = set(_PLACEHOLDER.findall(reason)) - PLACEHOLDERS.get(kind, set())
+            if unknown:
+                raise fail(f"reason uses unknown placeholder(s) {', '.join('{' + u + '}' for u in unknown)}")
+            if len(reason) > MAX_REASON:
+                raise fail(f"a reason is {len(reason)} characters, at most {MAX_REASON}")
+
+    @staticmethod
+    def _texts(fail: _Fail, entry: Mapping[object, object], name: str) -> tuple[str, ...]:
         value = entry.get(name) or []
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             raise fail(f"{name} must be a list of texts")
         return tuple(value)
 
     @staticmethod
-    def _thresholds(fail, value) -> dict[str, dict[str, float]]:
+    def _thresholds(fail: _Fail, value: object) -> dict[str, dict[str, float]]:
         if value is None:
             return {}
         if not isinstance(value, dict):
             raise fail("monthly_idr must map country codes to {job: ..., other: ...}")
-        thresholds = {}
+        thresholds: dict[str, dict[str, float]] = {}
         for code, pair in value.items():
             if not isinstance(pair, dict) or set(pair) != {"job", "other"} \
                     or not all(isinstance(v, (int, float)) and v > 0 for v in pair.values()):
@@ -308,7 +341,7 @@ class _Compiler:
             raise fail("monthly_idr needs a default entry")
         return thresholds
 
-    def _check_kind(self, rule: SignRule, fail) -> None:
+    def _check_kind(self, rule: SignRule, fail: _Fail) -> None:
         kind = rule.kind
         if kind == "phrases" and not (rule.patterns or rule.patterns_alone or rule.patterns_when):
             raise fail("a phrases rule needs patterns (or patterns_alone, patterns_when)")

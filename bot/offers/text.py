@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
@@ -84,7 +85,9 @@ class Clause:
 
 
 def _clause(raw: str, start: int, sentence: int) -> Clause | None:
-    spans, owner, words = [], [], []
+    spans: list[tuple[int, int]] = []
+    owner: list[int] = []
+    words: list[str] = []
     for index, token in enumerate(_TOKEN.finditer(raw)):
         spans.append((token.start(), token.end()))
         for word in _normal_words(token.group(0)):
@@ -114,14 +117,14 @@ class OfferText:
             if separator is not None and separator.group(0).strip() not in (",", "-", "–", "—"):
                 sentence += 1
             position = separator.end() if separator else end
-        self._found: dict[int, tuple[Clause, re.Match] | None] = {}
+        self._found: dict[int, tuple[Clause, re.Match[str]] | None] = {}
         self._sentences: dict[int, str] = {}
 
     @property
     def has_words(self) -> bool:
         return any(ch.isalpha() for clause in self.clauses for ch in clause.norm)
 
-    def search(self, pattern: re.Pattern):
+    def search(self, pattern: re.Pattern[str]) -> Iterator[tuple[Clause, re.Match[str]]]:
         """Every (clause, match) of the pattern, clause by clause."""
         for clause in self.clauses:
             for match in pattern.finditer(clause.norm):
@@ -133,7 +136,7 @@ class OfferText:
             self._sentences[clause.sentence] = " ".join(c.norm for c in self.clauses if c.sentence == clause.sentence)
         return self._sentences[clause.sentence]
 
-    def first(self, pattern: re.Pattern) -> tuple[Clause, re.Match] | None:
+    def first(self, pattern: re.Pattern[str]) -> tuple[Clause, re.Match[str]] | None:
         """The first match anywhere (cached per pattern: vocabulary groups are asked about by several rules)."""
         key = id(pattern)
         if key not in self._found:
@@ -152,10 +155,10 @@ class OfferText:
             currency = _currency(match.group("pre") or match.group("post"), dollar)
             multiplier = _MULTIPLIERS[match.group("mult") or ""]
             number = match.group("num")
-            if currency is None and multiplier == 1:
-                # A bare number is money only when written like "3.500.000"; "0812...", "rek 123456789" are not.
-                if not _THOUSANDS.fullmatch(number) or len(re.sub(r"\D", "", number)) < 6:
-                    continue
+            # A bare number is money only when written like "3.500.000"; "0812...", "rek 123456789" are not.
+            if currency is None and multiplier == 1 \
+                    and (not _THOUSANDS.fullmatch(number) or len(re.sub(r"\D", "", number)) < 6):
+                continue
             rate = rates.get(currency or "IDR")
             if rate:
                 found.append((_number(number) * multiplier * rate, written))

@@ -4,16 +4,16 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import TextIO
 
+from bot.registry.importer import ImportFileError, parse_rows, read_table
+from bot.settings import Settings
 from db.agencies import AgencyRepository
 from db.migrate import upgrade
 from db.session import make_engine, make_session_factory
 
-from bot.registry.importer import ImportFileError, parse_rows, read_table
-from bot.settings import Settings
 
-
-def import_agencies(settings: Settings, path: Path, source: str, dry_run: bool, out=sys.stdout) -> int:
+def import_agencies(settings: Settings, path: Path, source: str, dry_run: bool, out: TextIO = sys.stdout) -> int:
     started = time.monotonic()
     try:
         table = read_table(path)
@@ -28,10 +28,13 @@ def import_agencies(settings: Settings, path: Path, source: str, dry_run: bool, 
         print(f"{len(problems)} problem(s) in {path}; nothing was changed.", file=sys.stderr)
         return 1
     upgrade(settings.database_url)
+
+    def progress(done: int, total: int) -> None:
+        print(f"  {done}/{total} rows applied", file=out, flush=True)
+
     engine = make_engine(settings.database_url)
     try:
         repository = AgencyRepository(make_session_factory(engine))
-        progress = lambda done, total: print(f"  {done}/{total} rows applied", file=out, flush=True)  # noqa: E731
         summary = repository.apply_import(rows, source, dry_run=dry_run, progress=progress)
     finally:
         engine.dispose()

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-
-from db.agencies import AgencyRow, BranchRow
+from typing import TypeVar
 
 from bot.registry.names import licence_key, normalise_name
+from db.agencies import AgencyRow, BranchRow
 
 STATUSES = ("aktif", "skorsing", "dicabut", "tidak_aktif")
+Parsed = TypeVar("Parsed")  # what a cell parser makes of a cell
 # Column name -> accepted header spellings (compared lower-case, spaces and dashes as underscores).
 COLUMNS = {
     "nama": ("nama", "nama_perusahaan", "nama_p3mi", "perusahaan", "p3mi", "name", "company"),
@@ -119,7 +121,7 @@ def read_table(path: Path) -> list[list[str]]:
     return [row for row in csv.reader(text.splitlines(), dialect)]
 
 
-def _cell(value) -> str:
+def _cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -161,7 +163,8 @@ def parse_rows(table: list[list[str]]) -> tuple[list[AgencyRow], list[Problem]]:
         if row.normalized_name in names_seen:
             row_problems.append(Problem(line, "nama", f"same company as row {names_seen[row.normalized_name]}"))
         if row.licence_key in licences_seen:
-            row_problems.append(Problem(line, "nomor_izin", f"same licence number as row {licences_seen[row.licence_key]}"))
+            first_line = licences_seen[row.licence_key]
+            row_problems.append(Problem(line, "nomor_izin", f"same licence number as row {first_line}"))
         if row_problems:
             problems.extend(row_problems)
             continue
@@ -175,7 +178,7 @@ def parse_rows(table: list[list[str]]) -> tuple[list[AgencyRow], list[Problem]]:
 def _parse_row(line: int, cells: dict[str, str]) -> tuple[AgencyRow, list[Problem]]:
     problems: list[Problem] = []
 
-    def parsed(column, parse):
+    def parsed(column: str, parse: Callable[[str], Parsed]) -> Parsed | None:
         value = cells.get(column, "")
         try:
             return parse(value) if value else None

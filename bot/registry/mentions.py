@@ -18,8 +18,14 @@ _WORD = re.compile(r"[^\W_][\w&'.-]*", re.UNICODE)
 MAX_NAME_WORDS = 6
 MIN_NAME_LETTERS = 3
 
+
+def _word_set(words: str) -> frozenset[str]:
+    """The words of a whitespace-separated list (long word lists stay readable as text)."""
+    return frozenset(words.split())
+
+
 # Words that end a company name: questions about it, verbs, particles, places introduced by "di".
-STOP_WORDS = frozenset("""
+STOP_WORDS = _word_set("""
 resmi legal ilegal izin ijin izinnya ijinnya terdaftar daftar aktif masih sudah sdh udah su apakah apa apa2 itu ini
 ga gak gk nggak ngga enggak tidak tdk sonde son ko kah ka ya yah kan dong sih deh tu nih
 yang yg di dan atau atw ato & dengan dgn dari ke untuk utk buat pada sama juga jg kalau kalo klo
@@ -32,13 +38,13 @@ mana siapa kapan berapa brp kenapa knp mengapa bagus baik aja saja sj gimana bgm
 bilang katanya kata buka membuka usah ikut suruh janji janjikan tawarkan menawarkan tawar bayar minta rekrut
 beneran bodong legit dipercaya percaya msh bs sm ni situ bae lewat via punya pake pakai sudah telah akan
 is the a an my your their legit real fake registered licensed ok okay
-""".split())
+""")
 # Words that alone do not name a company ("perusahaan penempatan pekerja migran").
-GENERIC_WORDS = frozenset("""
+GENERIC_WORDS = _word_set("""
 penempatan pekerja migran indonesia tki tkw pmi cpmi swasta pengerah perekrut penyalur jasa tenaga kerja luar negeri
 asing calo sponsor resmi sawit kapal perikanan yg ini itu tersebut mana apa nya lain baru lama tertentu
 disnaker bp2mi kp2mi bp3mi ltsa kbri kjri kemnaker imigrasi pemerintah negara pengirim penempat pengiriman
-""".split())
+""")
 
 
 @dataclass(frozen=True)

@@ -4,19 +4,18 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
-from db.agencies import AgencyRecord, AgencyRepository
-
 from bot.registry.contained import NameWords
 from bot.registry.importer import parse_rows, read_table
 from bot.registry.mentions import GENERIC_WORDS, STOP_WORDS
 from bot.registry.names import initials, licence_key, normalise_name
+from db.agencies import AgencyRecord, AgencyRepository, AgencyRow
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "db" / "seed"
 SANCTIONS_FILE = SEED_DIR / "p3mi_sanctions.csv"
@@ -103,7 +102,7 @@ class AgencyRegistry:
     def __init__(self, repository: AgencyRepository):
         self.repository = repository
         self._lock = threading.Lock()
-        self._version: tuple | None = None
+        self._version: tuple[int | None] | None = None
         self._names: list[str] = []
         self._owners: list[int] = []
         self._licences: dict[str, list[int]] = {}
@@ -118,7 +117,11 @@ class AgencyRegistry:
         with self._lock:
             if version == self._version:
                 return
-            names, owners, licences, acronyms, exact = [], [], {}, {}, {}
+            names: list[str] = []
+            owners: list[int] = []
+            licences: dict[str, list[int]] = {}
+            acronyms: dict[str, list[int]] = {}
+            exact: dict[str, list[int]] = {}
             names_of: dict[int, list[str]] = {}
             by_length: dict[int, tuple[list[str], list[int]]] = {}
             for entry in self.repository.match_entries():
@@ -236,7 +239,7 @@ class AgencyRegistry:
 
 def _stamp(source: str, synced_at: datetime) -> DataStamp:
     as_of = synced_at.date()
-    stale = (datetime.now(timezone.utc).date() - as_of).days > STALE_AFTER_DAYS
+    stale = (datetime.now(UTC).date() - as_of).days > STALE_AFTER_DAYS
     return DataStamp(as_of=as_of, source=source, stale=stale)
 
 
@@ -272,7 +275,7 @@ def seed_registry(repository: AgencyRepository) -> int:
     return added
 
 
-def _read_seed(path: Path) -> list:
+def _read_seed(path: Path) -> list[AgencyRow]:
     rows, problems = parse_rows(read_table(path))
     if problems:
         raise ValueError(f"{path}: {problems[0]}")

@@ -5,7 +5,10 @@ from db.models import Base
 from db.session import make_engine
 
 config = context.config
-engine = make_engine(config.get_main_option("sqlalchemy.url"))
+database_url = config.get_main_option("sqlalchemy.url")
+if database_url is None:  # db.migrate.alembic_config always sets it
+    raise RuntimeError("no sqlalchemy.url: run migrations with db.migrate.upgrade (python -m bot db upgrade)")
+engine = make_engine(database_url)
 
 with engine.connect() as connection:
     context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
