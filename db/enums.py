@@ -60,3 +60,11 @@ class CountedEvent(StrEnum):
     FAILED_LOOKUP = "status"  # a /status code that matched no report: guessing codes is slowed down
     REPORT_FILED = "report"  # REPORTS_PER_DAY
     URGENT_PRIORITY = "urgent"  # an urgent report that jumped the delivery queue (once a day per reporter)
+
+
+class InboxStatus(StrEnum):
+    """Where a stored Telegram update is (db/inbox.py)."""
+
+    PENDING = "pending"  # stored and acknowledged, not handled yet
+    HANDLED = "handled"  # the turn is saved; its replies are kept until they are sent
+    DONE = "done"  # replies sent; kept without content for a day to recognise a redelivery

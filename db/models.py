@@ -181,6 +181,9 @@ class Delivery(Base):
     # Set when Telegram refused for good (message too long, bot blocked, chat not found): no more retries;
     # `reports list --undelivered` shows it. Cleared when an operator retries it.
     gave_up_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set by each claim: only the holder of the current claim may record the outcome (a worker whose lease ran out
+    # while it was still retrying cannot mark a delivery another worker has claimed since).
+    claim_token: Mapped[str | None] = mapped_column(String(32))
 
 
 class StatusLookup(Base):
@@ -231,3 +234,34 @@ class InsightMissed(Base):
     outcome: Mapped[str] = mapped_column(String(20))  # "not_understood", "clarify", "unsure"
     guess: Mapped[str] = mapped_column(String(80), default="")
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class InboxUpdate(Base):
+    """A Telegram update stored before it is acknowledged (unique by update_id, so a redelivery is recognised), then
+    handled from here by whichever worker holds the chat: "pending" -> "handled" (state saved, replies kept to send)
+    -> "done" (replies sent; payload and replies erased, the row kept a day to recognise redeliveries)."""
+
+    __tablename__ = "inbox"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    status: Mapped[str] = mapped_column(String(10), index=True)  # an InboxStatus
+    payload: Mapped[str | None] = mapped_column(Text)  # the update as JSON, sealed when a report key is set
+    replies: Mapped[str | None] = mapped_column(Text)  # the turn's replies as JSON, sealed likewise
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class Lease(Base):
+    """A job one process runs at a time (the delivery leader): held until `expires_at`, renewed by its holder, taken
+    over when it expires; `token` grows with every new holder (a fencing token)."""
+
+    __tablename__ = "lease"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(100))
+    token: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
