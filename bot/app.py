@@ -12,24 +12,25 @@ from pathlib import Path
 from sqlalchemy import Engine as DatabaseEngine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.circuit import NluCircuitBreaker
 from bot.content import ContentStore
 from bot.dialogue.engine import Engine
 from bot.insights.recorder import InsightRecorder
 from bot.limits import ChatRateLimiter
 from bot.logsafety import setup_logging
 from bot.nlu import training
-from bot.nlu.rasa_client import RasaClient
+from bot.nlu.rasa_pool import remote_nlu
 from bot.nlu.rasa_server import ManagedRasa, managed_auth_token
 from bot.nlu.service import Nlu
-from bot.nlu.understanding import NluMode
+from bot.nlu.understanding import NluMode, NluServer
 from bot.registry.service import AgencyRegistry, seed_registry
 from bot.reports.crypto import ReportCipher
 from bot.reports.service import KeyCheckFailed, ReportService
 from bot.settings import Settings
 from db.agencies import AgencyRepository
 from db.chat_state import ChatStateRepository
+from db.inbox import InboxRepository
 from db.insights import InsightRepository
+from db.leases import Leadership
 from db.migrate import upgrade
 from db.reports import ReportRepository
 from db.session import make_engine, make_session_factory
@@ -52,6 +53,8 @@ class App:
     nlu_mode: NluMode
     insights: InsightRepository  # the counters' store (read by /statistik and the CLI)
     chat_states: ChatStateRepository  # for the expiry chore (CHAT_STATE_RETENTION_DAYS)
+    inbox: InboxRepository  # Telegram updates stored before they are acknowledged (bot/channels/telegram_inbox.py)
+    delivery_lead: Leadership  # the one process of a deployment that sends the outbox and runs the reminders
     recorder: InsightRecorder | None = None  # counts turns when build_app(count_insights=True)
 
 
@@ -93,21 +96,22 @@ def build_app(settings: Settings, fallback_only: bool = False, wait_for_nlu: boo
     content = ContentStore(settings.content_dir)
     with contextlib.ExitStack() as stack:
         stack.callback(db_engine.dispose)
-        client, mode = (None, NluMode.FALLBACK_ONLY) if fallback_only else _connect_rasa(settings, content, stack,
+        remote, mode = (None, NluMode.FALLBACK_ONLY) if fallback_only else _connect_rasa(settings, content, stack,
                                                                                           wait_for_nlu)
-        # A frozen or failing Rasa: stop waiting for it after a few timeouts.
-        nlu = Nlu(content, training.NLU_DATA_DIR, NluCircuitBreaker(client) if client is not None else None)
+        nlu = Nlu(content, training.NLU_DATA_DIR, remote)
         reports = report_service(settings, sessions, content, registry, console=console)
         insight_store = InsightRepository(sessions)
         recorder = InsightRecorder(insight_store, training.NLU_DATA_DIR) if count_insights else None
         if recorder is not None:
             stack.callback(recorder.close)
-        states = ChatStateRepository(sessions, reports.cipher if reports else None)
+        sealer = reports.cipher if reports else None
+        states = ChatStateRepository(sessions, sealer)
         engine = Engine(content, nlu, states, registry, reports, insights=recorder,
                         limiter=ChatRateLimiter(settings.messages_per_minute) if limit_chats else None,
                         retention_days=settings.chat_state_retention_days)
         yield App(settings=settings, content=content, engine=engine, nlu=nlu, registry=registry, reports=reports,
-                  nlu_mode=mode, insights=insight_store, recorder=recorder, chat_states=states)
+                  nlu_mode=mode, insights=insight_store, recorder=recorder, chat_states=states,
+                  inbox=InboxRepository(sessions, sealer), delivery_lead=Leadership(sessions, "delivery"))
 
 
 def report_service(settings: Settings, sessions: sessionmaker[Session], content: ContentStore,
@@ -133,13 +137,17 @@ def report_service(settings: Settings, sessions: sessionmaker[Session], content:
 
 
 def _connect_rasa(settings: Settings, content: ContentStore, stack: contextlib.ExitStack,
-                  wait: bool) -> tuple[RasaClient | None, NluMode]:
-    if settings.rasa_url is not None:
-        client = RasaClient(settings.rasa_url, settings.rasa_auth_token, settings.rasa_timeout)
-        stack.callback(client.close)
-        return client, NluMode.RASA
+                  wait: bool) -> tuple[NluServer | None, NluMode]:
+    """The Rasa server(s) of RASA_URL, else the managed one (started here when none runs on RASA_PORT).
+
+    A frozen or failing server is not waited for: one server is behind a circuit breaker, several are a failover pool
+    (bot/nlu/rasa_pool.py)."""
+    if settings.rasa_urls:
+        remote = remote_nlu(settings.rasa_urls, settings.rasa_auth_token, settings.rasa_timeout)
+        stack.callback(remote.close)
+        return remote, NluMode.RASA
     token = managed_auth_token(settings.var_dir, settings.rasa_auth_token)
-    client = RasaClient(f"http://127.0.0.1:{settings.rasa_port}", token, settings.rasa_timeout)
+    client = remote_nlu([f"http://127.0.0.1:{settings.rasa_port}"], token, settings.rasa_timeout)
     stack.callback(client.close)
     if client.is_ready():
         log.info("using the Rasa NLU server already running on port %s", settings.rasa_port)

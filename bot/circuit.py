@@ -1,11 +1,12 @@
-"""A circuit breaker around the NLU server: when it keeps timing out or failing, stop waiting for it.
+"""A circuit breaker around one NLU server: when it keeps timing out or failing, stop waiting for it.
 
-Closed: every message asks Rasa, unless a request already waits longer than `slow_after` (Rasa answers in tens of
-milliseconds; half a second means trouble): then the message does not queue behind it but goes to the fallback
-matcher at once. After `failures_to_open` failures (timeouts, errors) in a row the circuit opens: messages go straight
-to the fallback matcher (NluUnavailable at once, no timeout to wait out) for `cool_down` seconds. Then one probe is
-sent in the background (no user waits for it); when Rasa answers it, the circuit closes again, otherwise it stays
-open for another cool-down.
+Closed: every message asks the server, unless a request already waits longer than `slow_after` (Rasa answers in tens
+of milliseconds; half a second means trouble): then the message does not queue behind it but fails at once (to the
+next replica of a pool, or to the fallback matcher). After `failures_to_open` failures (timeouts, errors) in a row the
+circuit opens: messages fail at once (NluUnavailable, no timeout to wait out) for `cool_down` seconds. Then one
+health check runs in the background (no user waits for it): by default a parse of a probe text, or the given
+`health_check` (a pool's replicas: Rasa's `/status`, then a parse). When it passes, the circuit closes again,
+otherwise it stays open for another cool-down. Opening and closing are logged once each, naming the server.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ class NluCircuitBreaker:
     """Wraps an NluServer (a RasaClient) and is one itself: same `parse`, `is_ready`, `close`, `url`."""
 
     def __init__(self, inner: NluServer, failures_to_open: int = 2, cool_down: float = 15.0, slow_after: float = 0.5,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, health_check: Callable[[], bool] | None = None):
         self._inner = inner
         self._slow_after = slow_after
         self._in_flight: dict[int, float] = {}  # request number -> when it was sent
@@ -32,6 +33,7 @@ class NluCircuitBreaker:
         self._failures_to_open = failures_to_open
         self._cool_down = cool_down
         self._clock = clock
+        self._health_check = health_check or self._answers_probe
         self._lock = threading.Lock()
         self._failures = 0
         self._open_until: float | None = None
@@ -48,10 +50,10 @@ class NluCircuitBreaker:
                 if self._clock() >= self._open_until and not self._probing:
                     self._probing = True
                     threading.Thread(target=self._probe, name="nlu-probe", daemon=True).start()
-                raise NluUnavailable("NLU circuit open: answering with the fallback matcher")
+                raise NluUnavailable(f"{self.url}: circuit open, not asked until its health check passes")
             now = self._clock()
             if any(now - sent > self._slow_after for sent in self._in_flight.values()):
-                raise NluUnavailable("NLU slow: another request has waited too long; not queueing behind it")
+                raise NluUnavailable(f"{self.url}: slow, another request has waited too long; not queueing behind it")
             self._requests += 1
             request = self._requests
             self._in_flight[request] = now
@@ -72,26 +74,29 @@ class NluCircuitBreaker:
             self._failures += 1
             if self._failures >= self._failures_to_open and self._open_until is None:
                 self._open_until = self._clock() + self._cool_down
-                log.warning("NLU failed %d times in a row: answering with the fallback matcher for %.0f s",
-                            self._failures, self._cool_down)
+                log.warning("NLU server %s failed %d time(s) in a row: not asked for %.0f s, then health-checked",
+                            self.url, self._failures, self._cool_down)
 
-    def _probe(self) -> None:
+    def _answers_probe(self) -> bool:
         try:
             self._inner.parse(PROBE_TEXT)
         except NluUnavailable:
-            with self._lock:
-                self._open_until = self._clock() + self._cool_down
-                self._probing = False
-            return
+            return False
+        return True
+
+    def _probe(self) -> None:
+        try:
+            healthy = self._health_check()
         except Exception:  # noqa: BLE001 - a probe must never kill anything; treat as still failing
-            log.exception("NLU probe failed unexpectedly")
-            with self._lock:
-                self._open_until = self._clock() + self._cool_down
-                self._probing = False
-            return
+            log.exception("NLU health check of %s failed unexpectedly", self.url)
+            healthy = False
         with self._lock:
-            self._open_until, self._failures, self._probing = None, 0, False
-        log.info("NLU answers again: circuit closed")
+            self._probing = False
+            if not healthy:
+                self._open_until = self._clock() + self._cool_down
+                return
+            self._open_until, self._failures = None, 0
+        log.info("NLU server %s answers again: circuit closed", self.url)
 
     def is_ready(self) -> bool:
         return self._inner.is_ready()

@@ -33,7 +33,7 @@ class Settings:
     telegram_webhook_port: int
     telegram_webhook_secret: str | None
     database_url: str
-    rasa_url: str | None
+    rasa_urls: tuple[str, ...]  # RASA_URL: one Rasa server or several (failover); empty = managed mode
     rasa_auth_token: str
     rasa_timeout: float
     rasa_port: int
@@ -52,7 +52,12 @@ class Settings:
     @property
     def managed_rasa(self) -> bool:
         """True when the bot starts and supervises its own Rasa server."""
-        return self.rasa_url is None
+        return not self.rasa_urls
+
+    @property
+    def rasa_url(self) -> str | None:
+        """The first server of RASA_URL, for tools that talk to one server (bench/nlu_latency.py)."""
+        return self.rasa_urls[0] if self.rasa_urls else None
 
     @property
     def report_encryption_key(self) -> str | None:
@@ -94,7 +99,7 @@ def load_settings(environ: dict[str, str] | None = None, env_file: Path | None =
         telegram_webhook_port=_int("TELEGRAM_WEBHOOK_PORT", get("TELEGRAM_WEBHOOK_PORT"), 8443),
         telegram_webhook_secret=_webhook_secret(get("TELEGRAM_WEBHOOK_SECRET")),
         database_url=_database_url(get("DATABASE_URL"), var_dir),
-        rasa_url=_url("RASA_URL", get("RASA_URL")),
+        rasa_urls=_url_list("RASA_URL", get("RASA_URL")),
         rasa_auth_token=get("RASA_AUTH_TOKEN") or "",
         rasa_timeout=_float("RASA_TIMEOUT", get("RASA_TIMEOUT"), 2.0),
         rasa_port=_int("RASA_PORT", get("RASA_PORT"), 5005),
@@ -163,6 +168,21 @@ def _url(name: str, value: str | None) -> str | None:
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise SettingsError(f"{name} is malformed: expected an http(s) URL such as http://127.0.0.1:5005")
     return value.rstrip("/")
+
+
+def _url_list(name: str, value: str | None) -> tuple[str, ...]:
+    """Comma-separated http(s) URLs, each checked, none twice; () when unset."""
+    urls: list[str] = []
+    for part in value.split(",") if value is not None else []:
+        url = part.strip()
+        parsed = urlparse(url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise SettingsError(f"{name} is malformed: {url!r} is not an http(s) URL such as http://127.0.0.1:5005 "
+                                "(several servers: comma-separated)")
+        if url.rstrip("/") in urls:
+            raise SettingsError(f"{name} is malformed: {url!r} is listed twice")
+        urls.append(url.rstrip("/"))
+    return tuple(urls)
 
 
 def _int(name: str, value: str | None, default: int) -> int:

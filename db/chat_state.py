@@ -7,11 +7,14 @@ written sits readable next to the chat id.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import ChatState
@@ -19,6 +22,7 @@ from db.session import rows_affected
 
 log = logging.getLogger(__name__)
 SEALED_KEYS = ("report",)  # parts of the state stored encrypted when a sealer is given
+RECENT_UPDATES = 100
 # What a chat keeps between steps, stored as JSON: each flow owns its keys and their shapes (a report draft, the
 # options offered, ...), so the values stay open to the flow that reads them.
 StateData = dict[str, Any]
@@ -38,8 +42,21 @@ class ConversationState:
     flow: str | None = None
     step: str | None = None
     data: StateData = field(default_factory=dict)
-    last_update_id: int | None = None
+    recent_updates: list[int] = field(default_factory=list)  # Telegram update ids handled lately, newest last
     updated_at: datetime | None = None
+    erased: bool = False  # set by erase(): the turn deletes the chat's row instead of saving it
+
+    def handled(self, update_id: int) -> bool:
+        return update_id in self.recent_updates
+
+    def remember(self, update_id: int) -> None:
+        """Note an update as handled (the last RECENT_UPDATES are kept: redeliveries come within minutes)."""
+        self.recent_updates = [*self.recent_updates, update_id][-RECENT_UPDATES:]
+
+    def erase(self) -> None:
+        """Nothing about this chat is kept, not even an empty row (/hapus)."""
+        self.reset()
+        self.erased = True
 
     def enter(self, flow: str, step: str, data: StateData | None = None) -> None:
         """Move the chat to `step` of `flow`, replacing whatever the previous step kept."""
@@ -64,7 +81,7 @@ class ChatStateRepository:
 
     def _state(self, row: ChatState) -> ConversationState:
         return ConversationState(chat_id=row.chat_id, flow=row.flow, step=row.step, data=self._open(row.data),
-                                 last_update_id=row.last_update_id, updated_at=row.updated_at)
+                                 recent_updates=list(row.recent_updates or []), updated_at=row.updated_at)
 
     def _open(self, stored: StateData | None) -> StateData:
         data = dict(stored or {})
@@ -89,19 +106,38 @@ class ChatStateRepository:
                     data[key] = {"sealed": self._sealer.seal(data[key])}
         return data
 
-    def save(self, state: ConversationState) -> None:
-        """Upsert the state; the row is locked while written so concurrent workers serialise per chat."""
+    @contextmanager
+    def turn(self, chat_id: int) -> Iterator[ConversationState]:
+        """The chat's state for one turn: loaded, changed by the caller, saved (or deleted when erased) as one
+        transaction; nothing is saved when the caller raises.
+
+        On PostgreSQL the chat's row is locked from load to save (`SELECT ... FOR UPDATE`; a chat's first message
+        inserts the row first, so two first messages cannot clash): a second worker with an update of the same chat
+        waits, then sees the first one's result. SQLite locks the whole file for writing, so the turn there takes
+        no lock while the engine works (its other writes, a filed report, go through other connections and would
+        wait for it); a chat's updates are kept to one worker at a time by the inbox (db/inbox.py) instead."""
         with self._sessions.begin() as session:
-            row = session.execute(
-                select(ChatState).where(ChatState.chat_id == state.chat_id).with_for_update()
-            ).scalar_one_or_none()
+            row = self._locked_row(session, chat_id) if _locks_rows(session) else session.get(ChatState, chat_id)
+            state = self._state(row) if row is not None else ConversationState(chat_id=chat_id)
+            yield state
+            if state.erased:
+                session.execute(delete(ChatState).where(ChatState.chat_id == chat_id))
+                return
             if row is None:
-                row = ChatState(chat_id=state.chat_id)
+                row = ChatState(chat_id=chat_id)
                 session.add(row)
-            row.flow = state.flow
-            row.step = state.step
-            row.data = self._seal(state.data)
-            row.last_update_id = state.last_update_id
+            self._write(row, state)
+
+    @staticmethod
+    def _locked_row(session: Session, chat_id: int) -> ChatState:
+        session.execute(pg_insert(ChatState).values(chat_id=chat_id, data={}).on_conflict_do_nothing())
+        return session.execute(select(ChatState).where(ChatState.chat_id == chat_id).with_for_update()).scalar_one()
+
+    def _write(self, row: ChatState, state: ConversationState) -> None:
+        row.flow = state.flow
+        row.step = state.step
+        row.data = self._seal(state.data)
+        row.recent_updates = state.recent_updates
 
     def in_flow(self, flow: str, idle_since: datetime) -> list[ConversationState]:
         """Chats in `flow` whose state has not changed since `idle_since`."""
@@ -119,3 +155,7 @@ class ChatStateRepository:
     def clear(self, chat_id: int) -> None:
         with self._sessions.begin() as session:
             session.execute(delete(ChatState).where(ChatState.chat_id == chat_id))
+
+
+def _locks_rows(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"

@@ -66,5 +66,4 @@ class InboxStatus(StrEnum):
     """Where a stored Telegram update is (db/inbox.py)."""
 
     PENDING = "pending"  # stored and acknowledged, not handled yet
-    HANDLED = "handled"  # the turn is saved; its replies are kept until they are sent
-    DONE = "done"  # replies sent; kept without content for a day to recognise a redelivery
+    DONE = "done"  # handled; kept without content for a day to recognise a redelivery

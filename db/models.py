@@ -28,8 +28,9 @@ class ChatState(Base):
     step: Mapped[str | None] = mapped_column(String(40))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the chat state: JSON, see db/chat_state.py
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
-    # The newest Telegram update handled for this chat: a redelivered update is recognised and ignored.
-    last_update_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The chat's Telegram updates handled lately (ids, newest last): a redelivered update is recognised and ignored,
+    # and one that arrives late through another worker is still handled.
+    recent_updates: Mapped[list[int] | None] = mapped_column(JSON)
 
 
 class Agency(Base):
@@ -238,8 +239,8 @@ class InsightMissed(Base):
 
 class InboxUpdate(Base):
     """A Telegram update stored before it is acknowledged (unique by update_id, so a redelivery is recognised), then
-    handled from here by whichever worker holds the chat: "pending" -> "handled" (state saved, replies kept to send)
-    -> "done" (replies sent; payload and replies erased, the row kept a day to recognise redeliveries)."""
+    handled from here by whichever worker holds the chat (db/inbox.py): "pending" -> "done" (payload erased, the row
+    kept a day to recognise redeliveries)."""
 
     __tablename__ = "inbox"
 
@@ -247,7 +248,6 @@ class InboxUpdate(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
     status: Mapped[str] = mapped_column(String(10), index=True)  # an InboxStatus
     payload: Mapped[str | None] = mapped_column(Text)  # the update as JSON, sealed when a report key is set
-    replies: Mapped[str | None] = mapped_column(Text)  # the turn's replies as JSON, sealed likewise
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     claimed_by: Mapped[str | None] = mapped_column(String(100))
     claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

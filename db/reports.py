@@ -5,6 +5,7 @@ Times are UTC; SQLite hands them back without a time zone, so `utc()` puts it ba
 """
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,7 +26,7 @@ from db.enums import (
     ReportStatus,
 )
 from db.models import BotMeta, Delivery, Report, ReportEvidence, ReportStatusChange, StatusLookup
-from db.session import rows_affected
+from db.session import lock_sqlite_for_writing, rows_affected
 
 # Within one report, what is sent first (evidence and parts reply to the report message, so wait for it anyway).
 SEND_ORDER = (DeliveryKind.REPORT, DeliveryKind.PART, DeliveryKind.EVIDENCE, DeliveryKind.NOTICE,
@@ -73,10 +74,20 @@ class DueDelivery:
     ref: int
     attempts: int
     report: Report
+    token: str  # this claim's fencing token: only its holder may renew it or record the outcome
 
 
 class CodeTaken(Exception):
     """The generated code already exists (vanishingly rare); the caller draws another."""
+
+
+class ClaimLost(Exception):
+    """The delivery is no longer claimed with the caller's token (its lease ran out and another worker claimed it,
+    or its outcome is recorded already): nothing was changed."""
+
+    def __init__(self, delivery_id: int):
+        super().__init__(f"delivery {delivery_id} is not claimed by the caller any more")
+        self.delivery_id = delivery_id
 
 
 class ReportRepository:
@@ -182,8 +193,15 @@ class ReportRepository:
         turn (round-robin by `sender_key`), so a sender who queued hundreds of messages delays another sender's
         first report by at most one message each. Within a report: the report itself, its parts, then evidence.
         Evidence, parts and reminders wait until the report message itself is delivered (they reply to it).
-        Deliveries Telegram refused for good (`gave_up_at`) are never claimed again."""
+        Deliveries Telegram refused for good (`gave_up_at`) are never claimed again.
+
+        Each claim gets a fresh random token (its fencing token); one claim excludes every other: PostgreSQL locks
+        the rows it looks at (`SKIP LOCKED`: a concurrent claim skips them), SQLite takes the database's write lock
+        before it reads (`BEGIN IMMEDIATE`: a concurrent claim waits, then sees these leased)."""
         with self._sessions.begin() as session:
+            postgres = session.get_bind().dialect.name == "postgresql"
+            if not postgres:
+                lock_sqlite_for_writing(session)
             query = (
                 select(Delivery, Report).join(Report, Report.id == Delivery.report_id)
                 .where(Delivery.sent_at.is_(None), Delivery.gave_up_at.is_(None), Delivery.due_at <= now)
@@ -192,23 +210,39 @@ class ReportRepository:
                 .order_by(Report.prioritized.desc(), Delivery.id).limit(CLAIM_WINDOW)
                 .options(selectinload(Report.evidence))
             )
-            if session.get_bind().dialect.name == "postgresql":
+            if postgres:
                 query = query.with_for_update(of=Delivery, skip_locked=True)
             rows: list[DueRow] = [(delivery, report) for delivery, report in session.execute(query)]
-            chosen = fair_order(rows, limit)
-            for delivery, _report in chosen:
-                delivery.due_at = now + lease
-            return [DueDelivery(d.id, DeliveryKind(d.kind), d.ref, d.attempts, r) for d, r in chosen]
+            claimed = []
+            for delivery, report in fair_order(rows, limit):
+                token = secrets.token_hex(16)
+                delivery.due_at, delivery.claim_token = now + lease, token
+                claimed.append(DueDelivery(delivery.id, DeliveryKind(delivery.kind), delivery.ref, delivery.attempts,
+                                           report, token))
+            return claimed
 
-    def mark_sent(self, delivery_id: int, message_id: int | None) -> None:
+    def renew_claims(self, claims: Sequence[DueDelivery], until: datetime) -> set[int]:
+        """Extend the lease of the deliveries still claimed with these tokens to `until` (a send still being
+        retried keeps its claim); returns the ids still held. Those missing were claimed by another worker since."""
+        held = set()
+        with self._sessions.begin() as session:
+            for due in claims:
+                result = session.execute(update(Delivery)
+                                         .where(Delivery.id == due.id, Delivery.claim_token == due.token)
+                                         .values(due_at=until).execution_options(synchronize_session=False))
+                if rows_affected(result):
+                    held.add(due.id)
+        return held
+
+    def mark_sent(self, delivery_id: int, token: str, message_id: int | None) -> None:
+        """Record the delivery as sent (ending the claim); ClaimLost when `token` is not its claim any more."""
         now = datetime.now(UTC)
         with self._sessions.begin() as session:
-            delivery = session.get_one(Delivery, delivery_id)
-            delivery.sent_at, delivery.message_id, delivery.last_error = now, message_id, None
+            delivery = _finish_claim(session, delivery_id, token, sent_at=now, message_id=message_id,
+                                     last_error=None)
             if delivery.kind == DeliveryKind.REPORT:
                 session.execute(update(Report).where(Report.id == delivery.report_id)
                                 .values(staff_message_id=message_id, delivered_at=now))
-            session.flush()
             pending = session.scalar(select(func.count()).select_from(Delivery).where(
                 Delivery.report_id == delivery.report_id, Delivery.sent_at.is_(None),
                 Delivery.kind.in_(TASKFORCE_KINDS))) or 0
@@ -229,14 +263,12 @@ class ReportRepository:
             return (session.scalar(select(func.count()).select_from(Delivery).where(
                 Delivery.report_id == report_id, Delivery.kind == DeliveryKind.PART)) or 0) > 0
 
-    def give_up(self, delivery_id: int, error: str, now: datetime) -> int:
-        """Telegram refused for good: stop retrying, keep the error for `reports list --undelivered`."""
+    def give_up(self, delivery_id: int, token: str, error: str, now: datetime) -> int:
+        """Telegram refused for good: stop retrying, keep the error for `reports list --undelivered`. Returns the
+        attempts so far; ClaimLost when `token` is not the delivery's claim any more."""
         with self._sessions.begin() as session:
-            delivery = session.get_one(Delivery, delivery_id)
-            delivery.attempts += 1
-            delivery.last_error = f"GAVE UP: {error}"[:300]
-            delivery.gave_up_at = now
-            return delivery.attempts
+            return _finish_claim(session, delivery_id, token, attempts=Delivery.attempts + 1,
+                                 last_error=f"GAVE UP: {error}"[:300], gave_up_at=now).attempts
 
     def retry_given_up(self, now: datetime) -> int:
         """Queue every given-up delivery again (after the cause was fixed); returns how many."""
@@ -245,14 +277,12 @@ class ReportRepository:
                                                                         Delivery.sent_at.is_(None))
                                                  .values(gave_up_at=None, due_at=now)))
 
-    def mark_failed(self, delivery_id: int, error: str, retry_at: datetime) -> int:
-        """Record a failed attempt and when to try again; returns the number of attempts so far."""
+    def mark_failed(self, delivery_id: int, token: str, error: str, retry_at: datetime) -> int:
+        """Record a failed attempt and when to try again; returns the number of attempts so far. ClaimLost when
+        `token` is not the delivery's claim any more."""
         with self._sessions.begin() as session:
-            delivery = session.get_one(Delivery, delivery_id)
-            delivery.attempts += 1
-            delivery.last_error = error[:300]
-            delivery.due_at = retry_at
-            return delivery.attempts
+            return _finish_claim(session, delivery_id, token, attempts=Delivery.attempts + 1,
+                                 last_error=error[:300], due_at=retry_at).attempts
 
     def staff_message_ids(self, report_id: int) -> list[int]:
         """Message ids of the report's message and its reminders in the task-force chat, oldest first."""
@@ -372,6 +402,16 @@ class ReportRepository:
     def _all(self, query: Select[Report]) -> list[Report]:
         with self._sessions() as session:
             return list(session.scalars(query.options(selectinload(Report.evidence))))
+
+
+def _finish_claim(session: Session, delivery_id: int, token: str, **values: object) -> Delivery:
+    """Record the outcome of a claim and end it (the token is cleared, so nothing more can be recorded with it);
+    ClaimLost, changing nothing, when the delivery is not claimed with `token`. Returns the updated row."""
+    result = session.execute(update(Delivery).where(Delivery.id == delivery_id, Delivery.claim_token == token)
+                             .values(claim_token=None, **values).execution_options(synchronize_session=False))
+    if not rows_affected(result):
+        raise ClaimLost(delivery_id)
+    return session.get_one(Delivery, delivery_id)
 
 
 def fair_order(rows: Sequence[DueRow], limit: int) -> list[DueRow]:

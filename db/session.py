@@ -32,7 +32,9 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    # A turn holds a connection (and the chat's row lock) while the engine works, and may need a second one for a
+    # filed report; with up to 8 chats handled at once per worker (bot/channels/telegram_inbox.py), 20 are enough.
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True, pool_size=10, max_overflow=10)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -44,3 +46,9 @@ def rows_affected(result: Result[Any]) -> int:
     # Session.execute is typed to return a plain Result, but for DML it is always a CursorResult.
     assert isinstance(result, CursorResult)
     return result.rowcount or 0
+
+
+def lock_sqlite_for_writing(session: Session) -> None:
+    """SQLite: take the database's write lock now (`BEGIN IMMEDIATE`), before this transaction reads, so what it
+    reads cannot change before it writes (another process's transaction waits). Call first in a transaction."""
+    session.connection().exec_driver_sql("BEGIN IMMEDIATE")

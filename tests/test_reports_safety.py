@@ -26,6 +26,7 @@ from bot.reports import codes
 from bot.reports.cli import ReportsCli, init_key, spreadsheet_safe
 from bot.reports.crypto import new_key
 from bot.textformat import TELEGRAM_TEXT_LIMIT, clean_input, html_to_text, telegram_len
+from db.leases import Leadership
 from tests.conftest import settings_for
 from tests.helpers import press, say, text_of
 
@@ -154,10 +155,14 @@ class FakeBot:
 
 
 def drain(app, bot: FakeBot, rounds: int = 3) -> None:
-    worker = DeliveryWorker(bot, app.engine, app.reports, app.chat_states, 30)
+    """Run the outbox worker of the delivery leader for a few rounds (chores aside)."""
+    leadership = Leadership(app.reports.repository._sessions, "delivery")
+    assert leadership.try_acquire()
+    worker = DeliveryWorker(bot, app.engine, app.reports, app.chat_states, 30, leadership)
     worker._next_chores = float("inf")
     for _ in range(rounds):
         asyncio.run(worker._tick())
+    leadership.release()
 
 
 def test_a_permanent_refusal_is_not_retried_and_shows_in_the_list(app, capsys):
@@ -402,7 +407,7 @@ def test_the_state_of_inactive_chats_expires(app, sqlite_url):
         db.execute("update chat_state set updated_at = '2000-01-01 00:00:00' where chat_id = 91")
     removed = app.chat_states.expire(datetime.now(UTC) - timedelta(days=90))
     assert removed == 1
-    assert app.chat_states.load(91).last_update_id is None and app.chat_states.load(92) is not None
+    assert app.chat_states.load(91).updated_at is None and app.chat_states.load(92).updated_at is not None
 
 
 @pytest.mark.postgres

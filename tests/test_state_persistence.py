@@ -3,7 +3,7 @@ import pytest
 from sqlalchemy import inspect
 
 from bot.app import build_app
-from db.chat_state import ChatStateRepository, ConversationState
+from db.chat_state import ChatStateRepository
 from db.migrate import upgrade
 from db.session import make_engine, make_session_factory
 from tests.conftest import settings_for
@@ -29,7 +29,8 @@ def test_state_round_trips_and_clears(database_url):
     engine = make_engine(database_url)
     states = ChatStateRepository(make_session_factory(engine))
     chat = -1001234567890123  # Telegram group ids do not fit 32 bits
-    states.save(ConversationState(chat, "faq", "clarify", {"options": ["faq:syarat"], "teks": "ñ ✓"}))
+    with states.turn(chat) as state:
+        state.enter("faq", "clarify", {"options": ["faq:syarat"], "teks": "ñ ✓"})
     loaded = states.load(chat)
     assert (loaded.flow, loaded.step, loaded.data) == ("faq", "clarify", {"options": ["faq:syarat"], "teks": "ñ ✓"})
     states.clear(chat)

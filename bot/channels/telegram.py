@@ -5,6 +5,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+from dataclasses import replace
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Message, Update
@@ -24,9 +25,10 @@ from telegram.ext import (
 
 from bot.app import App, build_app
 from bot.channels.telegram_delivery import DeliveryWorker
+from bot.channels.telegram_inbox import InboxProcessor
 from bot.channels.telegram_markup import reply_markup
+from bot.channels.telegram_serving import STOP_TIMEOUT, serve_updates, stop_on_signals, webhook_kwargs
 from bot.channels.telegram_staff import StaffDesk
-from bot.channels.telegram_updates import PerChatUpdateProcessor
 from bot.content import ContentStore
 from bot.dialogue.engine import Engine
 from bot.dialogue.messages import Incoming, Reply
@@ -35,7 +37,6 @@ from bot.textformat import clean_input
 
 log = logging.getLogger(__name__)
 PRIVATE = filters.ChatType.PRIVATE
-MAX_CONCURRENT_UPDATES = 64  # chats handled at once; each chat's own updates strictly one after another
 # The application as PTB builds it by default (its generic parameters say nothing this module relies on).
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]
 # Attachment kinds the engine distinguishes, in the order they are checked on a message.
@@ -160,10 +161,7 @@ def build_application(settings: Settings, app: App) -> TelegramApp:
         .token(settings.telegram_bot_token)
         .rate_limiter(AIORateLimiter(max_retries=3))
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
-        .post_init(_post_init)
-        .post_stop(_post_stop)
-        # Different chats concurrently (a slow NLU answer for one does not hold up the others), one chat in order.
-        .concurrent_updates(PerChatUpdateProcessor(MAX_CONCURRENT_UPDATES))
+        .updater(None)  # updates come in through the inbox (bot/channels/telegram_serving.py)
     )
     if settings.telegram_api_base_url:
         base = settings.telegram_api_base_url
@@ -182,7 +180,7 @@ def build_application(settings: Settings, app: App) -> TelegramApp:
         engine=app.engine, content=app.content, staff=staff,
         taskforce_chat_id=app.reports.taskforce_chat_id if app.reports else None,
         delivery=DeliveryWorker(application.bot, app.engine, app.reports, app.chat_states,
-                                settings.chat_state_retention_days),
+                                settings.chat_state_retention_days, app.delivery_lead),
     )
     application.add_handler(MessageHandler(PRIVATE & ~filters.UpdateType.EDITED, on_message))
     application.add_error_handler(on_error)
@@ -191,22 +189,32 @@ def build_application(settings: Settings, app: App) -> TelegramApp:
 
 def serve(settings: Settings) -> int:
     """Serve Telegram until SIGINT/SIGTERM: long polling, or a webhook when TELEGRAM_WEBHOOK_URL is set."""
+    if settings.telegram_webhook_url and not settings.telegram_webhook_secret:
+        # Several webhook workers must share one secret (TELEGRAM_WEBHOOK_SECRET); a lone one may invent it.
+        settings = replace(settings, telegram_webhook_secret=secrets.token_urlsafe(32))
     with build_app(settings, count_insights=True, limit_chats=True) as app:
-        application = build_application(settings, app)
-        updates = [Update.MESSAGE, Update.CALLBACK_QUERY]
-        if settings.telegram_webhook_url:
-            # Several webhook workers must share one secret (TELEGRAM_WEBHOOK_SECRET); a lone one may invent it.
-            secret = settings.telegram_webhook_secret or secrets.token_urlsafe(32)
-            log.info("serving Telegram by webhook at %s", settings.telegram_webhook_url)
-            application.run_webhook(
-                listen=settings.telegram_webhook_listen,
-                port=settings.telegram_webhook_port,
-                url_path="telegram",
-                webhook_url=f"{settings.telegram_webhook_url}/telegram",
-                secret_token=secret,
-                allowed_updates=updates,
-            )
-        else:
-            log.info("serving Telegram by long polling (NLU: %s)", app.nlu_mode)
-            application.run_polling(allowed_updates=updates)
+        asyncio.run(_serve(settings, app))
     return 0
+
+
+async def _serve(settings: Settings, app: App) -> None:
+    application = build_application(settings, app)
+    processor = InboxProcessor(app.inbox, application.bot, application.process_update)
+    stopping = asyncio.Event()
+    stop_on_signals(stopping)
+    async with application:  # initialize and, on the way out, shut down PTB's bot and HTTP client
+        await _post_init(application)
+        sweep = asyncio.create_task(processor.sweep(), name="inbox-sweep")
+        webhook = settings.telegram_webhook_url is not None and settings.telegram_webhook_secret is not None
+        if webhook:
+            await application.bot.set_webhook(**webhook_kwargs(settings, settings.telegram_webhook_secret or ""))
+            log.info("serving Telegram by webhook at %s (NLU: %s)", settings.telegram_webhook_url, app.nlu_mode)
+        else:
+            await application.bot.delete_webhook()
+            log.info("serving Telegram by long polling (NLU: %s)", app.nlu_mode)
+        await serve_updates(settings, processor, webhook, stopping)
+        await processor.drain(STOP_TIMEOUT)
+        sweep.cancel()
+        await asyncio.gather(sweep, return_exceptions=True)
+        await _post_stop(application)
+    log.info("stopped")

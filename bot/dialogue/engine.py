@@ -37,7 +37,6 @@ STARTS_WITH_MARKER = re.compile(r"\W*(p\.?\s?t\b|cv\b|perusahaan|agen|yayasan|pe
 ONLY_A_MARKER = re.compile(r"\W*(p\.?\s?t\.?|cv|pjtki|p3mi|agen|perusahaan)\W*", re.IGNORECASE)
 # While the bot waits for a company name, these meanings do not count as "asked something else".
 NOT_A_NAME_INSTEAD = ("check_agency", "out_of_scope", "affirm", "deny", "greet", "thanks", "bot_challenge")
-ERASED = "erased"  # set in the state by /hapus: the state is deleted instead of saved
 # A report draft left this long gets one reminder; left as long again after it, it is deleted.
 DRAFT_IDLE = timedelta(hours=24)
 
@@ -141,10 +140,16 @@ class Engine:
                 return Turn([Reply(content.render("chat_rate_limited",
                                                   seconds=self._limiter.wait_seconds(message.chat_id)))],
                             meaning="rate_limited")
-        state = self._states.load(message.chat_id)
-        if message.update_id is not None and (state.last_update_id or 0) >= message.update_id:
-            log.info("ignored a redelivered update")
-            return Turn()
+        with self._states.turn(message.chat_id) as state:  # one transaction; the chat's row locked on PostgreSQL
+            if message.update_id is not None and state.handled(message.update_id):
+                log.info("ignored a redelivered update")
+                return Turn()
+            turn, content = self._turn(state, message)
+        if self._insights is not None:
+            self._insights.record(message, turn, content)  # in-memory counters only (bot/insights/recorder.py)
+        return turn
+
+    def _turn(self, state: ConversationState, message: Incoming) -> tuple[Turn, Content]:
         content = self._content.current()
         turn = Turn()
         if message.press is not None:
@@ -153,36 +158,32 @@ class Engine:
             turn.replies = self._on_attachment(content, state, message)
         else:
             turn.replies = self._on_text(content, state, message.text or "", turn, message.forwarded)
-        state.last_update_id = message.update_id or state.last_update_id
-        if state.data.get(ERASED):  # /hapus: nothing about this chat is kept, not even an empty row
-            self._states.clear(message.chat_id)
+        if message.update_id is not None:
+            state.remember(message.update_id)
+        if state.erased:
             turn.meaning = "erased"
-            return turn
-        if self._report.in_progress(state):  # the reporter is back: a next idle day brings a reminder again
+        elif self._report.in_progress(state):  # the reporter is back: a next idle day brings a reminder again
             draft = self._report.draft(state)
             draft.reminded = False
             self._report.keep(state, draft)
-        self._states.save(state)
-        if self._insights is not None:
-            self._insights.record(message, turn, content)  # in-memory counters only (bot/insights/recorder.py)
-        return turn
+        return turn, content
 
     def remind_idle_drafts(self, now: datetime) -> list[tuple[int, Reply]]:
         """Report drafts idle for a day: remind once; a day after the reminder, delete the draft and say so."""
         content = self._content.current()
         messages = []
-        for state in self._states.in_flow(report.FLOW, now - DRAFT_IDLE):
-            if not self._report.in_progress(state):
-                continue
-            draft = self._report.draft(state)
-            if draft.reminded:
-                self._states.clear(state.chat_id)
-                messages.append((state.chat_id, with_menu(content, "report_draft_expired")))
-            else:
-                draft.reminded = True
-                self._report.keep(state, draft)
-                self._states.save(state)
-                messages.append((state.chat_id, self._report.reminder(content)))
+        for idle in self._states.in_flow(report.FLOW, now - DRAFT_IDLE):
+            with self._states.turn(idle.chat_id) as state:  # the reporter may be typing right now: look again
+                if state.updated_at != idle.updated_at or not self._report.in_progress(state):
+                    continue
+                draft = self._report.draft(state)
+                if draft.reminded:
+                    state.erase()
+                    messages.append((state.chat_id, with_menu(content, "report_draft_expired")))
+                else:
+                    draft.reminded = True
+                    self._report.keep(state, draft)
+                    messages.append((state.chat_id, self._report.reminder(content)))
         return messages
 
     def forget(self, chat_id: int) -> None:
@@ -471,7 +472,7 @@ class Engine:
     def _erase(self, content: Content, state: ConversationState) -> list[Reply]:
         """/hapus: delete the chat's state and drafts; filed reports stay with the task force, unlinked from it."""
         unlinked = self._reports.forget_chat(state.chat_id) if self._reports is not None else 0
-        state.reset({ERASED: True})
+        state.erase()
         log.info("a chat asked to erase its data (%d filed report(s) unlinked)", unlinked)
         return [with_menu(content, "erased", unlinked=unlinked)]
 

@@ -24,7 +24,9 @@ from db.reports import CodeTaken, DueDelivery, NewReport, ReportRepository, utc
 log = logging.getLogger(__name__)
 
 STAFF_ACTION = "staff"  # button data staff:<report id>_<status>
-DELIVERY_LEASE = timedelta(minutes=2)  # a crashed worker's claimed messages are retried after this
+# How long a claimed message is left to its worker: a crashed worker's claims are sent by another after this. The
+# worker renews the claims of a send still in progress (the rate limiter may wait out several 429s) well within it.
+DELIVERY_LEASE = timedelta(minutes=1)
 MAX_BACKOFF = timedelta(minutes=10)
 ALARM_AFTER = 3  # failed attempts of one delivery after which every failure is logged as an ERROR
 STATUS_LOOKUP_WINDOW = timedelta(hours=1)
@@ -103,6 +105,8 @@ def parse_staff_data(data: str | None) -> tuple[int, ReportStatus] | None:
 
 
 class ReportService:
+    delivery_lease = DELIVERY_LEASE  # per instance, so a test can shorten it
+
     def __init__(self, repository: ReportRepository, cipher: ReportCipher, content: ContentStore,
                  registry: AgencyRegistry, taskforce_chat_id: int, staff_user_ids: frozenset[int],
                  reminder_after: timedelta, reports_per_day: int = 3) -> None:
@@ -377,7 +381,13 @@ class ReportService:
     # ---- the outbox --------------------------------------------------------------------------
 
     def claim_due(self, limit: int = 5) -> list[DueDelivery]:
-        return self.repository.claim_due(datetime.now(UTC), limit, DELIVERY_LEASE)
+        """The next messages to send, claimed for `delivery_lease`; each carries its claim's token, and only that
+        claim may record the outcome (`delivered`, `failed`, `gave_up` raise ClaimLost otherwise)."""
+        return self.repository.claim_due(datetime.now(UTC), limit, self.delivery_lease)
+
+    def renew_claims(self, claims: list[DueDelivery]) -> set[int]:
+        """Keep claims a little longer (a send still in progress); returns the ids still held by these claims."""
+        return self.repository.renew_claims(claims, datetime.now(UTC) + self.delivery_lease)
 
     def outgoing(self, due: DueDelivery) -> Outgoing | None:
         """What to send for a due delivery; None when there is nothing to send any more (mark it done)."""
@@ -416,13 +426,13 @@ class ReportService:
             parts = len(self.staff_parts(due.report))
             if parts > 1:  # queued before the report is marked sent, so the sender grouping outlives them
                 self.repository.add_parts(due.report.id, parts)
-        self.repository.mark_sent(due.id, message_id)
+        self.repository.mark_sent(due.id, due.token, message_id)
         if due.kind == DeliveryKind.REPORT:
             log.info("report %s delivered to the task force", due.report.code)
 
     def gave_up(self, due: DueDelivery, error: str) -> None:
         """Telegram refused for good (too long, bot blocked or removed, chat not found): no more retries."""
-        self.repository.give_up(due.id, error, datetime.now(UTC))
+        self.repository.give_up(due.id, due.token, error, datetime.now(UTC))
         log.error("delivery of %s for report %s refused for good, not retried: %s; see `python -m bot reports "
                   "list --undelivered`, fix the cause, then `python -m bot reports retry`", due.kind,
                   due.report.code, error)
@@ -432,7 +442,7 @@ class ReportService:
         backoff = min(timedelta(seconds=2 * 2 ** due.attempts), MAX_BACKOFF)
         if retry_after is not None:
             backoff = max(timedelta(seconds=retry_after), timedelta(seconds=1))
-        attempts = self.repository.mark_failed(due.id, error, datetime.now(UTC) + backoff)
+        attempts = self.repository.mark_failed(due.id, due.token, error, datetime.now(UTC) + backoff)
         level = logging.ERROR if attempts >= ALARM_AFTER else logging.WARNING
         log.log(level, "delivery of %s for report %s failed (attempt %d, next in %ds): %s%s", due.kind,
                 due.report.code, attempts, backoff.total_seconds(), error,

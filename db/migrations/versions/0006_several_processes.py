@@ -1,5 +1,5 @@
 """Several processes: an inbox of Telegram updates (stored before they are acknowledged), fencing tokens on outbox
-claims, and leases for jobs one process runs at a time (the delivery leader).
+claims, leases for jobs one process runs at a time (the delivery leader), the set of a chat's updates handled.
 
 Revision ID: 0006
 Revises: 0005
@@ -23,7 +23,6 @@ def upgrade() -> None:
         sa.Column("chat_id", sa.BigInteger(), nullable=False, index=True),
         sa.Column("status", sa.String(10), nullable=False, index=True),
         sa.Column("payload", sa.Text(), nullable=True),
-        sa.Column("replies", sa.Text(), nullable=True),
         sa.Column("received_at", WHEN, nullable=False),
         sa.Column("claimed_by", sa.String(100), nullable=True),
         sa.Column("claimed_until", WHEN, nullable=True),
@@ -39,9 +38,17 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("delivery") as batch:
         batch.add_column(sa.Column("claim_token", sa.String(32), nullable=True))
+    # Updates of a chat handled recently (a set, not the newest id: updates of one chat handled by several workers
+    # can arrive out of order, and an older one must still be handled).
+    with op.batch_alter_table("chat_state") as batch:
+        batch.add_column(sa.Column("recent_updates", sa.JSON(), nullable=True))
+        batch.drop_column("last_update_id")
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("chat_state") as batch:
+        batch.add_column(sa.Column("last_update_id", sa.BigInteger(), nullable=True))
+        batch.drop_column("recent_updates")
     with op.batch_alter_table("delivery") as batch:
         batch.drop_column("claim_token")
     op.drop_table("lease")
