@@ -59,6 +59,10 @@ def _parser() -> argparse.ArgumentParser:
     content = commands.add_parser("content", help="content maintenance")
     content.add_subparsers(dest="content_command", required=True).add_parser("check", help="validate content/")
 
+    healthz = commands.add_parser("healthz", help="check the database, content, NLU servers and report key; "
+                                  "exit 0 when the bot can serve users, 1 otherwise")
+    healthz.add_argument("--json", action="store_true", help='one JSON object: {"ok", "summary", "parts"}')
+
     offers = commands.add_parser("offers", help="the job-offer checker")
     offers_eval = offers.add_subparsers(dest="offers_command", required=True).add_parser(
         "eval", help="measure it on tests/offers/offers.yml; exit 1 when a target is missed")
@@ -92,6 +96,16 @@ def _database(settings: Settings, _args: argparse.Namespace) -> int:
     prepare_database(settings.database_url)[0].dispose()
     print("Database is up to date (migrations applied, seed data loaded).")
     return 0
+
+
+def _healthz(settings: Settings, args: argparse.Namespace) -> int:
+    import json
+
+    from bot.health import health
+
+    report = health(settings)
+    print(json.dumps(report.as_dict(), ensure_ascii=False) if args.json else "\n".join(report.lines()))
+    return 0 if report.ok else 1
 
 
 def _content(settings: Settings, _args: argparse.Namespace) -> int:
@@ -257,5 +271,5 @@ def _evaluate_nlu(settings: Settings, fallback_only: bool, check: bool, sets: li
 
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "db": _database, "content": _content, "offers": _offers, "train": _train, "agencies": _agencies,
-    "reports": _reports, "insights": _insights, "nlu": _nlu,
+    "reports": _reports, "insights": _insights, "nlu": _nlu, "healthz": _healthz,
 }

@@ -14,13 +14,14 @@ from bot.nlu.training import rasa_environment, rasa_executable
 log = logging.getLogger(__name__)
 RESTART_BACKOFF_SECONDS = (2, 5, 15, 30, 60)
 HEALTHY_AFTER_SECONDS = 120  # a server that ran this long starts the backoff afresh when it dies
+MANAGED_TOKEN_FILE = "rasa-auth-token"  # in BOT_VAR_DIR: the managed server's token, reused by later commands
 
 
 def managed_auth_token(var_dir: Path, configured: str) -> str:
     """RASA_AUTH_TOKEN when set, else a random token kept in var/ so later commands can reuse the server."""
     if configured:
         return configured
-    path = var_dir / "rasa-auth-token"
+    path = var_dir / MANAGED_TOKEN_FILE
     if not path.exists():
         var_dir.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(24))
