@@ -173,11 +173,24 @@ class FakeTelegram:
                    "height": 512, "is_animated": False, "is_video": False, "emoji": "😀"}
         self._push({"message": self._message(chat_id, chat_id, sticker=sticker)})
 
-    def send_photo(self, chat_id: int, file_id: str = "AgACAgIAAxk") -> int:
+    def send_photo(self, chat_id: int, file_id: str = "AgACAgIAAxk", media_group_id: str | None = None) -> int:
         photo = [{"file_id": f"{file_id}-small", "file_unique_id": "AQAD-s", "width": 90, "height": 90,
                   "file_size": 1200},
                  {"file_id": file_id, "file_unique_id": "AQAD", "width": 800, "height": 800, "file_size": 64000}]
-        return self._push({"message": self._message(chat_id, chat_id, photo=photo)})
+        album = {"media_group_id": media_group_id} if media_group_id is not None else {}
+        return self._push({"message": self._message(chat_id, chat_id, photo=photo, **album)})
+
+    def send_album(self, chat_id: int, file_ids: list[str]) -> list[int]:
+        """Photos sent together: one update per photo sharing a media_group_id, as Telegram sends an album."""
+        group = f"album-{next(self._message_ids)}"
+        return [self.send_photo(chat_id, file_id, media_group_id=group) for file_id in file_ids]
+
+    def take(self, update_id: int) -> Json:
+        """An update as Telegram sends it, taken off the getUpdates queue: for a test that delivers it to the bot
+        itself (to webhook workers)."""
+        with self._cond:
+            self._updates = [u for u in self._updates if u["update_id"] != update_id]
+            return copy.deepcopy(self._pushed[update_id])
 
     def press(self, chat_id: int, data: str, user_id: int | None = None, chat_type: str = "private",
               message_id: int | None = None) -> int:
