@@ -43,6 +43,9 @@ class ConversationState:
     step: str | None = None
     data: StateData = field(default_factory=dict)
     recent_updates: list[int] = field(default_factory=list)  # Telegram update ids handled lately, newest last
+    # The replies of the last update handled, kept with the state: a worker killed after saving a turn but before
+    # sending its replies leaves the update to another worker, which sends these instead of handling it again.
+    last_replies: list[StateData] = field(default_factory=list)
     updated_at: datetime | None = None
     erased: bool = False  # set by erase(): the turn deletes the chat's row instead of saving it
 
@@ -81,7 +84,19 @@ class ChatStateRepository:
 
     def _state(self, row: ChatState) -> ConversationState:
         return ConversationState(chat_id=row.chat_id, flow=row.flow, step=row.step, data=self._open(row.data),
-                                 recent_updates=list(row.recent_updates or []), updated_at=row.updated_at)
+                                 recent_updates=list(row.recent_updates or []),
+                                 last_replies=self._open_replies(row.last_replies), updated_at=row.updated_at)
+
+    def _open_replies(self, stored: StateData | None) -> list[StateData]:
+        """The last turn's replies; sealed with the report key when one is set (they may quote a report)."""
+        if not stored:
+            return []
+        try:
+            opened = self._sealer.open(stored["sealed"]) if self._sealer and "sealed" in stored else stored
+        except ValueError:
+            return []
+        replies: list[StateData] = opened.get("replies") or []
+        return replies
 
     def _open(self, stored: StateData | None) -> StateData:
         data = dict(stored or {})
@@ -138,6 +153,8 @@ class ChatStateRepository:
         row.step = state.step
         row.data = self._seal(state.data)
         row.recent_updates = state.recent_updates
+        replies = {"replies": state.last_replies}
+        row.last_replies = {"sealed": self._sealer.seal(replies)} if self._sealer else replies
 
     def in_flow(self, flow: str, idle_since: datetime) -> list[ConversationState]:
         """Chats in `flow` whose state has not changed since `idle_since`."""

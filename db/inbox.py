@@ -29,7 +29,8 @@ CLAIM_LOCK_SPACE = 4711  # first key of the per-chat advisory lock that serialis
 @dataclass(frozen=True)
 class Stored:
     update_id: int
-    payload: dict[str, Any]  # the update as Telegram sent it
+    payload: dict[str, Any] | None  # the update as Telegram sent it; None when it cannot be opened here
+    attempts: int  # how often a worker took it (1 the first time)
 
 
 class InboxRepository:
@@ -50,8 +51,8 @@ class InboxRepository:
             return inserted is not None
 
     def claim(self, chat_id: int, worker: str, lease: timedelta) -> list[Stored]:
-        """The chat's pending updates, oldest first, claimed by `worker` for `lease`; none while another worker's
-        claim on the chat is live."""
+        """Claim the chat's pending updates for `worker` for `lease` and return the oldest (an empty list when
+        there is none, or while another worker's claim on the chat is live)."""
         now = datetime.now(UTC)
         other = aliased(InboxUpdate)
         held_elsewhere = exists().where(and_(other.chat_id == chat_id, other.status != InboxStatus.DONE,
@@ -64,24 +65,39 @@ class InboxRepository:
             session.execute(update(InboxUpdate)
                             .where(InboxUpdate.chat_id == chat_id, InboxUpdate.status == InboxStatus.PENDING,
                                    ~held_elsewhere)
-                            .values(claimed_by=worker, claimed_until=now + lease,
-                                    attempts=InboxUpdate.attempts + 1)
+                            .values(claimed_by=worker, claimed_until=now + lease)
                             .execution_options(synchronize_session=False))
-            rows = session.scalars(select(InboxUpdate).where(
+            first = session.scalars(select(InboxUpdate).where(
                 InboxUpdate.chat_id == chat_id, InboxUpdate.status == InboxStatus.PENDING,
-                InboxUpdate.claimed_by == worker).order_by(InboxUpdate.update_id)).all()
-            return [Stored(row.update_id, self._payload(row.payload)) for row in rows]
+                InboxUpdate.claimed_by == worker).order_by(InboxUpdate.update_id).limit(1)).first()
+            if first is None:
+                return []
+            first.attempts += 1  # counted when handling starts: an update that kills workers is noticed
+            return [Stored(first.update_id, self._payload(first.payload), first.attempts)]
 
-    def _payload(self, stored: str | None) -> dict[str, Any]:
-        if self._sealer is not None and stored:
-            return self._sealer.open(stored)
-        loaded: dict[str, Any] = json.loads(stored or "{}")
-        return loaded
+    def _payload(self, stored: str | None) -> dict[str, Any] | None:
+        try:
+            if self._sealer is not None:
+                return self._sealer.open(stored or "")
+            loaded: dict[str, Any] = json.loads(stored or "{}")
+            return loaded
+        except ValueError:  # sealed with another key, or stored in the clear by a worker without one
+            return None
 
-    def done(self, update_id: int) -> None:
-        """Handled: what the user wrote is erased; the id stays a day to recognise a redelivery."""
+    def renew(self, chat_id: int, worker: str, lease: timedelta) -> None:
+        """Extend the worker's claim on the chat (while one update takes long)."""
         with self._sessions.begin() as session:
-            session.execute(update(InboxUpdate).where(InboxUpdate.update_id == update_id)
+            session.execute(update(InboxUpdate).where(InboxUpdate.chat_id == chat_id,
+                                                      InboxUpdate.claimed_by == worker,
+                                                      InboxUpdate.status == InboxStatus.PENDING)
+                            .values(claimed_until=datetime.now(UTC) + lease))
+
+    def done(self, update_id: int, worker: str) -> None:
+        """Handled: what the user wrote is erased; the id stays a day to recognise a redelivery. Only by the
+        worker that holds the update (one whose claim was taken over changes nothing)."""
+        with self._sessions.begin() as session:
+            session.execute(update(InboxUpdate).where(InboxUpdate.update_id == update_id,
+                                                      InboxUpdate.claimed_by == worker)
                             .values(status=InboxStatus.DONE, payload=None, claimed_by=None,
                                     claimed_until=None, done_at=datetime.now(UTC)))
 

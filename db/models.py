@@ -31,6 +31,9 @@ class ChatState(Base):
     # The chat's Telegram updates handled lately (ids, newest last): a redelivered update is recognised and ignored,
     # and one that arrives late through another worker is still handled.
     recent_updates: Mapped[list[int] | None] = mapped_column(JSON)
+    # The last handled update's replies (sealed with the report key when set): sent again if the worker that
+    # handled it died before sending them (db/chat_state.py).
+    last_replies: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Agency(Base):

@@ -47,3 +47,19 @@ def test_a_new_app_continues_the_conversation(database_url):
     with build_app(settings, fallback_only=True) as second:
         answer = say(second, "1", chat=77)
         assert text_of(answer) == text_of(press(second, options[0], chat=78))
+
+
+def test_an_update_saved_but_perhaps_not_answered_gets_the_same_replies_again(database_url):
+    """A worker killed between saving a turn and sending its replies leaves the update to another worker: that one
+    sends the saved replies, without a second turn; an older update seen again gets nothing."""
+    from bot.dialogue.messages import Incoming
+
+    with build_app(settings_for(database_url=database_url), fallback_only=True) as app:
+        first = app.engine.handle(Incoming(2001, 2001, text="/cek", update_id=500))
+        saved = app.chat_states.load(2001)
+        again = app.engine.handle(Incoming(2001, 2001, text="/cek", update_id=500))
+        assert again.meaning == "replayed" and again.replies == first.replies and first.replies
+        after = app.chat_states.load(2001)
+        assert (after.flow, after.step, after.recent_updates) == (saved.flow, saved.step, [500])  # one turn
+        app.engine.handle(Incoming(2001, 2001, text="PT Sinar Jaya", update_id=501))
+        assert app.engine.handle(Incoming(2001, 2001, text="/cek", update_id=500)).replies == []

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,7 +24,8 @@ from db.processes import gone, host_prefix, process_name
 
 log = logging.getLogger(__name__)
 MAX_CHATS_AT_ONCE = 8  # each holds a database connection for its turn (PostgreSQL: the chat's row lock)
-CLAIM_LEASE = timedelta(seconds=30)  # renewed before every update; a dead worker's chats move after this
+CLAIM_LEASE = timedelta(seconds=30)  # renewed while handling; a dead worker's chats move after this
+MAX_ATTEMPTS = 5  # an update that took down its worker this often is dropped (a chat is never blocked for good)
 SWEEP_SECONDS = 1.0
 PURGE_EVERY_SECONDS = 3600.0
 REDELIVERY_WINDOW = timedelta(days=1)  # Telegram gives up redelivering an update within a day
@@ -37,6 +39,10 @@ def chat_of(payload: dict[str, Any], bot: Bot) -> int:
     return update.effective_user.id if update.effective_user is not None else 0
 
 
+class NotStored(RuntimeError):
+    """The update could not be stored (the database is away): it must not be acknowledged."""
+
+
 class InboxProcessor:
     def __init__(self, inbox: InboxRepository, bot: Bot, handle: Callable[[Update], Awaitable[None]],
                  worker: str | None = None):
@@ -46,22 +52,27 @@ class InboxProcessor:
         self.worker = worker or process_name()
         self._slots = asyncio.Semaphore(MAX_CHATS_AT_ONCE)
         self._active: set[int] = set()
+        self._again: set[int] = set()  # busy chats that got an update after their task last looked
         self._tasks: set[asyncio.Task[None]] = set()
+        self._apologised: deque[int] = deque(maxlen=1000)  # updates answered "try again" while not stored
         self._stopping = False
 
     async def accept(self, payload: dict[str, Any]) -> None:
         """Store an update (returns once it is safe to acknowledge it), then have it handled soon.
 
-        With the database away the update cannot be kept: it is handled at once instead, so the user hears that
-        something is wrong and to try again (the error handler's message) rather than nothing."""
+        With the database away the update cannot be kept: NotStored is raised, so it is not acknowledged and
+        Telegram sends it again (the webhook answers 503; polling keeps its offset). The user is told once, at the
+        first attempt, that something is wrong (the error handler's message), rather than nothing."""
         update_id = int(payload["update_id"])
         chat_id = chat_of(payload, self.bot)
         try:
             stored = await asyncio.to_thread(self._inbox.store, update_id, chat_id, payload)
-        except Exception:  # noqa: BLE001 - any database failure
-            log.exception("could not store update %d; handling it without the inbox", update_id)
-            await self._handle(Update.de_json(payload, self.bot))
-            return
+        except Exception as exc:  # noqa: BLE001 - any database failure
+            log.error("could not store update %d (%s); not acknowledged", update_id, type(exc).__name__)
+            if update_id not in self._apologised:
+                self._apologised.append(update_id)
+                await self._handle(Update.de_json(payload, self.bot))  # fails on the database: the apology
+            raise NotStored(update_id) from exc
         if stored:
             self._schedule(chat_id)
         else:
@@ -78,8 +89,11 @@ class InboxProcessor:
         return True
 
     def _schedule(self, chat_id: int) -> None:
-        if self._stopping or chat_id in self._active:
-            return  # the chat's running task picks the new update up before it ends
+        if self._stopping:
+            return
+        if chat_id in self._active:
+            self._again.add(chat_id)  # its task looks once more before it ends
+            return
         self._active.add(chat_id)
         task = asyncio.create_task(self._work_through(chat_id), name=f"chat-{chat_id}")
         self._tasks.add(task)
@@ -89,24 +103,43 @@ class InboxProcessor:
         try:
             async with self._slots:
                 while not self._stopping:
+                    self._again.discard(chat_id)
                     # Claiming again before each update renews the claim and sees updates stored meanwhile.
                     claimed = await asyncio.to_thread(self._inbox.claim, chat_id, self.worker, CLAIM_LEASE)
-                    if not claimed:
+                    if claimed:
+                        await self._one(chat_id, claimed[0])
+                    elif chat_id not in self._again:
                         return
-                    await self._one(claimed[0])
         except Exception:  # noqa: BLE001 - e.g. the database away: the claim expires and a sweep retries the chat
             log.exception("could not work through a chat's updates; they stay in the inbox")
         finally:
             self._active.discard(chat_id)
+            self._again.discard(chat_id)
             if self._stopping:
                 await asyncio.to_thread(self._inbox.release, chat_id, self.worker)
 
-    async def _one(self, stored: Stored) -> None:
-        try:
-            await self._handle(Update.de_json(stored.payload, self.bot))
-        except Exception:  # noqa: BLE001 - PTB's error handler has answered the user; never retry a failing update
-            log.exception("update %d failed; marked done so it cannot block the chat", stored.update_id)
-        await asyncio.to_thread(self._inbox.done, stored.update_id)
+    async def _one(self, chat_id: int, stored: Stored) -> None:
+        if stored.payload is None:  # sealed with a key no longer configured, or by a worker without one
+            log.error("update %d cannot be read here; dropped so it cannot block the chat", stored.update_id)
+        elif stored.attempts > MAX_ATTEMPTS:
+            log.error("update %d was taken %d times without being handled; dropped", stored.update_id,
+                      stored.attempts)
+        else:
+            renewing = asyncio.create_task(self._keep_claim(chat_id))
+            try:
+                await self._handle(Update.de_json(stored.payload, self.bot))
+            except Exception:  # noqa: BLE001 - PTB's error handler answered the user; never retry a failing update
+                log.exception("update %d failed; marked done so it cannot block the chat", stored.update_id)
+            finally:
+                renewing.cancel()
+        await asyncio.to_thread(self._inbox.done, stored.update_id, self.worker)
+
+    async def _keep_claim(self, chat_id: int) -> None:
+        """While one update takes long (Telegram's flood control, a slow NLU server), the claim is renewed, so
+        no other worker takes the chat meanwhile."""
+        while True:
+            await asyncio.sleep(CLAIM_LEASE.total_seconds() / 3)
+            await asyncio.to_thread(self._inbox.renew, chat_id, self.worker, CLAIM_LEASE)
 
     async def sweep(self) -> None:
         """Forever: pick up chats whose updates nobody holds (stored while the chat was busy elsewhere, or left by a

@@ -2,9 +2,11 @@
 inbox (bot/channels/telegram_inbox.py), and a graceful stop on SIGTERM/SIGINT.
 
 Webhook: POST /telegram stores the update and only then answers 200 (a worker killed before that never
-acknowledged it, so Telegram sends it again, to a worker that is alive); a wrong secret gets 403. GET /healthz
+acknowledged it, so Telegram sends it again, to a worker that is alive); a wrong secret gets 403, something that is
+not an update 400, and 503 when the database cannot store it (Telegram sends it again later). GET /healthz
 answers 200 while the worker can store updates (the database answers) and 503 once it is stopping, so the proxy
-sends new updates to the others. Polling: a batch is stored before the next getUpdates moves the offset past it.
+sends new updates to the others. Polling: an update is stored before the next getUpdates moves the offset past it
+(with the database away, polling waits and fetches it again).
 Stopping: no new updates are taken, the chats being handled finish their current update (at most `STOP_TIMEOUT`),
 their other updates go back to the inbox for the other workers, then the outbox worker stops.
 """
@@ -22,7 +24,7 @@ import tornado.web
 from telegram import Update
 from telegram.error import NetworkError, TelegramError
 
-from bot.channels.telegram_inbox import InboxProcessor
+from bot.channels.telegram_inbox import InboxProcessor, NotStored
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,7 @@ POLL_TIMEOUT = 30  # seconds a getUpdates call waits for updates
 STOP_TIMEOUT = 20.0  # seconds in-flight turns get to finish (systemd's TimeoutStopSec must be longer)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_UPDATE_BYTES = 1_000_000
+NOT_STORED_PAUSE = 2.0  # seconds before polling again while the database cannot store updates
 
 
 class WebhookHandler(tornado.web.RequestHandler):
@@ -46,10 +49,15 @@ class WebhookHandler(tornado.web.RequestHandler):
         try:
             payload = json.loads(self.request.body)
             int(payload["update_id"])
-        except (ValueError, TypeError, KeyError):
+            Update.de_json(payload, self._inbox.bot)
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):  # not an update Telegram sends
             self.set_status(400)
             return
-        await self._inbox.accept(payload)  # stored (or, with the database down, answered with an apology)
+        try:
+            await self._inbox.accept(payload)
+        except NotStored:  # the database is away: Telegram sends it again later
+            self.set_status(503)
+            return
         self.set_status(200)
 
 
@@ -100,10 +108,15 @@ async def _poll(processor: InboxProcessor) -> None:
             log.error("getUpdates refused (%s); trying again in 5 s", exc.message)
             await asyncio.sleep(5.0)
             continue
-        for update in batch:  # all stored before the next call acknowledges them
-            await processor.accept(update.to_dict())
-        if batch:
-            offset = batch[-1].update_id + 1
+        for update in batch:  # each stored before the next call acknowledges it
+            try:
+                await processor.accept(update.to_dict())
+            except NotStored:
+                await asyncio.sleep(NOT_STORED_PAUSE)  # the database is away: fetch from this update again
+                break
+            except Exception:  # noqa: BLE001 - an update this bot cannot take will not get better: skip it
+                log.exception("update %d could not be taken; skipped", update.update_id)
+            offset = update.update_id + 1
 
 
 def stop_on_signals(stopping: asyncio.Event) -> None:

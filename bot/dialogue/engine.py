@@ -142,9 +142,15 @@ class Engine:
                             meaning="rate_limited")
         with self._states.turn(message.chat_id) as state:  # one transaction; the chat's row locked on PostgreSQL
             if message.update_id is not None and state.handled(message.update_id):
+                if message.update_id == state.recent_updates[-1] and state.last_replies:
+                    # Saved but perhaps never sent (its worker died): the same replies again, not a second turn.
+                    log.info("an update handled before: its replies are sent again")
+                    return Turn([Reply.from_dict(reply) for reply in state.last_replies], meaning="replayed")
                 log.info("ignored a redelivered update")
                 return Turn()
             turn, content = self._turn(state, message)
+            if message.update_id is not None:
+                state.last_replies = [reply.to_dict() for reply in turn.replies]
         if self._insights is not None:
             self._insights.record(message, turn, content)  # in-memory counters only (bot/insights/recorder.py)
         return turn
@@ -174,6 +180,9 @@ class Engine:
         messages = []
         for idle in self._states.in_flow(report.FLOW, now - DRAFT_IDLE):
             with self._states.turn(idle.chat_id) as state:  # the reporter may be typing right now: look again
+                if state.updated_at is None:  # erased meanwhile (/hapus): it stays erased
+                    state.erase()
+                    continue
                 if state.updated_at != idle.updated_at or not self._report.in_progress(state):
                     continue
                 draft = self._report.draft(state)

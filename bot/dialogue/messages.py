@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 ATTACHMENT_KINDS = ("photo", "sticker", "document", "voice", "audio", "video", "contact", "location", "other")
 
@@ -44,6 +45,15 @@ class Reply:
     columns: int = 1
     keyboard: tuple[str, ...] = ()
     remove_keyboard: bool = False
+
+    def to_dict(self) -> dict[str, object]:
+        return {"text": self.text, "buttons": [[b.label, b.data] for b in self.buttons], "columns": self.columns,
+                "keyboard": list(self.keyboard), "remove_keyboard": self.remove_keyboard}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Reply:
+        return cls(str(data["text"]), tuple(Button(str(label), str(press)) for label, press in data["buttons"]),
+                   int(data["columns"]), tuple(str(key) for key in data["keyboard"]), bool(data["remove_keyboard"]))
 
 
 @dataclass

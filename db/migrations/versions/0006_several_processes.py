@@ -42,6 +42,7 @@ def upgrade() -> None:
     # can arrive out of order, and an older one must still be handled).
     with op.batch_alter_table("chat_state") as batch:
         batch.add_column(sa.Column("recent_updates", sa.JSON(), nullable=True))
+        batch.add_column(sa.Column("last_replies", sa.JSON(), nullable=True))
         batch.drop_column("last_update_id")
 
 
@@ -49,6 +50,7 @@ def downgrade() -> None:
     with op.batch_alter_table("chat_state") as batch:
         batch.add_column(sa.Column("last_update_id", sa.BigInteger(), nullable=True))
         batch.drop_column("recent_updates")
+        batch.drop_column("last_replies")
     with op.batch_alter_table("delivery") as batch:
         batch.drop_column("claim_token")
     op.drop_table("lease")
