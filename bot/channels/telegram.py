@@ -5,6 +5,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -25,7 +26,7 @@ from telegram.ext import (
 
 from bot.app import App, build_app
 from bot.channels.telegram_delivery import DeliveryWorker
-from bot.channels.telegram_inbox import InboxProcessor
+from bot.channels.telegram_inbox import MAX_CHATS_AT_ONCE, InboxProcessor
 from bot.channels.telegram_markup import reply_markup
 from bot.channels.telegram_serving import STOP_TIMEOUT, serve_updates, stop_on_signals, webhook_kwargs
 from bot.channels.telegram_staff import StaffDesk
@@ -198,6 +199,9 @@ def serve(settings: Settings) -> int:
 
 
 async def _serve(settings: Settings, app: App) -> None:
+    # Turns run in threads (the engine is synchronous) and may wait for NLU or a chat's row lock; storing updates,
+    # claims and /healthz also use threads: enough for all chats at once plus those, whatever the core count.
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(MAX_CHATS_AT_ONCE + 8, "turn"))
     application = build_application(settings, app)
     processor = InboxProcessor(app.inbox, application.bot, application.process_update)
     stopping = asyncio.Event()
