@@ -40,8 +40,10 @@ class InboxRepository:
 
     def store(self, update_id: int, chat_id: int, payload: dict[str, Any]) -> bool:
         """Keep an update before it is acknowledged; False when it is already here (a redelivery)."""
+        # As ASCII JSON: a message may hold what no UTF-8 can (a lone surrogate), cleaned only when it is handled.
+        raw = json.dumps(payload)
         values = {"update_id": update_id, "chat_id": chat_id, "status": InboxStatus.PENDING,
-                  "payload": self._sealer.seal(payload) if self._sealer else json.dumps(payload, ensure_ascii=False),
+                  "payload": self._sealer.seal({"update": raw}) if self._sealer else raw,
                   "received_at": datetime.now(UTC), "attempts": 0}
         with self._sessions.begin() as session:
             dialect = session.get_bind().dialect.name
@@ -77,11 +79,10 @@ class InboxRepository:
 
     def _payload(self, stored: str | None) -> dict[str, Any] | None:
         try:
-            if self._sealer is not None:
-                return self._sealer.open(stored or "")
-            loaded: dict[str, Any] = json.loads(stored or "{}")
+            raw = str(self._sealer.open(stored or "")["update"]) if self._sealer is not None else stored
+            loaded: dict[str, Any] = json.loads(raw or "{}")
             return loaded
-        except ValueError:  # sealed with another key, or stored in the clear by a worker without one
+        except (ValueError, KeyError):  # sealed with another key, or stored in the clear by a worker without one
             return None
 
     def renew(self, chat_id: int, worker: str, lease: timedelta) -> None:

@@ -205,3 +205,18 @@ def test_an_update_that_cannot_be_read_here_does_not_block_its_chat(sqlite_url: 
     asyncio.run(run())
     assert inbox.pending() == 0
     engine.dispose()
+
+
+def test_a_message_no_utf8_can_hold_is_stored_and_handled(sqlite_url: str) -> None:
+    """A lone surrogate (it reaches Telegram's JSON from broken clients) is stored, sealed, and handed on; the
+    channel cleans it when the update is handled."""
+    from bot.reports.crypto import ReportCipher, new_key
+
+    engine, sessions = prepare_database(sqlite_url)
+    inbox = InboxRepository(sessions, ReportCipher([new_key()]))
+    update = message(41, 8)
+    update["message"]["text"] = "tolong \udb8c saya"  # type: ignore[index]
+    assert inbox.store(41, 8, update)
+    [stored] = inbox.claim(8, "w", timedelta(seconds=30))
+    assert stored.payload is not None and stored.payload["message"]["text"] == "tolong \udb8c saya"
+    engine.dispose()

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import Bot, Update
 
 from db.inbox import InboxRepository, Stored
@@ -67,7 +68,7 @@ class InboxProcessor:
         chat_id = chat_of(payload, self.bot)
         try:
             stored = await asyncio.to_thread(self._inbox.store, update_id, chat_id, payload)
-        except Exception as exc:  # noqa: BLE001 - any database failure
+        except SQLAlchemyError as exc:  # the database is away (anything else is a bug: it reaches the caller)
             log.error("could not store update %d (%s); not acknowledged", update_id, type(exc).__name__)
             if update_id not in self._apologised:
                 self._apologised.append(update_id)

@@ -58,6 +58,8 @@ class WebhookHandler(tornado.web.RequestHandler):
         except NotStored:  # the database is away: Telegram sends it again later
             self.set_status(503)
             return
+        except Exception:  # noqa: BLE001 - an update this bot cannot take will not get better: never block the rest
+            log.exception("update %s could not be taken; skipped", payload.get("update_id"))
         self.set_status(200)
 
 
