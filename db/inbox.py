@@ -52,14 +52,17 @@ class InboxRepository:
                                        .returning(InboxUpdate.update_id)).scalar_one_or_none()
             return inserted is not None
 
-    def claim(self, chat_id: int, worker: str, lease: timedelta) -> list[Stored]:
+    def claim(self, chat_id: int, worker: str, lease: timedelta, finished: int | None = None) -> list[Stored]:
         """Claim the chat's pending updates for `worker` for `lease` and return the oldest (an empty list when
-        there is none, or while another worker's claim on the chat is live)."""
+        there is none, or while another worker's claim on the chat is live). `finished`, the update the worker has
+        just handled, is marked done in the same transaction (one round trip fewer per update)."""
         now = datetime.now(UTC)
         other = aliased(InboxUpdate)
         held_elsewhere = exists().where(and_(other.chat_id == chat_id, other.status != InboxStatus.DONE,
                                              other.claimed_by != worker, other.claimed_until > now))
         with self._sessions.begin() as session:
+            if finished is not None:
+                self._mark_done(session, finished, worker)
             if session.get_bind().dialect.name == "postgresql":  # one claim of a chat at a time (SQLite: the
                 # UPDATE below is atomic, the database being locked for writing while it runs)
                 session.execute(text("SELECT pg_advisory_xact_lock(:space, :key)"),
@@ -97,10 +100,13 @@ class InboxRepository:
         """Handled: what the user wrote is erased; the id stays a day to recognise a redelivery. Only by the
         worker that holds the update (one whose claim was taken over changes nothing)."""
         with self._sessions.begin() as session:
-            session.execute(update(InboxUpdate).where(InboxUpdate.update_id == update_id,
-                                                      InboxUpdate.claimed_by == worker)
-                            .values(status=InboxStatus.DONE, payload=None, claimed_by=None,
-                                    claimed_until=None, done_at=datetime.now(UTC)))
+            self._mark_done(session, update_id, worker)
+
+    @staticmethod
+    def _mark_done(session: Session, update_id: int, worker: str) -> None:
+        session.execute(update(InboxUpdate).where(InboxUpdate.update_id == update_id, InboxUpdate.claimed_by == worker)
+                        .values(status=InboxStatus.DONE, payload=None, claimed_by=None, claimed_until=None,
+                                done_at=datetime.now(UTC)))
 
     def release(self, chat_id: int, worker: str) -> None:
         """Give up the worker's claim on a chat (stopping): its pending updates go to the next worker at once."""

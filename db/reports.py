@@ -385,6 +385,16 @@ class ReportRepository:
             row = session.get(BotMeta, key)
             return row.value if row is not None else None
 
+    def add_meta(self, key: str, value: str) -> str:
+        """Store `value` under `key` unless a value is there already (workers starting together race for it);
+        returns the value stored."""
+        try:
+            with self._sessions.begin() as session:
+                session.add(BotMeta(key=key, value=value))
+        except IntegrityError:
+            pass
+        return self.get_meta(key) or value
+
     def set_meta(self, key: str, value: str) -> None:
         with self._sessions.begin() as session:
             row = session.get(BotMeta, key)

@@ -227,3 +227,12 @@ def test_the_story_can_be_told_by_voice(app):
     sent = deliver_all(app) + deliver_all(app)  # evidence goes once the report message is out
     assert "diceritakan lewat pesan suara" in sent[0][1].text and code in sent[0][1].text
     assert (sent[1][0], sent[1][1].media_kind, sent[1][1].file_id) == ("evidence", "voice", "AwAC-story")
+
+
+def test_workers_starting_together_on_an_empty_database_keep_one_key_check(app):
+    """Several workers start at once (systemd): the second to store the key check must neither crash on the
+    duplicate nor replace the first; it gets the stored value and checks its own key against it."""
+    repository = app.reports.repository
+    first = app.reports.cipher.key_check()
+    assert repository.add_meta("race_check", first) == first
+    assert repository.add_meta("race_check", ReportCipher(new_key()).key_check()) == first

@@ -103,14 +103,22 @@ class InboxProcessor:
     async def _work_through(self, chat_id: int) -> None:
         try:
             async with self._slots:
-                while not self._stopping:
-                    self._again.discard(chat_id)
-                    # Claiming again before each update renews the claim and sees updates stored meanwhile.
-                    claimed = await asyncio.to_thread(self._inbox.claim, chat_id, self.worker, CLAIM_LEASE)
-                    if claimed:
-                        await self._one(chat_id, claimed[0])
-                    elif chat_id not in self._again:
-                        return
+                finished: int | None = None  # handled, recorded as done with the next claim
+                try:
+                    while not self._stopping:
+                        self._again.discard(chat_id)
+                        # Claiming again before each update renews the claim and sees updates stored meanwhile.
+                        claimed = await asyncio.to_thread(self._inbox.claim, chat_id, self.worker, CLAIM_LEASE,
+                                                          finished)
+                        finished = None
+                        if claimed:
+                            await self._one(chat_id, claimed[0])
+                            finished = claimed[0].update_id
+                        elif chat_id not in self._again:
+                            return
+                finally:
+                    if finished is not None:  # stopping
+                        await asyncio.to_thread(self._inbox.done, finished, self.worker)
         except Exception:  # noqa: BLE001 - e.g. the database away: the claim expires and a sweep retries the chat
             log.exception("could not work through a chat's updates; they stay in the inbox")
         finally:
@@ -133,7 +141,6 @@ class InboxProcessor:
                 log.exception("update %d failed; marked done so it cannot block the chat", stored.update_id)
             finally:
                 renewing.cancel()
-        await asyncio.to_thread(self._inbox.done, stored.update_id, self.worker)
 
     async def _keep_claim(self, chat_id: int) -> None:
         """While one update takes long (Telegram's flood control, a slow NLU server), the claim is renewed, so

@@ -138,8 +138,7 @@ class ReportService:
                     self.details(sample[0])
                 except ValueError:
                     raise KeyCheckFailed(_KEY_HELP) from None
-            self.repository.set_meta(KEY_CHECK, self.cipher.key_check())
-            return
+            stored = self.repository.add_meta(KEY_CHECK, self.cipher.key_check())
         if not self.cipher.opens_key_check(stored):
             raise KeyCheckFailed(_KEY_HELP)
         if not self.cipher.sealed_with_newest(stored):
