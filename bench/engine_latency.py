@@ -2,7 +2,7 @@
 
 1. In process: the real engine on a fresh SQLite database drives MESSAGES messages from CHATS chats
    (FAQ questions, greetings, junk, button presses); the time spent inside NLU is subtracted per message.
-2. The real `python -m bot run` process against the local fake Bot API (NLU by the fallback matcher, so the
+2. The real `python -m bot run` process against the local fake Bot API (NLU by the local classifier, so the
    Rasa server is not counted); its peak RSS is sampled while it answers a burst of messages.
 
 Targets (issue 2): engine overhead p99 < 10 ms; bot process < 200 MB RSS.
@@ -91,7 +91,7 @@ def bench_engine(tmp: Path) -> None:
     seed_registry(registry.repository)
     engine = Engine(content, nlu, ChatStateRepository(sessions), registry)
     messages = workload(content.current(), random.Random(7))
-    for message in messages[:100]:  # warm up caches and the fallback matcher
+    for message in messages[:100]:  # warm up caches and the local classifier
         engine.handle(message)
     overheads = []
     for message in messages:

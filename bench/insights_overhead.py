@@ -1,6 +1,6 @@
 """What counting turns for insights adds to a turn (target: < 1 ms at p99).
 
-The real engine (fresh SQLite, content, registry seed, fallback matcher) answers a mixed workload of MESSAGES typed
+The real engine (fresh SQLite, content, registry seed, local classifier) answers a mixed workload of MESSAGES typed
 messages and button presses from CHATS chats with the real InsightRecorder attached (background flush every 5 s, as
 in production). The time spent inside `InsightRecorder.record` (what the hook adds to `Engine.handle`) is measured
 per turn; so are the turns themselves, with and without the recorder, for scale. A final flush is timed too (it runs

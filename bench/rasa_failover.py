@@ -3,9 +3,9 @@
 Starts two real Rasa servers from the current model (ManagedRasa, whose supervisor restarts a killed server as
 systemd would; it is ready again about 30 s later), builds the app with RASA_URL=<both>, and sends fresh chats' FAQ
 questions through the engine at a steady rate from a thread pool (as the Telegram channel does). At --kill-at seconds
-replica 1 is killed. Prints per phase how many turns were understood by Rasa and by the fallback matcher, and the
+replica 1 is killed. Prints per phase how many turns were understood by Rasa and by the local classifier, and the
 turn latency (from the moment the message was due, so queueing counts) p50/p99/max. Target (issue 14): no message
-answered by the fallback matcher while another replica is healthy.
+answered by the local classifier while another replica is healthy.
 
 Run: .venv/bin/python bench/rasa_failover.py [--rate 10] [--duration 150] [--kill-at 20]
 """

@@ -159,7 +159,7 @@ def _connect_rasa(settings: Settings, content: ContentStore, stack: contextlib.E
             log.warning("the NLU training data changed since %s was trained; run `python -m bot train`", model.name)
     if model is None or not training.rasa_executable().exists():
         log.warning("no NLU model or no Rasa install (run `make setup` and `python -m bot train`); "
-                    "understanding messages with the fallback matcher only")
+                    "understanding messages with the local classifier only")
         return None, NluMode.FALLBACK_ONLY
     server = ManagedRasa(model, settings.rasa_port, token, settings.var_dir)
     server.start()
@@ -167,5 +167,5 @@ def _connect_rasa(settings: Settings, content: ContentStore, stack: contextlib.E
     if wait:
         print("Starting the NLU server (about 30 seconds)...", file=sys.stderr, flush=True)
         if not server.wait_ready(RASA_READY_TIMEOUT):
-            log.warning("the NLU server is not ready yet; answering with the fallback matcher meanwhile")
+            log.warning("the NLU server is not ready yet; answering with the local classifier meanwhile")
     return client, NluMode.MANAGED_RASA

@@ -2,7 +2,7 @@
 
 Closed: every message asks the server, unless a request already waits longer than `slow_after` (Rasa answers in tens
 of milliseconds; half a second means trouble): then the message does not queue behind it but fails at once (to the
-next replica of a pool, or to the fallback matcher). After `failures_to_open` failures (timeouts, errors) in a row the
+next replica of a pool, or to the local classifier). After `failures_to_open` failures (timeouts, errors) in a row the
 circuit opens: messages fail at once (NluUnavailable, no timeout to wait out) for `cool_down` seconds. Then one
 health check runs in the background (no user waits for it): by default a parse of a probe text, or the given
 `health_check` (a pool's replicas: Rasa's `/status`, then a parse). When it passes, the circuit closes again,

@@ -17,12 +17,12 @@ def _parser() -> argparse.ArgumentParser:
 
     chat = commands.add_parser("chat", help="chat with the bot in the terminal")
     chat.add_argument("--jsonl", action="store_true", help='one conversation over JSON lines ({"text"} / {"press"})')
-    chat.add_argument("--fallback-only", action="store_true", help="do not use Rasa; fuzzy matching only")
+    chat.add_argument("--fallback-only", action="store_true", help="do not use Rasa; the local classifier only")
 
     ask = commands.add_parser("ask", help="print the bot's reply to one question, or to JSON lines")
     ask.add_argument("text", nargs="?", help="the question")
     ask.add_argument("--jsonl", action="store_true", help='read {"id", "text"} lines; each is a fresh conversation')
-    ask.add_argument("--fallback-only", action="store_true", help="do not use Rasa; fuzzy matching only")
+    ask.add_argument("--fallback-only", action="store_true", help="do not use Rasa; the local classifier only")
 
     train = commands.add_parser("train", help="train the NLU model when its training data changed")
     train.add_argument("--force", action="store_true", help="train even when the model is up to date")
@@ -30,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     nlu = commands.add_parser("nlu", help="NLU quality")
     evaluate = nlu.add_subparsers(dest="nlu_command", required=True).add_parser(
         "eval", help="evaluate the NLU on tests/nlu/heldout.yml; report under var/nlu-eval/")
-    evaluate.add_argument("--fallback-only", action="store_true", help="evaluate the fallback matcher instead")
+    evaluate.add_argument("--fallback-only", action="store_true", help="evaluate the local classifier instead")
     evaluate.add_argument("--check", action="store_true",
                           help="exit 1 when the right-first-reply figures on tests/nlu/heldout.yml regress")
     evaluate.add_argument("--cv", type=int, metavar="K", help="K-fold cross-validation of Rasa on the training data "
@@ -248,7 +248,7 @@ def _evaluate_nlu(settings: Settings, fallback_only: bool, check: bool, sets: li
             return 1
     out_dir = settings.var_dir / "nlu-eval"
     out_dir.mkdir(parents=True, exist_ok=True)
-    name = "fallback matcher" if fallback_only else "Rasa"
+    name = "local classifier" if fallback_only else "Rasa"
     (out_dir / "report.md").write_text(evaluation.render_markdown(report, name), encoding="utf-8")
     evaluation.write_confusion_png(report, out_dir / "confusion.png")
     replies_md = "# Right first reply through the whole engine\n\n" + "\n".join(

@@ -3,7 +3,7 @@ same answer: the database (reachable, schema at the code's migration head), cont
 the report key (opens what the database holds) and the Telegram settings.
 
 A FAILED part means users cannot be served (exit 1 / HTTP 503); a WARNING means they are served with less: a Rasa
-server down (another replica or the fallback matcher answers), reports switched off. No line ever holds a secret:
+server down (another replica or the local classifier answers), reports switched off. No line ever holds a secret:
 every detail passes through the log redaction with the configured secrets.
 """
 from __future__ import annotations
@@ -204,7 +204,7 @@ def _nlu_parts(settings: Settings) -> list[PartHealth]:
     with ThreadPoolExecutor(max_workers=len(urls)) as pool:
         ready = list(pool.map(lambda url: _is_ready(url, settings.rasa_auth_token, settings.rasa_timeout), urls))
     others = "messages go to the other replicas" if any(ready) else \
-        "the fallback matcher answers until a Rasa server is back"
+        "the local classifier answers until a Rasa server is back"
     return [PartHealth(f"nlu {url}", Status.OK, "ready, model loaded") if up else
             PartHealth(f"nlu {url}", Status.WARNING, f"not answering or no model loaded: {others}")
             for url, up in zip(urls, ready, strict=True)]
@@ -217,7 +217,7 @@ def _managed_nlu_part(settings: Settings) -> PartHealth:
     if _is_ready(url, token, settings.rasa_timeout):
         return PartHealth(f"nlu {url}", Status.OK, "ready, model loaded (managed by the bot)")
     return PartHealth(f"nlu {url}", Status.WARNING, "managed server not running or not ready: `python -m bot run` "
-                                                    "starts it; the fallback matcher answers meanwhile")
+                                                    "starts it; the local classifier answers meanwhile")
 
 
 def _is_ready(url: str, token: str, timeout: float) -> bool:

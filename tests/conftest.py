@@ -72,7 +72,7 @@ def sqlite_url(tmp_path: Path, migrated_sqlite: Path) -> str:
 
 @pytest.fixture
 def fallback_app(sqlite_url: str) -> Iterator[App]:
-    """The whole app with a fresh SQLite database and the fallback matcher only (Rasa not involved)."""
+    """The whole app with a fresh SQLite database and the local classifier only (Rasa not involved)."""
     with build_app(settings_for(database_url=sqlite_url), fallback_only=True) as app:
         yield app
 

@@ -29,7 +29,7 @@ def buttons_of(turn: Turn) -> list[tuple[str, str]]:
     return [(b.label, b.data) for reply in turn.replies for b in reply.buttons]
 
 
-# One-word messages that the fallback matcher finds ambiguous between topics (which one depends on the training data).
+# One-word messages that the local classifier finds ambiguous between topics (which one depends on the training data).
 VAGUE_WORDS = ("kontrak", "kerja", "gaji", "kapal", "izin", "biaya", "daftar", "bayar", "pulang", "surat", "agen")
 
 

@@ -1,4 +1,4 @@
-"""The dialogue engine through the whole app (real SQLite, real content), NLU by the fallback matcher."""
+"""The dialogue engine through the whole app (real SQLite, real content), NLU by the local classifier."""
 from bot.app import build_app
 from tests.conftest import settings_for
 from tests.helpers import buttons_of, press, say, text_of, vague_message

@@ -83,7 +83,7 @@ def test_a_dead_rasa_server_is_a_warning_not_a_failure(sqlite_url, tmp_path):
     assert report["ok"] is True
     [nlu] = [part for part in report["parts"] if part["part"].startswith("nlu ")]
     assert nlu["part"] == f"nlu http://rasa:<redacted>@127.0.0.1:{port}"
-    assert nlu["status"] == "warning" and "the fallback matcher answers" in nlu["detail"]
+    assert nlu["status"] == "warning" and "the local classifier answers" in nlu["detail"]
     assert RASA_URL_PASSWORD not in result.stdout + result.stderr
 
 

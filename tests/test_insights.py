@@ -1,7 +1,7 @@
 """Insights (issue 16): counters from a seeded month give the expected numbers, missed messages are kept scrubbed
 and grouped, charts and summaries render with "< 5", and nothing identifying reaches the database file.
 
-Real app (SQLite, content, registry seed), NLU by the fallback matcher. A month is seeded through the recorder with
+Real app (SQLite, content, registry seed), NLU by the local classifier. A month is seeded through the recorder with
 the turns the engine produces (meaning, replies), with a clock set to each day; reports go through the report
 repository with their times set."""
 from __future__ import annotations
@@ -249,7 +249,7 @@ def test_the_engine_hands_every_turn_to_the_recorder_without_identifying_data(sq
             say(app, "PT Maju Sejahtera Abadi resmi ga?", chat=555000 + n)
             say(app, "zxqv blorp Yohana 0812345999", chat=555000 + n)
         say(app, "/lapor", chat=777)
-        hedged = say(app, "apa saja syarat menjadi pmi", chat=778)  # the fallback matcher always hedges
+        hedged = say(app, "apa saja syarat menjadi pmi", chat=778)  # the local classifier always hedges
         sure_before = say(app, "halo", chat=779)
         pasted = say(app, "Dicari TKW ke Malaysia, gaji 9 juta, bayar biaya proses 5 juta di depan, hubungi Bu Yohana "
                           "WA 081234567890", chat=780)

@@ -1,4 +1,4 @@
-"""Several Rasa servers in RASA_URL: failover to the next replica at once, the fallback matcher only when none
+"""Several Rasa servers in RASA_URL: failover to the next replica at once, the local classifier only when none
 answers, a recovered replica back after its health check. Two real Rasa servers, killed with SIGKILL."""
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ TEXTS = (
     "bagaimana cara cek perusahaan",
     "gaji di taiwan berapa",
 )
-HEDGED = "sedang terbatas"  # what a FAQ answer from the fallback matcher says
+HEDGED = "sedang terbatas"  # what a FAQ answer from the local classifier says
 
 
 def closed_ports(count: int) -> list[int]:
@@ -113,7 +113,7 @@ def test_with_one_replica_killed_every_message_is_still_understood_by_rasa(repli
         after_kill = sources(app, TEXTS * 5)
         took = time.monotonic() - started
         turn = say(app, "syarat jadi PMI apa aja?")
-    assert after_kill == [Matcher.RASA] * len(after_kill)  # none by the fallback matcher
+    assert after_kill == [Matcher.RASA] * len(after_kill)  # none by the local classifier
     assert took < 10, took  # no timeouts waited out: a killed server refuses at once
     assert HEDGED not in text_of(turn) and "minimal 18 tahun" in text_of(turn)
     assert len(down_logs(caplog, replicas.urls[0])) == 1  # logged once, not once per message

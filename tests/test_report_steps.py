@@ -1,6 +1,6 @@
 """The report conversation's step table, checked through the engine: a broken row shows up as a broken conversation.
 
-Engine-level with the fallback matcher and a real SQLite database, like tests/test_reports.py.
+Engine-level with the local classifier and a real SQLite database, like tests/test_reports.py.
 """
 from __future__ import annotations
 

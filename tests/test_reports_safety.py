@@ -1,6 +1,6 @@
 """Reports stay whole, fair and unreadable to others when things go wrong (issue 13).
 
-Engine-level with the fallback matcher and a real SQLite database; the delivery worker and the staff desk are driven
+Engine-level with the local classifier and a real SQLite database; the delivery worker and the staff desk are driven
 with a stand-in for python-telegram-bot's Bot that raises its real error classes.
 """
 from __future__ import annotations

@@ -173,7 +173,7 @@ class Workers:
         env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": self.fake.url,
                "TELEGRAM_WEBHOOK_URL": PUBLIC_URL, "TELEGRAM_WEBHOOK_LISTEN": "127.0.0.1",
                "TELEGRAM_WEBHOOK_SECRET": SECRET, "DATABASE_URL": self.database_url,
-               "RASA_URL": f"http://127.0.0.1:{free_port()}", "RASA_TIMEOUT": "0.2",  # closed: the fallback matcher
+               "RASA_URL": f"http://127.0.0.1:{free_port()}", "RASA_TIMEOUT": "0.2",  # closed: the local classifier
                "TASKFORCE_CHAT_ID": str(TASKFORCE), "REPORT_ENCRYPTION_KEYS": new_key(), "LOG_LEVEL": "INFO",
                **self.extra_env}
         self.workers = []

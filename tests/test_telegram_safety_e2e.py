@@ -126,7 +126,7 @@ def test_a_frozen_nlu_holds_up_neither_other_chats_nor_later_messages(fake_bot_a
             # Handled one after another this took 10 x 2 s; concurrently, and with the circuit open after two
             # timeouts, about one timeout (more on a busy machine: the bound leaves room for it).
             assert first_wave < 10, first_wave
-            answers = [fake.sent_messages(chat)[0] for chat in chats]  # by the fallback matcher, saying so
+            answers = [fake.sent_messages(chat)[0] for chat in chats]  # by the local classifier, saying so
             assert all("pemahaman saya sedang terbatas" in text([answer]) for answer in answers), describe(answers)
             later = time.monotonic()
             exchange(fake, 9600, fake.send_text, "bagaimana cara cek perusahaan")

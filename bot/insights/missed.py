@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.content import Content
-from bot.nlu.fallback import FallbackMatcher
+from bot.nlu.local_classifier import local_classifier
 from bot.nlu.training_data import matcher_examples
 from db.insights import MissedRow
 
 NO_TOPIC = "-"
-MIN_MATCH = 0.5  # the fallback matcher's score from which a label counts as the nearest topic
+MIN_MATCH = 0.3  # the local classifier's probability from which a label counts as the nearest topic
 
 
 @dataclass
@@ -36,14 +36,13 @@ class MissedGroup:
 
 
 def group_missed(rows: list[MissedRow], content: Content, nlu_data_dir: Path) -> list[MissedGroup]:
-    """Group by the label NLU guessed when it guessed a topic, else by the fallback matcher's best match now."""
-    matcher: FallbackMatcher | None = None
+    """Group by the label NLU guessed when it guessed a topic, else by the local classifier's best guess now."""
+    classifier = local_classifier(matcher_examples(content, nlu_data_dir))
     groups: dict[str, dict[str, MissedMessage]] = {}
     for row in rows:
         label = row.guess if _is_topic(row.guess, content) else ""
         if not label:
-            matcher = matcher or FallbackMatcher(matcher_examples(content, nlu_data_dir))
-            understanding = matcher.parse(row.text)
+            understanding = classifier.parse(row.text)
             best = next((pair for pair in understanding.candidates if pair[0] != "nlu_fallback"), None)
             label = best[0] if best and best[1] >= MIN_MATCH else NO_TOPIC
         message = groups.setdefault(label, {}).setdefault(row.text, MissedMessage(row.text, 0))

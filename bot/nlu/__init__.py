@@ -1,1 +1,1 @@
-"""Natural-language understanding: normalisation, the Rasa client, the local fallback matcher."""
+"""Natural-language understanding: normalisation, the Rasa client, the local classifier."""

@@ -1,4 +1,4 @@
-"""Text normalisation applied before NLU, before the fallback matcher, and to training examples alike."""
+"""Text normalisation applied before NLU, before the local classifier, and to training examples alike."""
 from __future__ import annotations
 
 import re

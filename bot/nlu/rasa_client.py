@@ -59,5 +59,5 @@ def understanding_from_rasa(payload: dict[str, Any]) -> Understanding:
     if top_name == UNSURE or not ranked:
         # Rasa's FallbackClassifier found the message too unclear or too ambiguous.
         confidence = ranked[0][1] if ranked else 0.0
-        return Understanding(UNSURE, confidence, tuple(ranked[:5]), entities=entities)
-    return Understanding(ranked[0][0], ranked[0][1], tuple(ranked[:5]), entities=entities)
+        return Understanding(UNSURE, confidence, tuple(ranked[:10]), entities=entities)
+    return Understanding(ranked[0][0], ranked[0][1], tuple(ranked[:10]), entities=entities)

@@ -7,7 +7,7 @@ lets it back in: Rasa's `/status` with the token says a model is loaded, and a f
 just restarted it takes some hundreds of milliseconds; the health check pays for it, not a user). A message tries
 each replica at most once, and no retry starts later than RETRY_WINDOW x RASA_TIMEOUT after the message arrived, so
 a user waits about one timeout plus one retry at worst. Only when no replica answers does NluUnavailable reach the
-engine, which then answers with the fallback matcher.
+engine, which then answers with the local classifier.
 """
 from __future__ import annotations
 

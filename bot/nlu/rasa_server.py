@@ -30,7 +30,7 @@ def managed_auth_token(var_dir: Path, configured: str) -> str:
 
 
 class ManagedRasa:
-    """Supervises one `rasa run` process. The bot serves with the fallback matcher until it is ready."""
+    """Supervises one `rasa run` process. The bot serves with the local classifier until it is ready."""
 
     def __init__(self, model: Path, port: int, auth_token: str, var_dir: Path):
         self.url = f"http://127.0.0.1:{port}"

@@ -1,4 +1,5 @@
-"""The NLU interface the engine uses: Rasa when it answers, the local fallback matcher otherwise."""
+"""The NLU interface the engine uses: Rasa and the local classifier together when Rasa answers, the local classifier
+alone otherwise."""
 from __future__ import annotations
 
 import logging
@@ -6,13 +7,17 @@ import time
 from pathlib import Path
 
 from bot.content import ContentStore
-from bot.nlu.fallback import FallbackMatcher
+from bot.nlu.local_classifier import LocalClassifier, local_classifier, ranking
 from bot.nlu.normalise import normalise
 from bot.nlu.training_data import matcher_examples
-from bot.nlu.understanding import NOTHING, NluServer, NluUnavailable, Understanding
+from bot.nlu.understanding import NOTHING, UNSURE, Matcher, NluServer, NluUnavailable, Understanding
 
 log = logging.getLogger(__name__)
 WARN_EVERY_SECONDS = 60
+# How much the local classifier counts beside Rasa. On tests/nlu/dev.yml (label level) Rasa alone picked the right
+# label for 76.2%, the local classifier alone 84.7%, 0.5 of each 82.0%, 0.85 local 85.4%; on the old held-out file
+# 92.5%, 93.3%, 93.7%, 94.4%.
+LOCAL_WEIGHT = 0.85
 
 
 class Nlu:
@@ -20,8 +25,6 @@ class Nlu:
         self._content = content
         self._nlu_data_dir = nlu_data_dir
         self._rasa = rasa
-        self._matcher_for: object | None = None
-        self._matcher: FallbackMatcher | None = None
         self._last_warning = 0.0
 
     def understand(self, text: str) -> Understanding:
@@ -29,19 +32,28 @@ class Nlu:
         query = normalise(text)
         if not query:
             return NOTHING
+        local = self._local()
         if self._rasa is not None:
             try:
-                return self._rasa.parse(query)
+                return combined(self._rasa.parse(query), local.scores(query))
             except NluUnavailable as exc:
                 now = time.monotonic()
                 if now - self._last_warning > WARN_EVERY_SECONDS:
-                    log.warning("NLU server unavailable, answering with the fallback matcher: %s", exc)
+                    log.warning("NLU server unavailable, answering with the local classifier alone: %s", exc)
                     self._last_warning = now
-        return self._fallback().parse(query)
+        return local.parse(query)
 
-    def _fallback(self) -> FallbackMatcher:
-        content = self._content.current()
-        if self._matcher is None or self._matcher_for is not content:
-            self._matcher = FallbackMatcher(matcher_examples(content, self._nlu_data_dir))
-            self._matcher_for = content
-        return self._matcher
+    def _local(self) -> LocalClassifier:
+        return local_classifier(matcher_examples(self._content.current(), self._nlu_data_dir))
+
+
+def combined(rasa: Understanding, local: dict[str, float]) -> Understanding:
+    """Rasa's ranking and the local classifier's, weighted by LOCAL_WEIGHT; the entities Rasa found."""
+    scores = {label: LOCAL_WEIGHT * probability for label, probability in local.items()}
+    for label, confidence in rasa.candidates:
+        if label != UNSURE:
+            scores[label] = scores.get(label, 0.0) + (1 - LOCAL_WEIGHT) * confidence
+    ranked = ranking(scores)
+    if not ranked:
+        return rasa
+    return Understanding(ranked[0][0], ranked[0][1], ranked, source=Matcher.RASA, entities=rasa.entities)

@@ -1,6 +1,6 @@
 """The NLU examples: non-FAQ intents from `nlu_data/`, FAQ questions from `content/faq/`.
 
-Used to assemble Rasa's training files and to build the local fallback matcher, so both learn from
+Used to assemble Rasa's training files and to build the local classifier, so both learn from
 the same examples, normalised the same way.
 """
 from __future__ import annotations
@@ -54,7 +54,7 @@ def labelled_examples(content: Content, nlu_data_dir: Path) -> list[tuple[str, s
 
 @lru_cache(maxsize=4)
 def matcher_examples(content: Content, nlu_data_dir: Path) -> tuple[tuple[str, str], ...]:
-    """(label, normalised text without entity markup) pairs for the fallback matcher, once per content snapshot."""
+    """(label, normalised text without entity markup) pairs for the local classifier, once per content snapshot."""
     return tuple((label, normalise(strip_entity_markup(text)))
                  for label, text in labelled_examples(content, nlu_data_dir))
 

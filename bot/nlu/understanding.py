@@ -6,14 +6,14 @@ from enum import StrEnum
 from typing import Protocol, TypedDict
 
 FAQ_PREFIX = "faq/"
-UNSURE = "nlu_fallback"  # the label Rasa's FallbackClassifier uses; the fallback matcher uses it too
+UNSURE = "nlu_fallback"  # the label Rasa's FallbackClassifier uses; the local classifier uses it too
 
 
 class Matcher(StrEnum):
     """What produced an understanding."""
 
     RASA = "rasa"
-    FALLBACK = "fallback"  # the fuzzy matcher over the question examples, when Rasa is down or not trained
+    FALLBACK = "fallback"  # the local classifier alone, when Rasa is down or not trained
     NONE = "none"  # nothing was asked of a matcher (empty text)
 
 
@@ -22,7 +22,7 @@ class NluMode(StrEnum):
 
     RASA = "rasa"  # a Rasa server given by RASA_URL
     MANAGED_RASA = "managed-rasa"  # a Rasa server the bot started itself
-    FALLBACK_ONLY = "fallback-only"  # no Rasa: the fuzzy matcher only
+    FALLBACK_ONLY = "fallback-only"  # no Rasa: the local classifier only
 
 
 class Entity(TypedDict):
