@@ -24,11 +24,13 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.content import ContentStore  # noqa: E402
+from bot.content import Content, ContentStore  # noqa: E402
 from bot.dialogue.engine import Engine  # noqa: E402
 from bot.dialogue.messages import Incoming  # noqa: E402
+from bot.nlu.local_classifier import keep_weights  # noqa: E402
 from bot.nlu.service import Nlu  # noqa: E402
 from bot.nlu.training import NLU_DATA_DIR  # noqa: E402
+from bot.nlu.training_data import matcher_examples  # noqa: E402
 from bot.registry.service import AgencyRegistry, seed_registry  # noqa: E402
 from db.agencies import AgencyRepository  # noqa: E402
 from db.chat_state import ChatStateRepository  # noqa: E402
@@ -111,6 +113,8 @@ def bench_process_rss(tmp: Path) -> None:
     env = {**os.environ, "TELEGRAM_BOT_TOKEN": token, "TELEGRAM_API_BASE_URL": fake.url,
            "DATABASE_URL": f"sqlite:///{tmp / 'process.sqlite3'}", "BOT_VAR_DIR": str(tmp),
            "RASA_URL": f"http://127.0.0.1:{free_port()}", "RASA_TIMEOUT": "0.2", "LOG_LEVEL": "ERROR"}
+    # As `python -m bot train` leaves it: the local classifier's weights are there, the process only loads them.
+    keep_weights(matcher_examples(Content(ROOT / "content"), NLU_DATA_DIR), tmp / "models")
     process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env)
     try:
         handle = psutil.Process(process.pid)
@@ -132,8 +136,9 @@ def bench_process_rss(tmp: Path) -> None:
             time.sleep(0.05)
         elapsed = time.monotonic() - start
         peak = max(peak, handle.memory_info().rss)
+        sklearn = any("sklearn" in m.path for m in handle.memory_maps())
         print(f"bot process (python -m bot run, fallback NLU) answered {answered()} messages "
-              f"in {elapsed:.1f} s; peak RSS {peak / 2**20:.0f} MB")
+              f"in {elapsed:.1f} s; peak RSS {peak / 2**20:.0f} MB; scikit-learn loaded: {sklearn}")
     finally:
         process.terminate()
         process.wait(timeout=30)

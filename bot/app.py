@@ -98,7 +98,7 @@ def build_app(settings: Settings, fallback_only: bool = False, wait_for_nlu: boo
         stack.callback(db_engine.dispose)
         remote, mode = (None, NluMode.FALLBACK_ONLY) if fallback_only else _connect_rasa(settings, content, stack,
                                                                                           wait_for_nlu)
-        nlu = Nlu(content, training.NLU_DATA_DIR, remote)
+        nlu = Nlu(content, training.NLU_DATA_DIR, remote, training.models_dir(settings.var_dir))
         reports = report_service(settings, sessions, content, registry, console=console)
         insight_store = InsightRepository(sessions)
         recorder = InsightRecorder(insight_store, training.NLU_DATA_DIR) if count_insights else None

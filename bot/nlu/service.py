@@ -21,9 +21,12 @@ LOCAL_WEIGHT = 0.85
 
 
 class Nlu:
-    def __init__(self, content: ContentStore, nlu_data_dir: Path, rasa: NluServer | None):
+    def __init__(self, content: ContentStore, nlu_data_dir: Path, rasa: NluServer | None,
+                 models_dir: Path | None = None):
+        """`models_dir`: where `python -m bot train` keeps the local classifier's weights (else trained here)."""
         self._content = content
         self._nlu_data_dir = nlu_data_dir
+        self._models_dir = models_dir
         self._rasa = rasa
         self._last_warning = 0.0
 
@@ -44,7 +47,7 @@ class Nlu:
         return local.parse(query)
 
     def _local(self) -> LocalClassifier:
-        return local_classifier(matcher_examples(self._content.current(), self._nlu_data_dir))
+        return local_classifier(matcher_examples(self._content.current(), self._nlu_data_dir), self._models_dir)
 
 
 def combined(rasa: Understanding, local: dict[str, float]) -> Understanding:

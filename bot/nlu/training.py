@@ -10,7 +10,8 @@ from typing import TextIO
 
 from bot.content import Content
 from bot.logsafety import minimal_environment
-from bot.nlu.training_data import rasa_training_files, training_problems
+from bot.nlu.local_classifier import keep_weights
+from bot.nlu.training_data import matcher_examples, rasa_training_files, training_problems
 from bot.settings import PROJECT_ROOT
 
 RASA_VERSION = "3.6.21"
@@ -67,7 +68,9 @@ def latest_model(var_dir: Path) -> Path | None:
 
 
 def train(content: Content, var_dir: Path, force: bool = False, out: TextIO = sys.stdout) -> Path:
-    """Train unless a model for exactly these inputs exists; return the model path."""
+    """Train unless a model for exactly these inputs exists; return the model path. The local classifier's
+    weights are made too, so the bot process does not train it (or load scikit-learn) itself."""
+    keep_weights(matcher_examples(content, NLU_DATA_DIR), models_dir(var_dir))
     files = training_inputs(content)
     target = models_dir(var_dir) / f"nlu-{fingerprint(files)}.tar.gz"
     if target.exists() and not force:

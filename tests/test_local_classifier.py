@@ -1,0 +1,63 @@
+"""The local classifier (bot/nlu/local_classifier.py): its saved weights, and its opinion added to Rasa's."""
+import subprocess
+import sys
+
+import pytest
+
+from bot.content import Content
+from bot.nlu.local_classifier import LocalClassifier, keep_weights, local_classifier, weights_file
+from bot.nlu.normalise import normalise
+from bot.nlu.service import combined
+from bot.nlu.training import NLU_DATA_DIR
+from bot.nlu.training_data import matcher_examples
+from bot.nlu.understanding import Understanding
+from bot.settings import PROJECT_ROOT
+
+QUESTIONS = ["syarat jadi pmi apa aja", "paspor sy ditahan majikan", "brp biaya ke malaysia", "halo kak",
+             "beta mau lapor calo"]
+
+
+@pytest.fixture(scope="module")
+def examples() -> tuple[tuple[str, str], ...]:
+    return matcher_examples(Content(PROJECT_ROOT / "content"), NLU_DATA_DIR)
+
+
+def test_saved_weights_answer_exactly_like_the_trained_classifier(examples, tmp_path):
+    path = keep_weights(examples, tmp_path)
+    assert path == weights_file(tmp_path, examples) and path.exists()
+    trained, loaded = local_classifier(examples), LocalClassifier.load(path)
+    for question in QUESTIONS:
+        assert loaded.parse(normalise(question)) == trained.parse(normalise(question))
+    assert trained.parse(normalise("syarat jadi pmi apa aja")).intent == "faq/syarat"
+
+
+def test_a_process_that_finds_the_weights_does_not_load_scikit_learn(examples, tmp_path):
+    keep_weights(examples, tmp_path)
+    script = ("import sys; from pathlib import Path; from bot.content import ContentStore; "
+              "from bot.nlu.service import Nlu; from bot.nlu.training import NLU_DATA_DIR; "
+              f"nlu = Nlu(ContentStore(Path({str(PROJECT_ROOT / 'content')!r})), NLU_DATA_DIR, None, "
+              f"Path({str(tmp_path)!r})); print(nlu.understand('syarat jadi pmi apa').intent, "
+              "'sklearn' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                            timeout=60)
+    assert result.stdout.split() == ["faq/syarat", "False"], result.stderr
+
+
+def test_unreadable_weights_are_trained_again(examples, tmp_path, caplog):
+    weights_file(tmp_path, examples).write_bytes(b"not a weights file")
+    from bot.nlu import local_classifier as module
+    module._trained.clear()  # as in a new process
+    classifier = local_classifier(examples, tmp_path)
+    assert classifier.parse(normalise("syarat jadi pmi apa aja")).intent == "faq/syarat"
+    assert "training again" in caplog.text
+    assert LocalClassifier.load(weights_file(tmp_path, examples)).labels == classifier.labels  # saved anew
+
+
+def test_rasa_and_the_local_classifier_are_added_up_and_rasas_entities_kept():
+    rasa = Understanding("faq/biaya", 0.9, (("faq/biaya", 0.9), ("faq/syarat", 0.1)),
+                         entities=({"entity": "country", "value": "malaysia"},))
+    both = combined(rasa, {"faq/syarat": 0.8, "faq/biaya": 0.15, "greet": 0.05})
+    assert both.intent == "faq/syarat" and both.entities == rasa.entities
+    assert both.candidates[0][1] == pytest.approx(0.85 * 0.8 + 0.15 * 0.1)
+    agree = combined(rasa, {"faq/biaya": 0.7, "faq/syarat": 0.3})
+    assert agree.intent == "faq/biaya" and agree.confidence == pytest.approx(0.85 * 0.7 + 0.15 * 0.9)
