@@ -115,6 +115,12 @@ def test_an_faq_question_mentioning_a_company_word_is_not_a_company(app):
     "mama telpon tadi nangis trus putus",
     "gaji 3 bulan blm dibayar, bos ancam kalau lapor",
     "utang 20 juta harus kerja dulu baru boleh pulang",
+    "kontrak sdh habis tp tauke tak kasi sy balik kampung",
+    "agen ambil paspor dan ktp kami semua",
+    "kami dipaksa kerja scam online di kamboja, kalau tdk capai target disetrum",
+    "waktu sy minta gaji majikan todong pisau",
+    "sy lompat pagar semalam, skrg sembunyi di semak",
+    "adik bilang dia takut, sejak itu hpnya tdk bisa dihubungi",
 ])
 def test_people_in_danger_get_the_emergency_contacts_first(app, text):
     assert danger_level(text) == SITUATION
@@ -127,6 +133,11 @@ def test_danger_levels():
     assert danger_level("apa saja tanda bahaya calo") == WEAK
     assert danger_level("besok pukul 3 ke disnaker") is None
     assert danger_level("syarat jadi pmi apa") is None
+    # Over and safe: the FAQ answer first, the emergency contacts offered; a threat stays a situation.
+    assert danger_level("dulu sy dipukul majikan, skrg sudah di rumah, mau tanya cara lapor") == QUESTION
+    assert danger_level("sdh pulang ke kupang tapi agen ancam keluarga sy") == SITUATION
+    assert danger_level("tolong jelaskan apa itu jeratan utang") == QUESTION
+    assert danger_level("CV Maju Jaya bisa kirim orang ke malaysia?") is None
 
 
 # ---- decisions on NLU's ranking ------------------------------------------------------------------

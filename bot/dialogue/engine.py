@@ -14,7 +14,7 @@ from bot.dialogue.menu import back_to_menu_button, main_menu_buttons, with_menu,
 from bot.dialogue.messages import Button, Incoming, Reply, Turn
 from bot.insights.recorder import InsightRecorder
 from bot.limits import ChatRateLimiter
-from bot.nlu.danger import QUESTION, SITUATION, danger_level
+from bot.nlu.danger import QUESTION, SITUATION, danger_level, is_over
 from bot.nlu.phrases import says
 from bot.nlu.service import Nlu
 from bot.nlu.understanding import NOTHING, Matcher, Understanding, faq_topic_of
@@ -415,7 +415,12 @@ class Engine:
     # ---- helpers of the recognisers ----------------------------------------------------------------
 
     def _decision(self, m: TextMessage) -> Decision:
-        return decide(m.understanding, usable_labels(m.content))
+        usable = usable_labels(m.content)
+        if m.danger == QUESTION or m.danger is None and is_over(m.text):
+            # A general question about a danger, or one that is over ("dulu dipukul, sekarang sudah di rumah"):
+            # the answer to it first, the emergency contacts offered beside it, even when NLU hears "emergency".
+            usable = usable - {"emergency"}
+        return decide(m.understanding, usable)
 
     def _act_on(self, m: TextMessage, label: str) -> list[Reply]:
         content, state, understanding = m.content, m.state, m.understanding

@@ -22,6 +22,7 @@ class DangerRules:
     situations: dict[str, re.Pattern[str]]
     always: frozenset[str]  # situations that stay situations after a hypothetical word (threats)
     hypothetical: re.Pattern[str]
+    over: re.Pattern[str]  # the danger is past and the person safe
     weak_words: frozenset[str]
 
 
@@ -32,6 +33,7 @@ def load_danger_rules(path: Path = DANGER_FILE) -> DangerRules:
         situations={name: re.compile(pattern) for name, pattern in (raw.get("situations") or {}).items()},
         always=frozenset(raw.get("always") or ()),
         hypothetical=re.compile(raw.get("hypothetical") or r"(?!)"),
+        over=re.compile(raw.get("over") or r"(?!)"),
         weak_words=frozenset(str(w).lower() for w in raw.get("weak_words") or ()),
     )
 
@@ -41,6 +43,8 @@ def danger_level(text: str, rules: DangerRules | None = None) -> str | None:
     rules = rules or load_danger_rules()
     normalised = normalise(text)
     found = {name: match.start() for name, pattern in rules.situations.items() if (match := pattern.search(normalised))}
+    if found and rules.over.search(normalised) and "threatened" not in found:
+        return QUESTION  # "dulu dipukul majikan, sekarang sudah di rumah": the contacts are offered, not forced
     if not rules.always.isdisjoint(found):
         return SITUATION
     starts = list(found.values())
@@ -51,6 +55,11 @@ def danger_level(text: str, rules: DangerRules | None = None) -> str | None:
     if not rules.weak_words.isdisjoint(normalised.split()):
         return WEAK
     return None
+
+
+def is_over(text: str, rules: DangerRules | None = None) -> bool:
+    """The message says a danger is past and the person safe ("sudah pulang", "sekarang sudah aman")."""
+    return (rules or load_danger_rules()).over.search(normalise(text)) is not None
 
 
 def situations_in(text: str, rules: DangerRules | None = None) -> list[str]:
