@@ -51,10 +51,10 @@ class TimedNlu:
         self._nlu = nlu
         self.spent = 0.0
 
-    def understand(self, text: str):
+    def understand(self, text: str, content=None):
         start = time.perf_counter()
         try:
-            return self._nlu.understand(text)
+            return self._nlu.understand(text, content)
         finally:
             self.spent += time.perf_counter() - start
 

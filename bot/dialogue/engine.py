@@ -100,7 +100,7 @@ class TextMessage:
     @property
     def understanding(self) -> Understanding:
         if self._understanding is None:
-            self._understanding = self.nlu.understand(self.text)
+            self._understanding = self.nlu.understand(self.text, self.content)
             self.turn.intent = self._understanding.intent
             self.turn.confidence = round(self._understanding.confidence, 4)
         return self._understanding

@@ -23,6 +23,7 @@ class DangerRules:
     always: frozenset[str]  # situations that stay situations after a hypothetical word (threats)
     hypothetical: re.Pattern[str]
     over: re.Pattern[str]  # the danger is past and the person safe
+    still_now: frozenset[str]  # situations that stay situations even then (a threat outlives the danger)
     weak_words: frozenset[str]
 
 
@@ -34,6 +35,7 @@ def load_danger_rules(path: Path = DANGER_FILE) -> DangerRules:
         always=frozenset(raw.get("always") or ()),
         hypothetical=re.compile(raw.get("hypothetical") or r"(?!)"),
         over=re.compile(raw.get("over") or r"(?!)"),
+        still_now=frozenset(raw.get("still_now") or ()),
         weak_words=frozenset(str(w).lower() for w in raw.get("weak_words") or ()),
     )
 
@@ -43,7 +45,7 @@ def danger_level(text: str, rules: DangerRules | None = None) -> str | None:
     rules = rules or load_danger_rules()
     normalised = normalise(text)
     found = {name: match.start() for name, pattern in rules.situations.items() if (match := pattern.search(normalised))}
-    if found and rules.over.search(normalised) and "threatened" not in found:
+    if found and rules.over.search(normalised) and rules.still_now.isdisjoint(found):
         return QUESTION  # "dulu dipukul majikan, sekarang sudah di rumah": the contacts are offered, not forced
     if not rules.always.isdisjoint(found):
         return SITUATION

@@ -197,9 +197,10 @@ def local_classifier(examples: tuple[Example, ...], models_dir: Path | None = No
 
 def keep_weights(examples: tuple[Example, ...], models_dir: Path) -> Path:
     """Save the weights trained on these examples in `models_dir` unless they are there (`python -m bot train`)."""
+    classifier = local_classifier(examples, models_dir)  # saves them when it has to train
     path = weights_file(models_dir, examples)
-    if not path.exists():
-        local_classifier(examples, models_dir).save(path)
+    if not path.exists():  # found in this process's cache, trained earlier without models_dir
+        classifier.save(path)
     return path
 
 
