@@ -118,15 +118,14 @@ class Forwarder:
         self._secret = secret
         self._turns = itertools.count()
         self._lock = threading.Lock()
-        self._local = threading.local()
+        # One pool shared by every posting thread (a client per thread would build its TLS context each time, CPU
+        # the workers under test need on this small machine).
+        self._client = httpx.Client(timeout=10, limits=httpx.Limits(max_connections=256, max_keepalive_connections=256))
         self.acknowledged: dict[int, Worker] = {}  # update id -> the worker that answered 200
         self.refused = 0  # attempts that got no 200 (connection errors included)
 
-    def _client(self) -> httpx.Client:
-        client: httpx.Client | None = getattr(self._local, "client", None)
-        if client is None:
-            client = self._local.client = httpx.Client(timeout=10)
-        return client
+    def close(self) -> None:
+        self._client.close()
 
     def deliver(self, update: Json, timeout: float = ACK_TIMEOUT) -> Worker:
         """Post the update until a worker acknowledges it; returns that worker."""
@@ -136,7 +135,7 @@ class Forwarder:
         for attempt in itertools.count():
             worker = self._workers[(first + attempt) % len(self._workers)]
             try:
-                status = self._client().post(f"{worker.url}/telegram", json=update,
+                status = self._client.post(f"{worker.url}/telegram", json=update,
                                              headers={"X-Telegram-Bot-Api-Secret-Token": self._secret}).status_code
             except httpx.HTTPError:
                 status = 0
@@ -198,6 +197,7 @@ class Workers:
     def stop(self) -> None:
         for worker in self.workers:
             worker.stop()
+        self.forwarder.close()
         self.database.dispose()
 
     def send(self, update_id: int) -> Worker:

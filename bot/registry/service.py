@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -49,6 +50,7 @@ CANDIDATE_SCORE = 70.0
 MAX_CHOICES = 3
 STALE_AFTER_DAYS = 30
 PREFILTER = 20
+VERSION_CHECK_SECONDS = 1.0  # how stale the in-memory index may be after an import by another process
 
 
 class Found(StrEnum):
@@ -103,6 +105,7 @@ class AgencyRegistry:
         self.repository = repository
         self._lock = threading.Lock()
         self._version: tuple[int | None] | None = None
+        self._checked_at = float("-inf")  # time.monotonic() of the last look at the registry's version
         self._names: list[str] = []
         self._owners: list[int] = []
         self._licences: dict[str, list[int]] = {}
@@ -113,8 +116,14 @@ class AgencyRegistry:
         self._name_words = NameWords([], [])
 
     def _refresh(self) -> None:
+        """Rebuild the index when the registry changed. The database is asked at most once a second (a message
+        looks names up several times; each look would otherwise be a round trip), so an import shows within a
+        second everywhere."""
+        if time.monotonic() - self._checked_at < VERSION_CHECK_SECONDS:
+            return
         version = self.repository.version()
         with self._lock:
+            self._checked_at = time.monotonic()
             if version == self._version:
                 return
             names: list[str] = []
