@@ -138,6 +138,13 @@ def test_danger_levels():
     assert danger_level("sdh pulang ke kupang tapi agen ancam keluarga sy") == SITUATION
     assert danger_level("tolong jelaskan apa itu jeratan utang") == QUESTION
     assert danger_level("CV Maju Jaya bisa kirim orang ke malaysia?") is None
+    # Malaysian Malay and Kupang Malay: not let home, a threat, a debt to work off, documents carried off.
+    assert danger_level("mak sy sakit tp tauke tak bagi sy balik kampung") == SITUATION
+    assert danger_level("bos ugut nak report polis kalau sy mengadu") == SITUATION
+    assert danger_level("agen cakap tak boleh berhenti selagi tak langsai hutang tiket") == SITUATION
+    assert danger_level("paspor sm ktp beta dibawa agen, beta di sini sonde pegang apa apa") == SITUATION
+    assert danger_level("paspor dipegang majikan itu boleh atau tidak?") == SITUATION
+    assert danger_level("kalau paspor disimpan majikan, boleh tidak?") == QUESTION
 
 
 # ---- decisions on NLU's ranking ------------------------------------------------------------------
