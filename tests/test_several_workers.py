@@ -136,7 +136,7 @@ class Forwarder:
             worker = self._workers[(first + attempt) % len(self._workers)]
             try:
                 status = self._client.post(f"{worker.url}/telegram", json=update,
-                                             headers={"X-Telegram-Bot-Api-Secret-Token": self._secret}).status_code
+                                           headers={"X-Telegram-Bot-Api-Secret-Token": self._secret}).status_code
             except httpx.HTTPError:
                 status = 0
             if status == 200:
