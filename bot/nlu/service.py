@@ -28,7 +28,7 @@ class Nlu:
         self._nlu_data_dir = nlu_data_dir
         self._models_dir = models_dir
         self._rasa = rasa
-        self._local_for: object | None = None  # the content snapshot the classifier below was made for
+        self._local_for: Content | None = None  # the content snapshot the classifier below was made for
         self._local_classifier: LocalClassifier | None = None
         self._last_warning = 0.0
 
