@@ -100,7 +100,7 @@ KEY_FACTS = {
     "daftar_disnaker": ["Gratis", "kartu kuning", "tidak dipungut biaya", "Pasal 30", "Permen P2MI 4/2025 Pasal 9",
                         "LTSA (Layanan Terpadu Satu Atap)", "WhatsApp pengaduan KP2MI +62 811-8080-141"],
     "sip2mi": ["Surat Izin Perekrutan", "menyebut negara tujuannya", "tidak bisa dipindahtangankan",
-               "Permen P2MI 2/2025", "SIP3MI", "siskop2mi.bp2mi.go.id", "pastikan ke Disnaker", "dipinjam calo",
+               "SIP3MI", "siskop2mi.bp2mi.go.id", "pastikan ke Disnaker", "dipinjam calo",
                "belum membuktikan bahwa pembawanya benar dari PT itu", "UU 18/2017 Pasal 69 dan Pasal 81"],
     "perpanjang_kontrak": ["di hadapan pejabat Perwakilan RI", "Pasal 17", "Pasal 25", "Rp13.500 per bulan", "E-KPMI",
                            "+62 21 29244800"],
