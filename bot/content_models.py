@@ -63,6 +63,7 @@ class Country:
     notes: str
     last_verified: date
     sources: tuple[str, ...] = ()
+    status_by: str = ""  # who says so, when not KP2MI itself ("pernyataan Menteri P2MI 2025 yang dikutip media")
     order: int = UNORDERED
     dial_code: str = ""
     missions: tuple[Mission, ...] = ()
@@ -190,7 +191,7 @@ def parse_country(path: Path, raw: object) -> Country:
     assert name is not None and notes is not None and verified is not None and status is not None  # raise_any
     return Country(
         code=path.stem, name=name, names=_texts(raw.get("names") or []), status=status, notes=notes,
-        last_verified=verified, sources=_texts(raw.get("sources") or []),
+        last_verified=verified, sources=_texts(raw.get("sources") or []), status_by=_text(raw.get("status_by") or ""),
         order=int(raw.get("order", UNORDERED)), dial_code=_text(raw.get("dial_code") or ""),
         missions=tuple(m for m in missions if m is not None), age_rules=tuple(r for r in rules if r is not None),
     )

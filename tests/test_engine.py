@@ -78,6 +78,10 @@ def test_country_buttons_show_status_and_contacts(fallback_app):
     assert labels[0] == "Malaysia" and labels.index("Singapura") < labels.index("Kamboja")
     cambodia = text_of(press(fallback_app, "country:kh"))
     assert "BUKAN negara tujuan" in cambodia and "0800-1000" in cambodia
+    assert "menurut KP2MI" in cambodia
+    thailand = text_of(press(fallback_app, "country:th"))  # a status known only from ministers quoted by media
+    assert "BUKAN negara tujuan" in thailand and "menurut pernyataan Menteri P2MI" in thailand
+    assert "menurut KP2MI" not in thailand and "sebelum bertanya ke KP2MI" in thailand
     hong_kong = text_of(press(fallback_app, "country:hk"))
     assert "Negara tujuan penempatan resmi" in hong_kong and "+852 5242 2240 (per September 2025)" in hong_kong
     assert "tidak berlaku" in text_of(press(fallback_app, "country:xx"))

@@ -87,7 +87,7 @@ KEY_FACTS = {
     "izin_keluarga": ["diketahui kepala desa/lurah", "sudah 18 tahun", "job order", "rekening pribadi",
                       "memberi uang kepada orang tua", "Singapura minimal 23 tahun", "Malaysia 21 sampai 45 tahun",
                       "umurnya dipalsukan", "UU 18/2017 Pasal 80", "atau Thailand",
-                      "Menteri P2MI pada 2025 menyatakan penempatan ke sana dilarang", "penampungan tanpa izin",
+                      "menteri pekerja migran pada 2025 menyatakan penempatan ke sana dilarang", "penampungan tanpa izin",
                       "Lapor TPPO", "129", "0800-1000", "visa turis atau kunjungan (bukan visa kerja)",
                       "Dari luar negeri: KP2MI +62 21 29244800", "+62 811-8080-141"],
     "abk": ["Awak kapal perikanan migran", "10 jenis pekerjaan", "perjanjian kerja", "+62 21 29244800"],
