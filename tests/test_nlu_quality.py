@@ -22,11 +22,11 @@ def test_no_regression_on_the_heldout_file_and_every_figure_is_reported(rasa_ser
     print(result.stdout)  # the numbers show in the CI log
     assert result.returncode == 0, result.stdout + result.stderr
     assert "intent accuracy" in result.stdout
-    for name in ("heldout.yml", "dev.yml", "dev_emergency.yml", "blind.yml", "blind_emergency.yml",
-                 "blind_emergency2.yml"):  # every set
+    for name in ("heldout.yml", "dev.yml", "dev_emergency.yml", "dev_emergency2.yml", "blind.yml",
+                 "blind_emergency.yml", "blind_emergency2.yml", "blind_emergency3.yml"):  # every set
         assert f"{name}: right first reply" in result.stdout
     first_reply = (tmp_path / "nlu-eval" / "first_reply.md").read_text()
-    for name in ("blind.yml", "blind_emergency.yml", "blind_emergency2.yml"):
+    for name in ("blind.yml", "blind_emergency.yml", "blind_emergency2.yml", "blind_emergency3.yml"):
         blind = first_reply[first_reply.index(f"## {name}"):]
         assert "| text | expected |" not in blind.split("\n## ")[0]  # a blind set's mistakes are never shown
     report = (tmp_path / "nlu-eval" / "report.md").read_text()
@@ -69,7 +69,8 @@ def test_a_text_under_two_intents_blocks_training_and_an_evaluation_text_in_trai
 
 @pytest.mark.parametrize(("name", "size"), [("heldout.yml", 150), ("dev.yml", 150), ("blind.yml", 150),
                                             ("blind_emergency.yml", 80), ("dev_emergency.yml", 100),
-                                            ("blind_emergency2.yml", 160)])
+                                            ("blind_emergency2.yml", 160), ("dev_emergency2.yml", 150),
+                                            ("blind_emergency3.yml", 120)])
 def test_the_shipped_training_data_is_fit_and_learnt_nothing_from_an_evaluation_set(name, size):
     content = Content(PROJECT_ROOT / "content")
     assert training_problems(content, PROJECT_ROOT / "nlu_data") == []

@@ -145,6 +145,19 @@ def test_danger_levels():
     assert danger_level("paspor sm ktp beta dibawa agen, beta di sini sonde pegang apa apa") == SITUATION
     assert danger_level("paspor dipegang majikan itu boleh atau tidak?") == SITUATION
     assert danger_level("kalau paspor disimpan majikan, boleh tidak?") == QUESTION
+    # A worry before leaving is a question, even about being sold; fear of a beating that goes on is not.
+    assert danger_level("sy takut nanti dikurung majikan, gmn pilih agen yg aman") == QUESTION
+    assert danger_level("mama takut anak dijual kalau lewat calo, cara cek agen gmn") == QUESTION
+    assert danger_level("sy takut dipukul lagi sama majikan") == SITUATION
+    # "kalau" before the person's own act introduces a threat, not a general question.
+    assert danger_level("gaji tdk dibayar, kalo protes mereka kurung di gudang") == SITUATION
+    assert danger_level("kalau kabur dari majikan minta tolong ke mana") == QUESTION
+    # A key is not a lock-in; a padlocked door, a phone taken, hunger and a child taken away are dangers.
+    assert danger_level("kunci motor hilang, sy terkunci di luar rumah") != SITUATION
+    assert danger_level("pintu kamar digembok dari luar") == SITUATION
+    assert danger_level("hp saya diambil bos, ini pinjam hp teman") == SITUATION
+    assert danger_level("tiga hari kami tak makan, tauke tak bagi beras") == SITUATION
+    assert danger_level("ade nona 14 thn dibawa calo ke batam") == SITUATION
 
 
 # ---- decisions on NLU's ranking ------------------------------------------------------------------
@@ -173,6 +186,16 @@ def test_never_a_question_with_one_option():
     assert decision.kind == CLARIFY and len(decision.labels) >= 2
     decision = decide(_nlu(("faq/syarat", 0.35), ("faq/dokumen", 0.1)), USABLE)
     assert decision.kind == ANSWER and decision.labels == ("faq/syarat",)
+
+
+def test_a_close_call_led_by_the_emergency_answers_it_first_and_offers_the_rest():
+    usable = USABLE | {"emergency"}
+    decision = decide(_nlu(("emergency", 0.45), ("faq/dokumen", 0.40), ("faq/biaya", 0.32)), usable)
+    assert decision.kind == ANSWER and not decision.sure
+    assert decision.labels == ("emergency", "faq/dokumen", "faq/biaya")
+    # Led by an FAQ topic, the same close call is a question (with the emergency among its options).
+    decision = decide(_nlu(("faq/dokumen", 0.45), ("emergency", 0.40)), usable)
+    assert decision.kind == CLARIFY and decision.labels == ("faq/dokumen", "emergency")
 
 
 def test_nothing_plausible_and_unusable_labels_give_nothing():

@@ -18,6 +18,7 @@ from bot.nlu.understanding import UNSURE, Matcher, Understanding
 THRESHOLDS = {Matcher.RASA: (0.60, 0.30, 0.15), Matcher.FALLBACK: (0.60, 0.25, 0.15)}
 MAX_ALTERNATIVES = 2
 MAX_CLARIFY_OPTIONS = 3
+DANGER = "emergency"
 
 ANSWER = "answer"
 CLARIFY = "clarify"
@@ -27,7 +28,8 @@ NOTHING_FOUND = "nothing"
 @dataclass(frozen=True)
 class Decision:
     """`kind` ANSWER: act on `labels[0]`, offer `labels[1:]` as "Bukan ini?"; CLARIFY: ask between `labels` (two or
-    more, never one); NOTHING_FOUND: no guess worth offering. `sure` is False when the answer is a best guess."""
+    more, never one; a close call led by the emergency answers it); NOTHING_FOUND: no guess worth
+    offering. `sure` is False when the answer is a best guess."""
 
     kind: str
     labels: tuple[str, ...] = ()
@@ -50,4 +52,7 @@ def decide(understanding: Understanding, usable: frozenset[str] | set[str],
         return Decision(ANSWER, (top_label, *others))
     if top_score - runner_up >= margin or len(plausible) == 1:
         return Decision(ANSWER, (top_label, *others), sure=False)
-    return Decision(CLARIFY, tuple(label for label, _score in plausible[:MAX_CLARIFY_OPTIONS]))
+    options = tuple(label for label, _score in plausible[:MAX_CLARIFY_OPTIONS])
+    if top_label == DANGER:  # danger first: a close call led by the emergency answers it, the others offered
+        return Decision(ANSWER, options, sure=False)
+    return Decision(CLARIFY, options)

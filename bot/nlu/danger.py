@@ -22,6 +22,8 @@ class DangerRules:
     situations: dict[str, re.Pattern[str]]
     always: frozenset[str]  # situations that stay situations after a hypothetical word (threats)
     hypothetical: re.Pattern[str]
+    general: re.Pattern[str]  # a worry, a definition, a film: a general question even for the `always` situations
+    conditional: re.Pattern[str]  # "kalau" before the person's own act: a threat follows, not a general question
     over: re.Pattern[str]  # the danger is past and the person safe
     still_now: frozenset[str]  # situations that stay situations even then (a threat outlives the danger)
     weak_words: frozenset[str]
@@ -34,6 +36,8 @@ def load_danger_rules(path: Path = DANGER_FILE) -> DangerRules:
         situations={name: re.compile(pattern) for name, pattern in (raw.get("situations") or {}).items()},
         always=frozenset(raw.get("always") or ()),
         hypothetical=re.compile(raw.get("hypothetical") or r"(?!)"),
+        general=re.compile(raw.get("general") or r"(?!)"),
+        conditional=re.compile(raw.get("conditional") or r"(?!)"),
         over=re.compile(raw.get("over") or r"(?!)"),
         still_now=frozenset(raw.get("still_now") or ()),
         weak_words=frozenset(str(w).lower() for w in raw.get("weak_words") or ()),
@@ -47,13 +51,17 @@ def danger_level(text: str, rules: DangerRules | None = None) -> str | None:
     found = {name: match.start() for name, pattern in rules.situations.items() if (match := pattern.search(normalised))}
     if found and rules.over.search(normalised) and rules.still_now.isdisjoint(found):
         return QUESTION  # "dulu dipukul majikan, sekarang sudah di rumah": the contacts are offered, not forced
+    general = rules.general.search(normalised)
+    if found and general and general.start() <= min(found.values()):
+        return QUESTION  # "takut nanti dijual kalau lewat calo", "apa itu TPPO ... disekap lalu dijual"
     if not rules.always.isdisjoint(found):
         return SITUATION
-    starts = list(found.values())
-    if starts:
-        # "kalau paspor ditahan ..." asks in general; "bos ancam kalau lapor" describes a threat.
-        hypothetical = rules.hypothetical.search(normalised)
-        return QUESTION if hypothetical and hypothetical.start() <= min(starts) else SITUATION
+    if found:
+        # "kalau paspor ditahan ..." asks in general; "bos ancam kalau lapor" and "kalau protes, dia kurung di
+        # gudang" describe a threat.
+        conditional = {match.start() for match in rules.conditional.finditer(normalised)}
+        asked = [m.start() for m in rules.hypothetical.finditer(normalised) if m.start() not in conditional]
+        return QUESTION if asked and min(asked) <= min(found.values()) else SITUATION
     if not rules.weak_words.isdisjoint(normalised.split()):
         return WEAK
     return None
