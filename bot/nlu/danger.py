@@ -49,22 +49,20 @@ def danger_level(text: str, rules: DangerRules | None = None) -> str | None:
     rules = rules or load_danger_rules()
     normalised = normalise(text)
     found = {name: match.start() for name, pattern in rules.situations.items() if (match := pattern.search(normalised))}
-    if found and rules.over.search(normalised) and rules.still_now.isdisjoint(found):
+    if not found:
+        return WEAK if not rules.weak_words.isdisjoint(normalised.split()) else None
+    if rules.over.search(normalised) and rules.still_now.isdisjoint(found):
         return QUESTION  # "dulu dipukul majikan, sekarang sudah di rumah": the contacts are offered, not forced
     general = rules.general.search(normalised)
-    if found and general and general.start() <= min(found.values()):
+    if general and general.start() <= min(found.values()):
         return QUESTION  # "takut nanti dijual kalau lewat calo", "apa itu TPPO ... disekap lalu dijual"
     if not rules.always.isdisjoint(found):
         return SITUATION
-    if found:
-        # "kalau paspor ditahan ..." asks in general; "bos ancam kalau lapor" and "kalau protes, dia kurung di
-        # gudang" describe a threat.
-        conditional = {match.start() for match in rules.conditional.finditer(normalised)}
-        asked = [m.start() for m in rules.hypothetical.finditer(normalised) if m.start() not in conditional]
-        return QUESTION if asked and min(asked) <= min(found.values()) else SITUATION
-    if not rules.weak_words.isdisjoint(normalised.split()):
-        return WEAK
-    return None
+    # "kalau paspor ditahan ..." asks in general; "bos ancam kalau lapor" and "kalau protes, dia kurung di gudang"
+    # describe a threat.
+    conditional = {match.start() for match in rules.conditional.finditer(normalised)}
+    asked = [m.start() for m in rules.hypothetical.finditer(normalised) if m.start() not in conditional]
+    return QUESTION if asked and min(asked) <= min(found.values()) else SITUATION
 
 
 def is_over(text: str, rules: DangerRules | None = None) -> bool:
