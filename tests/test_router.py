@@ -72,6 +72,8 @@ def test_a_company_named_with_pt_gets_its_verdict_whatever_nlu_thinks(app):
     ("sinar jaja kupang", "PT Sinar Jaya terdaftar"),  # one letter off, a city after: the verdict, not a question
     ("DEMO 0004 - 2021 masih berlaku?", "IZINNYA DICABUT"),
     ("karya mandiri flobamora", "IZINNYA DICABUT"),  # only the name
+    ("lowongan dari akun sinarjayaabadi itu legal?", "PT Sinar Jaya Abadi terdaftar"),  # typed as a handle
+    ("#karyamandiriflobamora buka loker lagi", "IZINNYA DICABUT"),
 ])
 def test_registered_names_as_people_type_them_get_the_verdict(app, text, expected):
     assert expected in text_of(say(app, text))

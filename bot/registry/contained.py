@@ -2,7 +2,8 @@
 
 Every word of a registered name (of two words or more) must appear in the message, in any order, each exactly or
 with a slip ("mulya" for "mulia"); a name of four words or more may lack its last word ("multi intan amanah" for
-"Multi Intan Amanah Internasional"). A name found inside a longer found name is dropped ("sinar jaya" inside
+"Multi Intan Amanah Internasional"). A name of two or three words may also be typed as one word, the way handles
+and hashtags are ("sinarjaya jaktim aman?"). A name found inside a longer found name is dropped ("sinar jaya" inside
 "sinar jaya abadi"). Cost: one dictionary look-up per word, a fuzzy look-up for unknown words of five letters or
 more, and a count over the names sharing the message's words.
 """
@@ -17,6 +18,7 @@ from bot.registry.names import normalise_name
 
 SLIP_SIMILARITY = 85
 MIN_SLIP_WORD = 5
+MIN_JOINED = 7  # letters of a name typed as one word: shorter ones ("bumi mas" -> "bumimas" is 7) may be words
 
 
 class NameWords:
@@ -24,6 +26,7 @@ class NameWords:
         self._words: list[tuple[str, ...]] = []
         self._owners: list[int] = []
         self._postings: dict[str, list[int]] = {}
+        self._joined: dict[str, list[int]] = {}  # "sinarjaya" -> the names "sinar jaya"
         for name, owner in zip(names, owners, strict=True):
             words = tuple(dict.fromkeys(name.split()))
             if len(words) < 2 or all(w in GENERIC_WORDS or w in STOP_WORDS for w in words):
@@ -33,12 +36,17 @@ class NameWords:
             self._owners.append(owner)
             for word in words:
                 self._postings.setdefault(word, []).append(index)
+            if len(words) <= 3 and len("".join(words)) >= MIN_JOINED:
+                self._joined.setdefault("".join(words), []).append(index)
         self._vocabulary = list(self._postings)
 
     def find(self, text: str) -> list[int]:
         """The owners of the registered names in the text, in the order they appear."""
         position: dict[str, int] = {}
+        joined_at: dict[int, int] = {}  # names typed as one word, and where
         for at, word in enumerate(normalise_name(text).split()):
+            for index in self._joined.get(word, ()):
+                joined_at.setdefault(index, at)
             known = word if word in self._postings else self._slip(word)
             if known is not None:
                 position.setdefault(known, at)
@@ -46,8 +54,13 @@ class NameWords:
         for word in position:
             hits.update(self._postings[word])
         found = [i for i, count in hits.items() if self._complete(i, count, position)]
+        found += [i for i in joined_at if i not in found]
         kept = [i for i in found if not any(j != i and set(self._words[i]) < set(self._words[j]) for j in found)]
-        kept.sort(key=lambda i: min(position[w] for w in self._words[i] if w in position))
+
+        def first_at(i: int) -> int:
+            return joined_at.get(i, min((position[w] for w in self._words[i] if w in position), default=0))
+
+        kept.sort(key=first_at)
         return list(dict.fromkeys(self._owners[i] for i in kept))
 
     def _complete(self, index: int, count: int, position: dict[str, int]) -> bool:
