@@ -104,7 +104,7 @@ def test_21_is_rejected_as_indonesias_minimum_but_allowed_as_malaysias_rule(cont
     _edit(syarat, "Usia <b>minimal 18 tahun</b>", "Usia <b>minimal 21 tahun</b>")
     status, output = run_check(content_copy, tmp_path)
     assert status == 1 and f"{syarat}:" in output and "outdated term 'minimal 21 tahun'" in output
-    assert f"{malaysia}:" not in output
+    assert not [line for line in output.splitlines() if f"{malaysia}:" in line and not line.startswith("WARNING")]
 
 
 def test_a_claim_against_a_country_status_kept_in_content_is_an_error(content_copy, tmp_path):
