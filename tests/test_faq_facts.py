@@ -29,7 +29,7 @@ KEY_FACTS = {
               "apakah transport lokal dan akomodasi juga gratis belum kami pastikan", "dipotong dari gaji",
               "surat utang", "jeratan utang", "UU 21/2007 Pasal 1", "+62 21 29244800"],
     "jalur_resmi": ["P3MI", "G to G", "Korea Selatan", "menempatkan pekerjanya sendiri", "berbadan hukum"],
-    "cek_perusahaan": ["SIP3MI", "Kantor cabang yang terdaftar", "SIP2MI", "menyebut negara tujuannya",
+    "cek_perusahaan": ["SIP3MI", "kantor cabang itu harus terdaftar", "SIP2MI", "menyebut negara tujuannya",
                        "siskop2mi.bp2mi.go.id", "0800-1000"],
     "calo": ["10 tahun", "Rp15 miliar", "Pasal 81"],
     "tanda_penipuan": ["Visa turis, ziarah, atau kunjungan", "rekening pribadi", "Paspor, dokumen, atau HP ditahan",
