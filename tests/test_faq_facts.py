@@ -102,7 +102,7 @@ KEY_FACTS = {
     "sip2mi": ["Surat Izin Perekrutan", "menyebut negara tujuannya", "tidak bisa dipindahtangankan",
                "SIP3MI", "siskop2mi.bp2mi.go.id", "pastikan ke Disnaker", "dipinjam calo",
                "belum membuktikan bahwa pembawanya benar dari PT itu", "UU 18/2017 Pasal 69 dan Pasal 81"],
-    "perpanjang_kontrak": ["di hadapan pejabat Perwakilan RI", "Pasal 17", "Pasal 25", "Rp13.500 per bulan", "E-KPMI",
+    "perpanjang_kontrak": ["di hadapan pejabat Perwakilan RI", "Pasal 17", "Pasal 25", "BPJS Ketenagakerjaan", "E-KPMI",
                            "+62 21 29244800"],
     "pindah_majikan": ["KBRI/KJRI", "ditahan", "(2021)", "tidak boleh pindah majikan", "UU 18/2017 Pasal 18",
                        "perdagangan orang", "Lapor TPPO", "UU 18/2017 Pasal 21", "+62 811-8080-141",
