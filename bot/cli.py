@@ -33,8 +33,11 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--fallback-only", action="store_true", help="evaluate the local classifier instead")
     evaluate.add_argument("--check", action="store_true",
                           help="exit 1 when the right-first-reply figures on tests/nlu/heldout.yml regress")
-    evaluate.add_argument("--cv", type=int, metavar="K", help="K-fold cross-validation of Rasa on the training data "
-                          "(slow: one training per fold) with a sweep of the decision thresholds")
+    evaluate.add_argument("--cv", type=int, metavar="K", help="K-fold cross-validation of the NLU (Rasa and the local "
+                          "classifier) on the training data (slow: one Rasa training per fold), with a sweep of the "
+                          "decision thresholds and the local classifier's weight")
+    evaluate.add_argument("--cv-parses", action="store_true",
+                          help="the same figures and sweep from the parses the last --cv run kept (no training)")
     evaluate.add_argument("--set", dest="sets", type=Path, action="append", metavar="FILE",
                           help="labelled message sets for the right-first-reply figure (default: tests/nlu/*.yml)")
 
@@ -145,7 +148,7 @@ def _insights(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _nlu(settings: Settings, args: argparse.Namespace) -> int:
-    if args.cv:
+    if args.cv or args.cv_parses:
         return _cross_validate(settings, args.cv)
     return _evaluate_nlu(settings, args.fallback_only, args.check, args.sets)
 
@@ -184,25 +187,38 @@ def _reports(settings: Settings, args: argparse.Namespace) -> int:
     return run(settings, args)
 
 
-def _cross_validate(settings: Settings, k: int) -> int:
+def _cross_validate(settings: Settings, k: int | None) -> int:
+    """K-fold cross-validation (`k`), or its figures again from the parses the last run kept (`k` None)."""
     from bot.content import ContentStore
     from bot.dialogue.decision import THRESHOLDS
     from bot.dialogue.engine import usable_labels
     from bot.nlu import crossval
+    from bot.nlu.service import LOCAL_WEIGHT
     from bot.nlu.understanding import Matcher
 
     content = ContentStore(settings.content_dir).current()
-    parsed = crossval.cross_validate(content, settings.var_dir, k, log=print)
+    if k:
+        parsed = crossval.cross_validate(content, settings.var_dir, k, log=print)
+    else:
+        kept = settings.var_dir / crossval.PARSES_FILE
+        if not kept.exists():
+            print(f"Error: no parses kept in {kept}: run `nlu eval --cv 3` first", file=sys.stderr)
+            return 1
+        parsed = crossval.load_parses(kept)
     usable = usable_labels(content)
-    print(f"\n{k}-fold cross-validation, {len(parsed)} training examples (paraphrases kept in one fold):")
+    print(f"\ncross-validation, {len(parsed)} training examples (paraphrases kept in one fold):")
     for name, value in crossval.figures(parsed, usable, THRESHOLDS[Matcher.RASA]).items():
-        print(f"  {name:<28} {value:6.1%}")
-    print("\nsweep (act, suggest, margin): answered right / acted on a wrong meaning")
-    for act in (0.5, 0.6, 0.7):
-        for margin in (0.15, 0.25, 0.35):
-            values = crossval.figures(parsed, usable, (act, 0.2, margin))
-            right, wrong = values["answered right"], values["acted on a wrong meaning"]
-            print(f"  ({act}, 0.2, {margin}): {right:6.1%} / {wrong:5.1%}")
+        print(f"  {name:<32} {value:6.1%}")
+    act_now, suggest_now, margin_now = THRESHOLDS[Matcher.RASA]
+    print(f"\nsweep (local weight, act, suggest, margin): answered right / acted on a wrong meaning "
+          f"(the bot: {LOCAL_WEIGHT}, {act_now}, {suggest_now}, {margin_now})")
+    for weight in (0.5, 0.7, LOCAL_WEIGHT, 1.0):
+        for act in (0.5, 0.6, 0.7):
+            for suggest in (0.2, 0.3, 0.4):
+                for margin in (0.15, 0.25):
+                    values = crossval.figures(parsed, usable, (act, suggest, margin), weight)
+                    right, wrong = values["answered right"], values["acted on a wrong meaning"]
+                    print(f"  ({weight}, {act}, {suggest}, {margin}): {right:6.1%} / {wrong:5.1%}")
     return 0
 
 

@@ -1,10 +1,13 @@
-"""`python -m bot nlu eval --cv K`: K-fold cross-validation of the real Rasa pipeline on the training data.
+"""`python -m bot nlu eval --cv K`: K-fold cross-validation, on the training data, of the NLU the bot runs: Rasa
+and the local classifier together (bot/nlu/service.py), each trained on the same folds.
 
 Paraphrases of one question stay in one fold (examples of a label that are near-duplicates after normalisation are
-grouped first), so a fold never tests on a rewording of what it trained on. Each fold trains a model on the other
-folds, serves it, and parses its own examples; the engine's decision rule (bot/dialogue/decision.py) is applied to
-the parses. The parses are written to var/nlu-eval/cv-parses.jsonl, so thresholds can be calibrated on them
-(never on the held-out files). Slow: one training per fold (about 5-8 minutes each on 2 cores).
+grouped first), so a fold never tests on a rewording of what it trained on. Each fold trains both models on the
+other folds, serves the Rasa model, and parses its own examples with both; the engine's decision rule
+(bot/dialogue/decision.py) is applied to the combined ranking. The parses (Rasa's ranking and the local
+classifier's scores) are written to var/nlu-eval/cv-parses.jsonl, so `--cv-parses` can calibrate the thresholds and
+the local classifier's weight on them without training again (never on the held-out files). Slow: one Rasa
+training per fold (about 10 minutes each on 2 cores).
 """
 from __future__ import annotations
 
@@ -20,21 +23,31 @@ from pathlib import Path
 from rapidfuzz import fuzz
 
 from bot.content import Content
+from bot.nlu.local_classifier import LocalClassifier
 from bot.nlu.normalise import normalise
 from bot.nlu.rasa_client import understanding_from_rasa
 from bot.nlu.rasa_server import ManagedRasa
+from bot.nlu.service import LOCAL_WEIGHT, combined
 from bot.nlu.training import CONFIG_FILE, NLU_DATA_DIR, rasa_environment, rasa_executable
 from bot.nlu.training_data import labelled_examples, rasa_training_files, strip_entity_markup
 from bot.nlu.understanding import Understanding
 
 PARAPHRASE_SIMILARITY = 85
+PARSES_FILE = Path("nlu-eval") / "cv-parses.jsonl"  # under the var folder
 
 
 @dataclass(frozen=True)
 class Parsed:
+    """One training example parsed by the models of the folds it was not trained on."""
+
     text: str
     expected: str
-    understanding: Understanding
+    rasa: Understanding
+    local: dict[str, float]
+
+    def understanding(self, local_weight: float = LOCAL_WEIGHT) -> Understanding:
+        """What the bot would make of the example: both rankings combined."""
+        return combined(self.rasa, self.local, local_weight)
 
 
 def folds_of(examples: list[tuple[str, str]], k: int, seed: int = 7) -> list[int]:
@@ -70,14 +83,20 @@ def cross_validate(content: Content, var_dir: Path, k: int, log: Callable[[str],
         tested = [(label, text) for (label, text), f in zip(examples, fold, strict=True) if f == number]
         log(f"fold {number + 1}/{k}: training on {len(trained_on)} examples, testing on {len(tested)}")
         model = _train_fold(content, var_dir / "cv" / f"fold-{number}", trained_on.__contains__)
-        parsed.extend(_parse_all(model, var_dir, tested))
-    out = var_dir / "nlu-eval" / "cv-parses.jsonl"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", encoding="utf-8") as handle:
-        for p in parsed:
-            handle.write(json.dumps({"text": p.text, "expected": p.expected,
-                                     "candidates": p.understanding.candidates}, ensure_ascii=False) + "\n")
+        local = LocalClassifier.train([(label, normalise(strip_entity_markup(text)))
+                                       for label, text in examples if (label, text) in trained_on])
+        parsed.extend(_parse_all(model, local, var_dir, tested))
+    save_parses(parsed, var_dir / PARSES_FILE)
     return parsed
+
+
+def save_parses(parsed: list[Parsed], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as handle:
+        for p in parsed:
+            handle.write(json.dumps({"text": p.text, "expected": p.expected, "rasa": p.rasa.candidates,
+                                     "local": {label: round(score, 6) for label, score in p.local.items()}},
+                                    ensure_ascii=False) + "\n")
 
 
 def _train_fold(content: Content, work: Path, keep: Callable[[tuple[str, str]], bool]) -> Path:
@@ -93,7 +112,7 @@ def _train_fold(content: Content, work: Path, keep: Callable[[tuple[str, str]], 
     return work / "model.tar.gz"
 
 
-def _parse_all(model: Path, var_dir: Path, tested: list[tuple[str, str]]) -> list[Parsed]:
+def _parse_all(model: Path, local: LocalClassifier, var_dir: Path, tested: list[tuple[str, str]]) -> list[Parsed]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -110,35 +129,50 @@ def _parse_all(model: Path, var_dir: Path, tested: list[tuple[str, str]]) -> lis
             for label, text in tested:
                 query = normalise(strip_entity_markup(text))
                 payload = http.post("/model/parse", params={"token": token}, json={"text": query}).json()
-                results.append(Parsed(text, label, understanding_from_rasa(payload)))
+                results.append(Parsed(text, label, understanding_from_rasa(payload), local.scores(query)))
             return results
     finally:
         server.stop()
 
 
 def load_parses(path: Path) -> list[Parsed]:
+    """The parses a `--cv` run kept."""
     parsed = []
     for line in path.read_text(encoding="utf-8").splitlines():
         item = json.loads(line)
-        candidates = tuple((label, float(score)) for label, score in item["candidates"])
+        candidates = tuple((label, float(score)) for label, score in item["rasa"])
         top = candidates[0] if candidates else (None, 0.0)
-        parsed.append(Parsed(item["text"], item["expected"], Understanding(top[0], top[1], candidates)))
+        parsed.append(Parsed(item["text"], item["expected"], Understanding(top[0], top[1], candidates),
+                             {label: float(score) for label, score in item["local"].items()}))
     return parsed
 
 
-def figures(parsed: list[Parsed], usable: frozenset[str], thresholds: tuple[float, float, float]) -> dict[str, float]:
-    """Intent accuracy of Rasa's top label, and what the engine's decision rule makes of the parses."""
+def _top(understanding: Understanding) -> str | None:
+    return understanding.candidates[0][0] if understanding.candidates else understanding.intent
+
+
+def figures(parsed: list[Parsed], usable: frozenset[str], thresholds: tuple[float, float, float],
+            local_weight: float = LOCAL_WEIGHT) -> dict[str, float]:
+    """Intent accuracy (FAQ topics counted as one intent) and exact-label accuracy of Rasa alone, the local
+    classifier alone and the two combined as the bot combines them; what the engine's decision rule makes of the
+    combined ranking."""
     from bot.dialogue.decision import ANSWER, decide
     from bot.nlu.evaluation import base_intent
 
     total = max(1, len(parsed))
-    top_right = answered_right = confident_wrong = 0
+    counts = dict.fromkeys(("rasa", "local", "combined"), 0)
+    intent_counts = dict(counts)
+    answered_right = confident_wrong = 0
     for p in parsed:
-        ranked = [label for label, _score in p.understanding.candidates]
-        top_right += bool(ranked) and base_intent(ranked[0]) == base_intent(p.expected)
-        decision = decide(p.understanding, usable, thresholds)
+        local_top = max(p.local, key=p.local.__getitem__) if p.local else None
+        understanding = p.understanding(local_weight)
+        for name, top in (("rasa", _top(p.rasa)), ("local", local_top), ("combined", _top(understanding))):
+            counts[name] += top == p.expected
+            intent_counts[name] += top is not None and base_intent(top) == base_intent(p.expected)
+        decision = decide(understanding, usable, thresholds)
         if decision.kind == ANSWER:
             answered_right += decision.labels[0] == p.expected
             confident_wrong += decision.labels[0] != p.expected
-    return {"intent accuracy (top label)": top_right / total, "answered right": answered_right / total,
-            "acted on a wrong meaning": confident_wrong / total}
+    result = {f"intent accuracy, {name}": intent_counts[name] / total for name in intent_counts}
+    result |= {f"exact label, {name}": counts[name] / total for name in counts}
+    return result | {"answered right": answered_right / total, "acted on a wrong meaning": confident_wrong / total}

@@ -59,12 +59,12 @@ class Nlu:
         return self._local_classifier
 
 
-def combined(rasa: Understanding, local: dict[str, float]) -> Understanding:
-    """Rasa's ranking and the local classifier's, weighted by LOCAL_WEIGHT; the entities Rasa found."""
-    scores = {label: LOCAL_WEIGHT * probability for label, probability in local.items()}
+def combined(rasa: Understanding, local: dict[str, float], local_weight: float = LOCAL_WEIGHT) -> Understanding:
+    """Rasa's ranking and the local classifier's, the local one counting `local_weight`; the entities Rasa found."""
+    scores = {label: local_weight * probability for label, probability in local.items()}
     for label, confidence in rasa.candidates:
         if label != UNSURE:
-            scores[label] = scores.get(label, 0.0) + (1 - LOCAL_WEIGHT) * confidence
+            scores[label] = scores.get(label, 0.0) + (1 - local_weight) * confidence
     ranked = ranking(scores)
     if not ranked:
         return rasa
