@@ -18,7 +18,7 @@ from bot.registry.names import normalise_name
 
 SLIP_SIMILARITY = 85
 MIN_SLIP_WORD = 5
-MIN_JOINED = 7  # letters of a name typed as one word: shorter ones ("bumi mas" -> "bumimas" is 7) may be words
+MIN_JOINED = 7  # letters a name typed as one word needs ("bumimas"): shorter run-together names may be plain words
 
 
 class NameWords:
