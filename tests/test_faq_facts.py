@@ -68,7 +68,7 @@ KEY_FACTS = {
                   "PP 59/2021 Pasal 21 ayat (3)", "+62 21 29244800", "+62 811-8080-141", "+62 812 9007 0027",
                   "terakhir terkonfirmasi 2020", "menu 🗺️ Negara tujuan", "Syarat dokumennya belum kami pastikan"],
     "deportasi": ["151 PMI", "BP3MI NTT", "tidak dipidana", "UU 21/2007 Pasal 18", "+62 21 29244800",
-                  "tidak bisa masuk Malaysia lagi paling sedikit lima tahun"],
+                  "tidak bisa masuk Malaysia lagi selama lima tahun"],
     "gaji_tidak_dibayar": ["kerja paksa", "deposit jaminannya dapat dicairkan", "1955", "+62 811-8080-141"],
     "paspor_ditahan": ["tidak berhak menahan paspor Anda", "UU 21/2007 Pasal 1", "kerja paksa", "KBRI/KJRI", "+62 811-8080-141"],
     "remitansi": ["bank", "rekening Anda sendiri", "bukti kirim", "+62 811-8080-141"],
