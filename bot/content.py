@@ -100,6 +100,9 @@ class FaqTopic:
     review_status: str
     path: Path
     audience: str = DEFAULT_AUDIENCE
+    # Destinations (content/countries/ codes) the answer opens with; a message naming one other country alone gets
+    # that country's card instead, the topic offered beside it.
+    countries: tuple[str, ...] = ()
 
 
 def tanggal(value: date) -> str:
@@ -224,6 +227,7 @@ def _load_topics(folder: Path) -> dict[str, FaqTopic]:
             review_status=str(raw["review_status"]),
             path=path,
             audience=str(raw.get("audience") or DEFAULT_AUDIENCE),
+            countries=tuple(str(code) for code in raw.get("countries") or ()),
         )
     return topics
 

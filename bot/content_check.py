@@ -4,7 +4,7 @@ from __future__ import annotations
 import html
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -57,16 +57,26 @@ def check_topic(content: Content, topic: FaqTopic) -> tuple[list[str], list[str]
         errors.append(f"{where('answer:')}: answer does not render: {exc}")
     if len(topic.questions) < MIN_QUESTIONS:
         errors.append(f"{where('questions:')}: {len(topic.questions)} question examples, at least {MIN_QUESTIONS}")
+    errors += _reference_errors(content, topic, where)
+    if date.today() - topic.last_verified > STALE_AFTER:
+        warnings.append(f"{where('last_verified:')}: last verified {topic.last_verified}, more than 180 days ago")
+    return errors, warnings
+
+
+def _reference_errors(content: Content, topic: FaqTopic, where: Callable[[str], str]) -> list[str]:
+    """Related topics, countries and sources that name nothing usable."""
+    errors = []
     for related in topic.related:
         if related not in content.topics and related not in RELATED_MENU_ENTRIES:
             errors.append(f"{where('related:')}: related {related!r} is neither a topic nor a menu entry")
+    for code in topic.countries:
+        if code not in content.countries:
+            errors.append(f"{where('countries:')}: country {code!r} has no file in content/countries/")
     for url in topic.sources:
         parsed = urlparse(str(url))
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             errors.append(f"{where(str(url))}: source {url!r} is not a well-formed http(s) URL")
-    if date.today() - topic.last_verified > STALE_AFTER:
-        warnings.append(f"{where('last_verified:')}: last verified {topic.last_verified}, more than 180 days ago")
-    return errors, warnings
+    return errors
 
 
 def check_duplicate_questions(content: Content) -> list[str]:

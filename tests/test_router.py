@@ -105,6 +105,14 @@ def test_an_faq_question_mentioning_a_company_word_is_not_a_company(app):
         assert not (say(app, text).meaning or "").startswith("agency:"), text
 
 
+def test_one_country_asked_about_gets_its_own_card_before_a_topic_that_opens_with_another(app):
+    turn = say(app, "kerja di jepang lewat ssw gmn")  # NLU hears the topic that opens with Korea
+    assert turn.meaning == "country:jp" and text_of(turn).startswith("Jepang")
+    assert ("Korea Selatan dan Jepang", "faq:korea_jepang") in buttons_of(turn)  # the topic, one tap away
+    assert say(app, "program eps korea daftarnya dmn").meaning == "faq/korea_jepang"  # the country it opens with
+    assert say(app, "kerja di jepang atau korea lebih bagus?").meaning == "faq/korea_jepang"  # two countries
+
+
 # ---- the danger net ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text", [

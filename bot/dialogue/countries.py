@@ -13,14 +13,21 @@ FLOW = "country"
 
 def country_in_text(content: Content, text: str) -> str | None:
     """The code of the first country named in the text (by any of its names, one to three words), or None."""
+    named = countries_in_text(content, text)
+    return named[0] if named else None
+
+
+def countries_in_text(content: Content, text: str) -> list[str]:
+    """The codes of the countries named in the text, each once, longer names first (one to three words)."""
     names = {normalise(n): code for code, c in content.countries.items() for n in c.all_names}
     words = normalise(text).split()
+    found: list[str] = []
     for size in (3, 2, 1):
         for start in range(len(words) - size + 1):
             code = names.get(" ".join(words[start:start + size]))
-            if code is not None:
-                return code
-    return None
+            if code is not None and code not in found:
+                found.append(code)
+    return found
 
 
 def ordered_codes(content: Content) -> list[str]:

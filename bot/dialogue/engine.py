@@ -397,12 +397,18 @@ class Engine:
         if decision.kind == ANSWER:
             label = decision.labels[0]
             m.turn.sure = decision.sure and understanding.source != Matcher.FALLBACK
-            replies = self._act_on(m, label)
             alternatives = list(decision.labels[1:])
+            code = self._other_destination(m, label)
+            if code is not None:  # that country's own card first, the topic offered beside it
+                m.turn.meaning = f"country:{code}"
+                replies = countries.country_info(content, state, code)
+                alternatives.insert(0, label)
+            else:
+                replies = self._act_on(m, label)
             if danger == QUESTION:
                 alternatives.insert(0, "emergency")
             buttons = self._option_buttons(content, alternatives)
-            if buttons and not decision.sure or buttons and danger == QUESTION:
+            if buttons and (not decision.sure or danger == QUESTION or code is not None):
                 replies.append(Reply(content.render("not_this"), tuple(buttons)))
             return replies
         if decision.kind == CLARIFY:
@@ -421,6 +427,16 @@ class Engine:
             # the answer to it first, the emergency contacts offered beside it, even when NLU hears "emergency".
             usable = usable - {"emergency"}
         return decide(m.understanding, usable)
+
+    @staticmethod
+    def _other_destination(m: TextMessage, label: str) -> str | None:
+        """The one country the message names when `label` is a destination topic that opens with other countries
+        ("kerja di jepang?" heard as the topic that opens with Korea); None otherwise."""
+        topic = m.content.topics.get(faq_topic_of(label) or "")
+        if topic is None or not topic.countries:
+            return None
+        named = countries.countries_in_text(m.content, m.text)
+        return named[0] if len(named) == 1 and named[0] not in topic.countries else None
 
     def _act_on(self, m: TextMessage, label: str) -> list[Reply]:
         content, state, understanding = m.content, m.state, m.understanding
