@@ -74,6 +74,8 @@ def test_a_company_named_with_pt_gets_its_verdict_whatever_nlu_thinks(app):
     ("karya mandiri flobamora", "IZINNYA DICABUT"),  # only the name
     ("lowongan dari akun sinarjayaabadi itu legal?", "PT Sinar Jaya Abadi terdaftar"),  # typed as a handle
     ("#karyamandiriflobamora buka loker lagi", "IZINNYA DICABUT"),
+    ("PT CAHAYA ABADI NUSANTARA SMG", "TIDAK AKTIF"),  # a city as chats abbreviate it
+    ("PT Multi Intan Amanah Int'l legal ga", "PT Multi Intan Amanah Internasional: IZINNYA DICABUT"),
 ])
 def test_registered_names_as_people_type_them_get_the_verdict(app, text, expected):
     assert expected in text_of(say(app, text))

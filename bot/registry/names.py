@@ -13,6 +13,7 @@ def normalise_name(name: str) -> str:
     """'PT. Sinar  Jaya-Abadi, Tbk' -> 'sinar jaya abadi'."""
     text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
     text = re.sub(r"\bp\.\s*t\.?", " pt ", text)
+    text = re.sub(r"\b(?:int\W?l|international)\b", "internasional", text)  # "Int'l", "Intl"
     words = [w for w in _NOT_ALNUM.sub(" ", text).split() if w not in LEGAL_FORMS]
     return " ".join(words)
 

@@ -35,7 +35,12 @@ PLACE_WORDS = {
     "kabupaten", "timur", "barat", "utara", "selatan", "pusat", "tangerang", "depok", "bogor", "bandung", "semarang",
     "malang", "medan", "batam", "denpasar", "bali", "jawa", "nusa", "tenggara", "belu", "alor", "sikka", "lembata",
     "rote", "sabu", "sumba", "flores", "manggarai", "ngada", "nagekeo", "tts", "ttu", "kefamenanu", "larantuka",
-    "waingapu", "ruteng", "bajawa", "labuan", "bajo", "indonesia",
+    "waingapu", "ruteng", "bajawa", "labuan", "bajo", "indonesia", "yogyakarta", "jogja", "solo", "makassar",
+    "mataram", "lombok", "ntb", "nunukan", "tarakan", "pontianak", "karawang", "cikarang", "sidoarjo", "serang",
+    "banten", "dki", "jabar", "jateng", "jatim", "tangsel", "cirebon",
+    # as cities are abbreviated in chats
+    "jkt", "jaktim", "jakbar", "jakut", "jaksel", "jakpus", "sby", "smg", "bks", "dpk", "kpg", "bdg", "mdn", "tng",
+    "bgr", "dps", "mlg", "jogya", "yogya", "mks",
 }
 # Two names this close (edits) are the same name typed with a slip: "sinar jaja" is "sinar jaya".
 SLIP_EDITS = 1
@@ -134,7 +139,8 @@ class AgencyRegistry:
             names_of: dict[int, list[str]] = {}
             by_length: dict[int, tuple[list[str], list[int]]] = {}
             for entry in self.repository.match_entries():
-                for name in (entry.normalized_name, *(normalise_name(a) for a in entry.aliases)):
+                # Stored names are normalised again: rows imported before a change of the normal form still match.
+                for name in (normalise_name(entry.normalized_name), *(normalise_name(a) for a in entry.aliases)):
                     if name:
                         names.append(name)
                         owners.append(entry.id)
