@@ -38,7 +38,7 @@ KEY_FACTS = {
     "tppo": ["Tindak Pidana Perdagangan Orang", "Walaupun korban setuju", "3 sampai 15 tahun", "Rp120 juta sampai Rp600 juta", "tidak dipidana",
              "UU 21/2007 Pasal 18", "+62 21 29244800"],
     "negara_terlarang": ["Kamboja dan Myanmar BUKAN negara tujuan", "Menteri dan Wakil Menteri P2MI",
-                         "belum kami pastikan", "Kepmenaker 260/2015", "sejak Juli 2015", "Juli 2025", "masih berlaku", "Permen P2MI 3/2025",
+                         "belum kami pastikan", "Kepmenaker 260/2015", "sejak 2015", "Juli 2025", "masih berlaku", "Permen P2MI 3/2025",
                          "+62 21 29244800"],
     "bpjs": ["JKK", "JKM", "JHT", "Pilihan (opsional)", "Rp37.500", "Rp108.000", "Rp189.000", "Rp332.500",
              "Rp13.500 per bulan", "belum kami pastikan", "10 jenis pekerjaan", "+62 21 29244800"],
@@ -109,10 +109,10 @@ KEY_FACTS = {
                        "+62 812 9007 0027"],
     "keluarga_ditinggal": ["diketahui kepala desa atau lurah", "Desa Migran Produktif", "SBPK", "+62 8111-129-129",
                            "0800-1000"],
-    "timur_tengah": ["sejak Juli 2015", "Kepmenaker 260/2015", "belum kami pastikan", "Visa ziarah", "+966569173990",
+    "timur_tengah": ["sejak 2015", "Kepmenaker 260/2015", "belum kami pastikan", "Visa ziarah", "+966569173990",
                      "belum kami pastikan masih aktif", "+62 21 29244800", "+62 812 9007 0027", "Qatar"],
     "brunei": ["tujuan resmi", "7 penempatan", "2.294", "belum terverifikasi", "visa kunjungan", "+62 21 29244800"],
-    "sabah": ["bagian dari Malaysia", "Tunon Taka", "KJRI Kota Kinabalu", "belum terverifikasi", "+62 21 29244800",
+    "sabah": ["bagian dari Malaysia", "rute dan jadwal yang diatur", "KJRI Kota Kinabalu", "belum terverifikasi", "+62 21 29244800",
               "SBPK", "+62 21 29244800"],
 }
 
