@@ -46,7 +46,7 @@ class MatchEntry:
     id: int
     normalized_name: str
     aliases: tuple[str, ...]
-    licence_key: str | None
+    licence_number: str | None
 
 
 @dataclass(frozen=True)
@@ -89,8 +89,8 @@ class AgencyRepository:
 
     def match_entries(self) -> list[MatchEntry]:
         with self._sessions() as session:
-            rows = session.execute(select(Agency.id, Agency.normalized_name, Agency.aliases, Agency.licence_key))
-            return [MatchEntry(r.id, r.normalized_name, tuple(r.aliases or ()), r.licence_key) for r in rows]
+            rows = session.execute(select(Agency.id, Agency.normalized_name, Agency.aliases, Agency.licence_number))
+            return [MatchEntry(r.id, r.normalized_name, tuple(r.aliases or ()), r.licence_number) for r in rows]
 
     def get(self, agency_id: int) -> AgencyRecord | None:
         with self._sessions() as session:

@@ -76,6 +76,10 @@ def test_a_company_named_with_pt_gets_its_verdict_whatever_nlu_thinks(app):
     ("#karyamandiriflobamora buka loker lagi", "IZINNYA DICABUT"),
     ("PT CAHAYA ABADI NUSANTARA SMG", "TIDAK AKTIF"),  # a city as chats abbreviate it
     ("PT Multi Intan Amanah Int'l legal ga", "PT Multi Intan Amanah Internasional: IZINNYA DICABUT"),
+    ("PT.SINARJAYA resmi?", "PT Sinar Jaya terdaftar"),  # run together after PT
+    ("demo-2/2023 itu pt apa", "PT Sinar Jaya Abadi terdaftar"),  # DEMO-0002/2023 without its zeros
+    ("agen Elsafa di kupang resmi?", "PT Elsafa Adiwiguna Mandiri terdaftar"),  # part of one name, like no other
+    ("Multi Intan resmi kah", "PT Multi Intan Amanah Internasional: IZINNYA DICABUT"),  # no PT, no agen
 ])
 def test_registered_names_as_people_type_them_get_the_verdict(app, text, expected):
     assert expected in text_of(say(app, text))
@@ -86,6 +90,8 @@ def test_two_companies_in_one_message_get_two_verdicts(app):
     text = text_of(turn)
     assert len(turn.meaning.split("|")) == 2
     assert "PT Alfa Nusantara Perdana" in text and "PT Sinar Jaya terdaftar" in text
+    turn = say(app, "pt malindo mitra perkasa kupang + pt alfa nusantara perdana jkt dua2nya aman?")
+    assert len(turn.meaning.split("|")) == 2 and "?" not in turn.meaning
 
 
 def test_an_unknown_company_is_not_found_and_similar_names_are_labelled_as_other_companies(app):

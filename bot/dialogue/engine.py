@@ -531,6 +531,9 @@ class Engine:
             rest = clean_query(m.text)
             query = rest if len(rest) > len(named[0]) and clean_query(named[0]) in rest else named[0]
             return self._verdicts(m, [(query, self._registry.lookup(query))])
+        lookup = self._registry.lookup(m.text)  # "multi intan resmi kah": the rest of the message may be the name
+        if lookup.kind in (Found.CLEAR, Found.SEVERAL):
+            return self._verdicts(m, [(m.text, lookup)])
         return agency.start(m.content, m.state)
 
     def _country(self, m: TextMessage) -> list[Reply]:

@@ -63,6 +63,10 @@ class NameWords:
         kept.sort(key=first_at)
         return list(dict.fromkeys(self._owners[i] for i in kept))
 
+    def joined(self, word: str) -> list[int]:
+        """The owners of the registered names that `word` is, typed as one word ("sinarjaya")."""
+        return list(dict.fromkeys(self._owners[i] for i in self._joined.get(word, ())))
+
     def _complete(self, index: int, count: int, position: dict[str, int]) -> bool:
         words = self._words[index]
         if count == len(words):

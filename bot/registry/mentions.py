@@ -37,6 +37,7 @@ saya sy aku beta kami kita dia mereka adik anak suami istri
 mana siapa kapan berapa brp kenapa knp mengapa bagus baik aja saja sj gimana bgmn tuh lah toh pun nya
 bilang katanya kata buka membuka usah ikut suruh janji janjikan tawarkan menawarkan tawar bayar minta rekrut
 beneran bodong legit dipercaya percaya msh bs sm ni situ bae lewat via punya pake pakai sudah telah akan
+duanya dua2nya keduanya semua semuanya
 is the a an my your their legit real fake registered licensed ok okay
 """)
 # Words that alone do not name a company ("perusahaan penempatan pekerja migran").

@@ -7,6 +7,7 @@ import unicodedata
 # Words that are not part of a company's distinctive name.
 LEGAL_FORMS = {"pt", "p", "t", "tbk", "persero", "cv"}
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+_LEADING_ZEROS = re.compile(r"(?<![0-9])0+(?=[0-9])")
 
 
 def normalise_name(name: str) -> str:
@@ -19,8 +20,8 @@ def normalise_name(name: str) -> str:
 
 
 def licence_key(number: str) -> str:
-    """Licence numbers compared without separators or case: 'KEP-123/2020' == 'kep 123.2020'."""
-    return _NOT_ALNUM.sub("", unicodedata.normalize("NFKD", number).lower())
+    """Licence numbers compared without separators, case or leading zeros: 'KEP-0123/2020' == 'kep 123.2020'."""
+    return _NOT_ALNUM.sub("", _LEADING_ZEROS.sub("", unicodedata.normalize("NFKD", number).lower()))
 
 
 def initials(normalized: str) -> str:

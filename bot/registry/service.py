@@ -151,8 +151,8 @@ class AgencyRegistry:
                         bucket[1].append(entry.id)
                         if len(name.split()) >= 2:
                             _add(acronyms, initials(name), entry.id)
-                if entry.licence_key:
-                    _add(licences, entry.licence_key, entry.id)
+                if entry.licence_number and (key := licence_key(entry.licence_number)):
+                    _add(licences, key, entry.id)
             self._names, self._owners = names, owners
             self._licences, self._initials, self._exact = licences, acronyms, exact
             self._names_of, self._by_length = names_of, by_length
@@ -169,6 +169,8 @@ class AgencyRegistry:
             return Lookup(Found.TOO_SHORT)
         if query in self._exact:
             return found_lookup(self._exact[query])
+        if joined := self._name_words.joined(query):
+            return found_lookup(joined)
         if " " not in query and query in self._initials:
             ids = self._initials[query]  # an acronym is a guess: never enough for a message that is only a name
             return Lookup(Found.CLEAR if len(ids) == 1 else Found.SEVERAL, tuple(ids[:MAX_CHOICES]))
@@ -193,6 +195,8 @@ class AgencyRegistry:
         if top_score >= CLEAR_SCORE and top_score - runner_up >= CLEAR_MARGIN and self._covers(top_owner, query):
             return Lookup(Found.CLEAR, (top_owner,))
         owners = tuple(owner for owner, _score in ranked[:MAX_CHOICES])
+        if len(owners) == 1 and self._covers(top_owner, query):
+            return Lookup(Found.CLEAR, owners)  # "agen elsafa": part of one registered name and like no other
         if any(self._covers(owner, query) for owner in owners):
             return Lookup(Found.SEVERAL, owners)
         # The name has words no registered company has: a different company, whatever it resembles.
@@ -212,6 +216,8 @@ class AgencyRegistry:
             return None
         if query in self._exact:
             return found_lookup(self._exact[query])
+        if joined := self._name_words.joined(query):
+            return found_lookup(joined)
         if len(query) < 6:
             return None
         limit = SLIP_EDITS_LONG if len(query) >= LONG_NAME else SLIP_EDITS
@@ -233,7 +239,7 @@ class AgencyRegistry:
         parts = re.findall(r"[A-Za-z0-9]+", text[:MAX_TEXT])
         for start in range(len(parts)):
             for end in range(start + 1, min(start + MAX_LICENCE_PARTS, len(parts)) + 1):
-                key = licence_key("".join(parts[start:end]))
+                key = licence_key(" ".join(parts[start:end]))
                 if any(ch.isdigit() for ch in key) and key in self._licences:
                     return self._licences[key]
         return []
