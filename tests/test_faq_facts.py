@@ -111,7 +111,7 @@ KEY_FACTS = {
                            "0800-1000"],
     "timur_tengah": ["sejak 2015", "Kepmenaker 260/2015", "belum kami pastikan", "Visa ziarah", "+966569173990",
                      "belum kami pastikan masih aktif", "+62 21 29244800", "+62 812 9007 0027", "Qatar"],
-    "brunei": ["tujuan resmi", "7 penempatan", "2.294", "belum terverifikasi", "visa kunjungan", "+62 21 29244800"],
+    "brunei": ["tujuan resmi", "7 penempatan", "belum terverifikasi", "visa kunjungan", "+62 21 29244800"],
     "sabah": ["bagian dari Malaysia", "rute dan jadwal yang diatur", "KJRI Kota Kinabalu", "belum terverifikasi", "+62 21 29244800",
               "SBPK", "+62 21 29244800"],
 }
