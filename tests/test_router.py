@@ -206,14 +206,17 @@ def test_never_a_question_with_one_option():
     assert decision.kind == ANSWER and decision.labels == ("faq/syarat",)
 
 
-def test_a_close_call_led_by_the_emergency_answers_it_first_and_offers_the_rest():
+def test_a_close_call_with_the_emergency_among_it_answers_the_emergency_first_and_offers_the_rest():
     usable = USABLE | {"emergency"}
     decision = decide(_nlu(("emergency", 0.45), ("faq/dokumen", 0.40), ("faq/biaya", 0.32)), usable)
     assert decision.kind == ANSWER and not decision.sure
     assert decision.labels == ("emergency", "faq/dokumen", "faq/biaya")
-    # Led by an FAQ topic, the same close call is a question (with the emergency among its options).
-    decision = decide(_nlu(("faq/dokumen", 0.45), ("emergency", 0.40)), usable)
-    assert decision.kind == CLARIFY and decision.labels == ("faq/dokumen", "emergency")
+    # Led by an FAQ topic, the same close call still answers the emergency first, the topic offered beside it.
+    decision = decide(_nlu(("faq/dokumen", 0.45), ("faq/biaya", 0.40), ("emergency", 0.38)), usable)
+    assert decision.kind == ANSWER and decision.labels == ("emergency", "faq/dokumen", "faq/biaya")
+    # Without the emergency among it, a close call is a question.
+    decision = decide(_nlu(("faq/dokumen", 0.45), ("faq/biaya", 0.40), ("emergency", 0.1)), usable)
+    assert decision.kind == CLARIFY and decision.labels == ("faq/dokumen", "faq/biaya")
 
 
 def test_nothing_plausible_and_unusable_labels_give_nothing():

@@ -28,7 +28,7 @@ NOTHING_FOUND = "nothing"
 @dataclass(frozen=True)
 class Decision:
     """`kind` ANSWER: act on `labels[0]`, offer `labels[1:]` as "Bukan ini?"; CLARIFY: ask between `labels` (two or
-    more, never one; a close call led by the emergency answers it); NOTHING_FOUND: no guess worth
+    more, never one; a close call with the emergency among it answers the emergency); NOTHING_FOUND: no guess worth
     offering. `sure` is False when the answer is a best guess."""
 
     kind: str
@@ -53,6 +53,6 @@ def decide(understanding: Understanding, usable: frozenset[str] | set[str],
     if top_score - runner_up >= margin or len(plausible) == 1:
         return Decision(ANSWER, (top_label, *others), sure=False)
     options = tuple(label for label, _score in plausible[:MAX_CLARIFY_OPTIONS])
-    if top_label == DANGER:  # danger first: a close call led by the emergency answers it, the others offered
-        return Decision(ANSWER, options, sure=False)
+    if DANGER in options:  # danger first: a close call with the emergency among it answers it, the others offered
+        return Decision(ANSWER, (DANGER, *(label for label in options if label != DANGER)), sure=False)
     return Decision(CLARIFY, options)
