@@ -195,8 +195,8 @@ class AgencyRegistry:
         if top_score >= CLEAR_SCORE and top_score - runner_up >= CLEAR_MARGIN and self._covers(top_owner, query):
             return Lookup(Found.CLEAR, (top_owner,))
         owners = tuple(owner for owner, _score in ranked[:MAX_CHOICES])
-        if len(owners) == 1 and self._covers(top_owner, query):
-            return Lookup(Found.CLEAR, owners)  # "agen elsafa": part of one registered name and like no other
+        if len(owners) == 1 and self._has_words(top_owner, query):
+            return Lookup(Found.CLEAR, owners)  # "agen elsafa": words of one registered name, like no other
         if any(self._covers(owner, query) for owner in owners):
             return Lookup(Found.SEVERAL, owners)
         # The name has words no registered company has: a different company, whatever it resembles.
@@ -227,6 +227,10 @@ class AgencyRegistry:
             slips |= {owners[index] for _name, _distance, index in process.extract(
                 query, names, scorer=Levenshtein.distance, score_cutoff=limit, limit=None)}
         return Lookup(Found.CLEAR, (slips.pop(),)) if len(slips) == 1 else None
+
+    def _has_words(self, owner: int, query: str) -> bool:
+        """Whether every word of the query is, exactly, a word of one of the owner's names."""
+        return any(set(query.split()) <= set(name.split()) for name in self._names_of.get(owner, ()))
 
     def _covers(self, owner: int, query: str) -> bool:
         """Whether every word of the query is (nearly) a word of one of the owner's names."""
