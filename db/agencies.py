@@ -150,10 +150,14 @@ class AgencyRepository:
             ).scalars())
             by_licence = {a.licence_key: a for a in existing if a.licence_key}
             by_name = {a.normalized_name: a for a in existing}
+            # Rows stored before a change of the normal forms still match the same list by what it says verbatim.
+            by_number = {a.licence_number: a for a in existing if a.licence_number}
+            by_full_name = {a.name: a for a in existing}
             seen: set[int] = set()
             for number, row in enumerate(rows, start=1):
                 agency = by_licence.get(row.licence_key) if row.licence_key else None
-                agency = agency or by_name.get(row.normalized_name)
+                agency = agency or (by_number.get(row.licence_number) if row.licence_number else None)
+                agency = agency or by_name.get(row.normalized_name) or by_full_name.get(row.name)
                 if agency is None:
                     agency = _new_agency(row, source, is_demo=False, synced_at=now)
                     session.add(agency)

@@ -5,10 +5,12 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
+from sqlalchemy import create_engine, update
 
 from bot.app import build_app
 from bot.registry.cli import import_agencies
 from bot.registry.service import VERSION_CHECK_SECONDS
+from db.models import Agency
 from tests.conftest import settings_for
 from tests.helpers import buttons_of, press, say, text_of
 
@@ -127,6 +129,25 @@ def test_reimport_records_status_changes_and_marks_dropped_companies(imported, t
     history = app.registry.repository.history(record_id)
     assert [(h[0], h[1]) for h in history] == [(None, "aktif"), ("aktif", "dicabut")]
     assert history[1][3] == "Daftar baru"
+
+
+def test_rows_stored_under_older_normal_forms_are_matched_on_reimport_and_found(tmp_path, sqlite_url):
+    """Names and licence numbers are compared in normal forms that may change between releases (leading zeros,
+    "Int'l"): a registry imported before still gets updated in place, not doubled, and its companies are found."""
+    settings = settings_for(database_url=sqlite_url)
+    lines = ["PT Samudra International;KEP-0105/2020;2020-01-01;Aktif;;;Jl. F;Kupang;Nusa Tenggara Timur;;"]
+    with build_app(settings, fallback_only=True):
+        assert run_import(settings, write_csv(tmp_path, lines))[0] == 0
+    engine = create_engine(sqlite_url)
+    with engine.begin() as connection:  # as an older release stored it
+        connection.execute(update(Agency).where(Agency.name == "PT Samudra International")
+                           .values(licence_key="kep01052020", normalized_name="samudra international"))
+    engine.dispose()
+    with build_app(settings, fallback_only=True) as app:  # a bot started on that database finds it
+        for query in ("PT Samudra Intl", "izin KEP 105/2020"):
+            assert "PT Samudra International terdaftar" in check(app, query), query
+        status, output = run_import(settings, write_csv(tmp_path, lines, name="lagi.csv"))
+        assert status == 0 and "0 added, 1 updated" in output and "0 no longer listed" in output
 
 
 def test_xlsx_files_are_read_too(tmp_path, sqlite_url):
