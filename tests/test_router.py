@@ -6,6 +6,7 @@ import pytest
 
 from bot.app import build_app
 from bot.dialogue.decision import ANSWER, CLARIFY, NOTHING_FOUND, decide
+from bot.dialogue.engine import usable_labels
 from bot.nlu.danger import QUESTION, SITUATION, WEAK, danger_level
 from bot.nlu.understanding import Understanding
 from tests.helpers import buttons_of, press, say, text_of
@@ -80,6 +81,14 @@ def test_a_company_named_with_pt_gets_its_verdict_whatever_nlu_thinks(app):
     ("demo-2/2023 itu pt apa", "PT Sinar Jaya Abadi terdaftar"),  # DEMO-0002/2023 without its zeros
     ("agen Elsafa di kupang resmi?", "PT Elsafa Adiwiguna Mandiri terdaftar"),  # part of one name, like no other
     ("Multi Intan resmi kah", "PT Multi Intan Amanah Internasional: IZINNYA DICABUT"),  # no PT, no agen
+    # The name after PT runs on into the sentence; a part of one name, like no other, with a typo or alone.
+    ("Apakah PT Alfa Nusantara Perdana termasuk perusahaan yg kena sanksi?", "PT Alfa Nusantara Perdana"),
+    ("PT Ramzi Cahaya Karya pondok gede resmi kah?", "PT Ramzy Cahaya Karya: IZINNYA DICABUT"),
+    ("Sy dgr PT Setia Mulia dihentikan sementara, bener gk?", "PT Setia Mulia Kridatama"),
+    ("my cousin goes through PT Elsafa Adiwiguna Mandiri. Can you check?", "PT Elsafa Adiwiguna Mandiri terdaftar"),
+    ("alwihda", "PT Alwihda Jaya Sentosa terdaftar"),
+    ("elsafa resmi kah kaka", "PT Elsafa Adiwiguna Mandiri terdaftar"),
+    ("pt ramzy msh bs brangkatin tkw ga", "PT Ramzy Cahaya Karya: IZINNYA DICABUT"),
 ])
 def test_registered_names_as_people_type_them_get_the_verdict(app, text, expected):
     assert expected in text_of(say(app, text))
@@ -92,6 +101,9 @@ def test_two_companies_in_one_message_get_two_verdicts(app):
     assert "PT Alfa Nusantara Perdana" in text and "PT Sinar Jaya terdaftar" in text
     turn = say(app, "pt malindo mitra perkasa kupang + pt alfa nusantara perdana jkt dua2nya aman?")
     assert len(turn.meaning.split("|")) == 2 and "?" not in turn.meaning
+    for text in ("mending lwt multi intan ato putri samawa?", "Alwihda sama Alfa Nusantara mana yg kena sanksi?"):
+        turn = say(app, text)  # parts of two names, no PT
+        assert len(turn.meaning.split("|")) == 2 and "?" not in turn.meaning, text
 
 
 def test_an_unknown_company_is_not_found_and_similar_names_are_labelled_as_other_companies(app):
@@ -100,6 +112,14 @@ def test_an_unknown_company_is_not_found_and_similar_names_are_labelled_as_other
     assert turn.meaning == "agency:?"
     assert "TIDAK DITEMUKAN" in text and "lain" in text and "bukan yang Anda tanyakan" in text
     assert "PT Sinar Jaya terdaftar" not in text
+    # Without PT: a name word after a registered name, or a capitalised company name in a question about it.
+    assert app.registry.named_in("sinar jaya abadi resmi kah") and not app.registry.named_in("sinar jaya abadi makmur")
+    for text in ("Sinar Jaya Abadi Makmur resmi kah", "Bintang Timur Express aman kah kak?",
+                 "is Golden Star Manpower legit? they recruit in Kupang", "Elsafa Tour & Travel itu resmi ga?"):
+        assert say(app, text).meaning == "agency:?", text
+    # A capitalised place or a company-like word in an ordinary question is no company.
+    for text in ("Kerja di Nusa Tenggara Timur aman?", "gaji dipotong agen terus tiap bulan", "timur"):
+        assert not (say(app, text).meaning or "").startswith("agency:"), text
 
 
 @pytest.mark.parametrize("text", ["PT", "P.T.", "cv"])
@@ -121,6 +141,36 @@ def test_one_country_asked_about_gets_its_own_card_before_a_topic_that_opens_wit
     assert say(app, "kerja di jepang atau korea lebih bagus?").meaning == "faq/korea_jepang"  # two countries
 
 
+
+def test_when_nothing_stands_out_the_one_destination_named_is_answered_with_the_guesses_beside_it(app):
+    text = "kk di singapore gaji ART brp sih skrg, trus brgkt lwt apa"
+    understanding = app.nlu.understand(text)
+    assert decide(understanding, usable_labels(app.content.current())).kind == CLARIFY  # NLU alone would ask
+    turn = say(app, text)
+    assert turn.meaning == "faq/hongkong_taiwan_singapura" and not turn.sure
+    assert ("Biaya penempatan", "faq:biaya") in buttons_of(turn)  # NLU's other guess, one tap away
+    assert say(app, "thailand zzkq").meaning == "country:th"  # a country with a card and no topic of its own
+
+
+@pytest.mark.parametrize("text, meaning", [
+    ("saya mau lapor calo di desa", "report_trafficking"),
+    ("lapor: calo di kec kobalima janji kerja sawit, minta uang 2jt per org", "report_trafficking"),
+    ("mau laporin akun fb yg nawarin kerja ke kamboja", "report_trafficking"),
+    ("laporan sy soal calo yg bawa anak tetangga ke sabah sdh sampai mana ya?", "report_status"),
+    ("sdh lapor 3 hari lalu ttg perekrut anak dibawah umur, ada tindak lanjut?", "report_status"),
+])
+def test_a_wish_to_report_or_to_know_a_reports_status_said_outright_comes_before_nlu(app, text, meaning):
+    assert say(app, text).meaning == meaning
+
+
+def test_a_film_about_a_danger_is_out_of_scope_with_the_emergency_contacts_one_tap_away(app):
+    text = "ada film ttg tkw yg disiksa majikan, judulnya apa ya lupa"
+    assert danger_level(text) == QUESTION
+    turn = say(app, text)
+    assert turn.meaning == "out_of_scope" and "Polisi 110" not in text_of(turn)
+    assert "menu:emergency" in [button.data for button in turn.replies[-1].buttons]  # "Bukan ini?"
+
+
 # ---- the danger net ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text", [
@@ -139,6 +189,14 @@ def test_one_country_asked_about_gets_its_own_card_before_a_topic_that_opens_wit
     "waktu sy minta gaji majikan todong pisau",
     "sy lompat pagar semalam, skrg sembunyi di semak",
     "adik bilang dia takut, sejak itu hpnya tdk bisa dihubungi",
+    # told without the usual words (session 10's tuning set, tests/nlu/dev_danger.yml)
+    "Majikan saya memukul saya setiap malam dan saya ingin keluar dari rumah ini",
+    "HELP. employer locked me inside, no food since yesterday",
+    "agen bilang kalo sy kabur, adik sy di kampung akan dibereskan",
+    "istri saya bilang dia dipinjamkan ke saudara majikan di kota lain",
+    "kk sy td sms tlg jemput saya trus hp mati",
+    "majikan suruh sy tidur di balkon, tdk dikasih selimut",
+    "ade nona dong bawa pi malam ni dari oesapa, dia baru 14 taun",
 ])
 def test_people_in_danger_get_the_emergency_contacts_first(app, text):
     assert danger_level(text) == SITUATION
@@ -176,6 +234,15 @@ def test_danger_levels():
     assert danger_level("hp saya diambil bos, ini pinjam hp teman") == SITUATION
     assert danger_level("tiga hari kami tak makan, tauke tak bagi beras") == SITUATION
     assert danger_level("ade nona 14 thn dibawa calo ke batam") == SITUATION
+    # Words of danger in ordinary questions: a worry about later, a rumour asked about, a definition, a safe ending,
+    # an idiom, leaving home to find work, an animal.
+    assert danger_level("klu nanti sy dijual ke majikan lain, bisa diadukan kemana?") == QUESTION
+    assert danger_level("katanya abk di kapal taiwan suka dipukul, benar kah?") == QUESTION
+    assert danger_level("jeratan utang tu apa, masuk perdagangan orang ko sonde?") == QUESTION
+    assert danger_level("dulu dianiaya majikan, kini sudah kembali ke Ende. cara menuntut?") == QUESTION
+    assert danger_level("dipukul rata gaji di kebun sawit sabah brp sebulan?") != SITUATION
+    assert danger_level("sy mau kabur aja ke luar negri cari kerja, caranya yg resmi gmn") != SITUATION
+    assert danger_level("kucing sy dikurung tetangga 2 hari") != SITUATION
 
 
 # ---- decisions on NLU's ranking ------------------------------------------------------------------

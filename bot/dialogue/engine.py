@@ -9,7 +9,7 @@ from functools import cached_property
 
 from bot.content import Content, ContentStore
 from bot.dialogue import actions, agency, countries, faq, offer, report, status
-from bot.dialogue.decision import ANSWER, CLARIFY, Decision, decide
+from bot.dialogue.decision import ANSWER, CLARIFY, MAX_ALTERNATIVES, Decision, decide
 from bot.dialogue.menu import back_to_menu_button, main_menu_buttons, with_menu, with_menu_link
 from bot.dialogue.messages import Button, Incoming, Reply, Turn
 from bot.insights.recorder import InsightRecorder
@@ -360,7 +360,7 @@ class Engine:
 
     def _company(self, m: TextMessage) -> list[Reply] | None:
         """Registry first: a licence number, registered names written whole anywhere in the message, names after
-        PT/CV/agen... (found or not), or a message that is just a registered name."""
+        PT/CV/agen... (found or not), or a short message that is a registered name or a part of one and of no other."""
         if ONLY_A_MARKER.fullmatch(m.text):
             m.turn.meaning = "check_agency"
             return agency.start(m.content, m.state)
@@ -371,14 +371,18 @@ class Engine:
         claimed: set[int] = set()
         for mention in company_mentions(m.text):
             # The name after PT decides for its span: "PT Sinar Jaya Makmur" is not PT Sinar Jaya.
-            lookups.append((mention.text, self._registry.lookup(mention.text)))
+            lookups.append((mention.text, self._registry.lookup_mention(mention.text)))
             claimed.update(self._registry.named_in(mention.text))
         named = self._registry.named_in(m.text)
         lookups += [(m.text, found_lookup([owner])) for owner in named if owner not in claimed]
-        if lookups:
-            return self._verdicts(m, lookups[:MAX_COMPANIES])
-        bare = self._registry.exact_lookup(m.text) if len(m.text) <= MAX_BARE_NAME_CHARS else None
-        return self._verdicts(m, [(m.text, bare)]) if bare is not None and bare.kind == Found.CLEAR else None
+        if not lookups and len(m.text) <= MAX_BARE_NAME_CHARS:
+            bare = self._registry.exact_lookup(m.text)
+            if bare is not None and bare.kind == Found.CLEAR:
+                return self._verdicts(m, [(m.text, bare)])
+        answered = {i for _query, lookup in lookups if lookup.kind == Found.CLEAR for i in lookup.agency_ids}
+        parts = self._registry.partial_names(m.text)  # "Alwihda sama Alfa Nusantara": parts of names, no PT
+        lookups += [(m.text, part) for part in parts if part.agency_ids[0] not in answered]
+        return self._verdicts(m, lookups[:MAX_COMPANIES]) if lookups else None
 
     def _understood(self, m: TextMessage) -> list[Reply]:
         """NLU's meaning: answer it (with "Bukan ini?" alternatives), ask between close ones, or admit defeat."""
@@ -388,9 +392,11 @@ class Engine:
             return [with_menu(content, "no_words")]
         decision = self._decision(m)
         danger = m.danger
-        if danger is not None and (decision.kind != ANSWER or decision.labels[0] == "out_of_scope"):
-            # Safety net: someone who may be in danger never gets "not understood", "out of scope" or a question;
-            # what NLU half-understood is offered as buttons.
+        destination = self._named_destination(m) if decision.kind != ANSWER and danger in (None, QUESTION) else None
+        if destination is not None:  # "kk di singapore gaji ART brp, brgkt lwt apa": nothing stood out but the place
+            others = tuple(label for label in decision.labels if label != destination)
+            decision = Decision(ANSWER, (destination, *others[:MAX_ALTERNATIVES]), sure=False)
+        if self._needs_safety_net(danger, decision):
             m.turn.meaning = "emergency"
             topics = [t for t in map(faq_topic_of, decision.labels) if t is not None and t in content.topics]
             return self._emergency(content, state, m.text, topics[:2])
@@ -413,7 +419,8 @@ class Engine:
             return replies
         if decision.kind == CLARIFY:
             m.turn.meaning = "clarify"
-            return faq.clarify(content, state, self._option_buttons(content, list(decision.labels)))
+            options = [*decision.labels, *(["emergency"] if danger is not None else [])]
+            return faq.clarify(content, state, self._option_buttons(content, options))
         self._reset(state)
         m.turn.meaning = "not_understood"
         return [with_menu(content, "not_understood")]
@@ -427,6 +434,27 @@ class Engine:
             # the answer to it first, the emergency contacts offered beside it, even when NLU hears "emergency".
             usable = usable - {"emergency"}
         return decide(m.understanding, usable)
+
+    @staticmethod
+    def _needs_safety_net(danger: str | None, decision: Decision) -> bool:
+        """Someone who may be in danger never gets "not understood", a question or "out of scope": the emergency
+        contacts instead, what NLU half-understood as buttons. A general question about a danger ("kalau nanti dipukul,
+        lapor ke mana?", a film, a news story) may still be asked between close meanings, or be out of scope when NLU
+        is sure; the emergency contacts are one tap away then."""
+        if danger is None or decision.kind == ANSWER and decision.labels[0] != "out_of_scope":
+            return False
+        return not (danger == QUESTION and (decision.kind == CLARIFY or decision.kind == ANSWER and decision.sure))
+
+    @staticmethod
+    def _named_destination(m: TextMessage) -> str | None:
+        """The label to answer for the one destination a message names: the topic opening with that country that NLU
+        ranks highest, else the country's card; None when the message names no country or several."""
+        named = countries.countries_in_text(m.content, m.text)
+        if len(named) != 1:
+            return None
+        opening = {f"faq/{t}" for t, topic in m.content.topics.items() if named[0] in topic.countries}
+        ranked = [label for label, _score in m.understanding.candidates if label in opening]
+        return ranked[0] if ranked else "country_info"
 
     @staticmethod
     def _other_destination(m: TextMessage, label: str) -> str | None:

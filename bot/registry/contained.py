@@ -13,7 +13,7 @@ from collections import Counter
 
 from rapidfuzz import fuzz, process
 
-from bot.registry.mentions import GENERIC_WORDS, STOP_WORDS
+from bot.registry.mentions import GENERIC_WORDS, NAME_WORDS, STOP_WORDS
 from bot.registry.names import normalise_name
 
 SLIP_SIMILARITY = 85
@@ -44,7 +44,8 @@ class NameWords:
         """The owners of the registered names in the text, in the order they appear."""
         position: dict[str, int] = {}
         joined_at: dict[int, int] = {}  # names typed as one word, and where
-        for at, word in enumerate(normalise_name(text).split()):
+        text_words = normalise_name(text).split()
+        for at, word in enumerate(text_words):
             for index in self._joined.get(word, ()):
                 joined_at.setdefault(index, at)
             known = word if word in self._postings else self._slip(word)
@@ -53,7 +54,8 @@ class NameWords:
         hits: Counter[int] = Counter()
         for word in position:
             hits.update(self._postings[word])
-        found = [i for i, count in hits.items() if self._complete(i, count, position)]
+        found = [i for i, count in hits.items() if self._complete(i, count, position)
+                 and not self._runs_on(i, position, text_words)]
         found += [i for i in joined_at if i not in found]
         kept = [i for i in found if not any(j != i and set(self._words[i]) < set(self._words[j]) for j in found)]
 
@@ -63,9 +65,33 @@ class NameWords:
         kept.sort(key=first_at)
         return list(dict.fromkeys(self._owners[i] for i in kept))
 
+    def has_word(self, word: str) -> bool:
+        """Whether a registered name (of two words or more) has this word."""
+        return word in self._postings
+
+    def known(self, word: str) -> str | None:
+        """The word of a registered name that `word` is, exactly or with a slip ("elsava": "elsafa"); else None."""
+        return word if word in self._postings else self._slip(word)
+
+    def only_owner(self, words: list[str]) -> int | None:
+        """The one owner whose registered name has every one of these words, exactly; None for none or several."""
+        if not words:
+            return None
+        names = set(self._postings.get(words[0], ()))
+        for word in words[1:]:
+            names &= set(self._postings.get(word, ()))
+        owners = {self._owners[i] for i in names}
+        return owners.pop() if len(owners) == 1 else None
+
     def joined(self, word: str) -> list[int]:
         """The owners of the registered names that `word` is, typed as one word ("sinarjaya")."""
         return list(dict.fromkeys(self._owners[i] for i in self._joined.get(word, ())))
+
+    def _runs_on(self, index: int, position: dict[str, int], text_words: list[str]) -> bool:
+        """Whether a name word the registered name lacks follows it: "sinar jaya abadi makmur" is another company."""
+        words = self._words[index]
+        after = max(position[w] for w in words if w in position) + 1
+        return after < len(text_words) and text_words[after] in NAME_WORDS and text_words[after] not in words
 
     def _complete(self, index: int, count: int, position: dict[str, int]) -> bool:
         words = self._words[index]

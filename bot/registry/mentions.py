@@ -3,7 +3,8 @@
 A mention is the span after a company marker (PT, P.T., CV, perusahaan, agen, ...) up to the first word that is
 not part of a name (resmi, izin, ga, di, ...). Markers like PT and CV make a mention on their own; softer markers
 (perusahaan, agen, yayasan) only count when the name has a capitalised or distinctive word, so "perusahaan penempatan
-itu apa" is no company.
+itu apa" is no company. Without a marker, a capitalised run of words with a company-name word in a question about a
+company is a mention too ("is Golden Star Manpower legit?").
 """
 from __future__ import annotations
 
@@ -15,6 +16,10 @@ _STRONG = r"p\s?\.?\s?t\b\.?|cv\b\.?"
 _SOFT = r"perusahaan|agen(?:si|cy)?|penyalur|p3mi|pjtki|yayasan|lpk"
 _MARKER = re.compile(rf"(?<![\w])(?:(?P<strong>{_STRONG})|(?P<soft>{_SOFT})\b)\s*", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_][\w&'.-]*", re.UNICODE)
+_CAPITALISED_RUN = re.compile(r"\b[A-Z][\w'-]*(?:\s+(?:&\s+)?[A-Z][\w'-]*)+")
+# Words that say a message asks about a company.
+COMPANY_CUES = re.compile(r"\b(pt|cv|agen|agensi|agency|perusahaan|resmi|legal|ilegal|legit|izin|ijin|terdaftar|"
+                          r"daftar|lewat|lwt|aman|asli|tipu|abal|bodong|sanksi|dicabut|aktif|rekrut)\b")
 MAX_NAME_WORDS = 6
 MIN_NAME_LETTERS = 3
 
@@ -37,7 +42,7 @@ saya sy aku beta kami kita dia mereka adik anak suami istri
 mana siapa kapan berapa brp kenapa knp mengapa bagus baik aja saja sj gimana bgmn tuh lah toh pun nya
 bilang katanya kata buka membuka usah ikut suruh janji janjikan tawarkan menawarkan tawar bayar minta rekrut
 beneran bodong legit dipercaya percaya msh bs sm ni situ bae lewat via punya pake pakai sudah telah akan
-duanya dua2nya keduanya semua semuanya
+duanya dua2nya keduanya semua semuanya ny
 is the a an my your their legit real fake registered licensed ok okay
 """)
 # Words that alone do not name a company ("perusahaan penempatan pekerja migran").
@@ -45,8 +50,32 @@ GENERIC_WORDS = _word_set("""
 penempatan pekerja migran indonesia tki tkw pmi cpmi swasta pengerah perekrut penyalur jasa tenaga kerja luar negeri
 asing calo sponsor resmi sawit kapal perikanan yg ini itu tersebut mana apa nya lain baru lama tertentu
 disnaker bp2mi kp2mi bp3mi ltsa kbri kjri kemnaker imigrasi pemerintah negara pengirim penempat pengiriman
+malaysia sabah brunei singapura singapore hongkong taiwan korea jepang arab saudi dubai kamboja myanmar thailand
 """)
 
+# Words common in Indonesian company names: after a registered name they make a longer, different name ("Sinar Jaya
+# Makmur" is not "Sinar Jaya"); alone they name no company ("jaya", "mandiri").
+NAME_WORDS = _word_set("""
+abadi agung alam amanah anugerah artha bahari bakti bangun berkah bersama bina bintang buana cahaya cipta citra
+dharma duta global graha griya harapan indah indo inti jasa jaya karya kencana kurnia lestari makmur mandiri mas
+megah mitra mulia multi nusa nusantara perdana perkasa permata persada prima putra putri raya sakti samudra sarana
+sejahtera sentosa setia sinar sukses surya tama tunggal utama wijaya express group grup travel tour tours
+internasional international manpower employment bersaudara sumber
+""")
+
+# Places people add after a name ("pt sinar jaya kupang"): dropped from the end of a query.
+PLACE_WORDS = {
+    "kupang", "ntt", "jakarta", "surabaya", "bekasi", "malaka", "atambua", "soe", "ende", "maumere", "kota", "kab",
+    "kabupaten", "timur", "barat", "utara", "selatan", "pusat", "tangerang", "depok", "bogor", "bandung", "semarang",
+    "malang", "medan", "batam", "denpasar", "bali", "jawa", "nusa", "tenggara", "belu", "alor", "sikka", "lembata",
+    "rote", "sabu", "sumba", "flores", "manggarai", "ngada", "nagekeo", "tts", "ttu", "kefamenanu", "larantuka",
+    "waingapu", "ruteng", "bajawa", "labuan", "bajo", "indonesia", "yogyakarta", "jogja", "solo", "makassar",
+    "mataram", "lombok", "ntb", "nunukan", "tarakan", "pontianak", "karawang", "cikarang", "sidoarjo", "serang",
+    "banten", "dki", "jabar", "jateng", "jatim", "tangsel", "cirebon",
+    # as cities are abbreviated in chats
+    "jkt", "jaktim", "jakbar", "jakut", "jaksel", "jakpus", "sby", "smg", "bks", "dpk", "kpg", "bdg", "mdn", "tng",
+    "bgr", "dps", "mlg", "jogya", "yogya", "mks",
+}
 
 @dataclass(frozen=True)
 class Mention:
@@ -57,7 +86,31 @@ class Mention:
 
 
 def company_mentions(text: str) -> list[Mention]:
-    """Company names in the text, in order, without duplicates."""
+    """Company names in the text, in order, without duplicates: after markers, then capitalised names."""
+    found = _after_markers(text)
+    marked = {word.lower() for mention in found for word in mention.text.split()}
+    for name in _capitalised_names(text):
+        if marked.isdisjoint(word.lower() for word in name.split()):
+            found.append(Mention(name, strong=False))
+    return found
+
+
+def _capitalised_names(text: str) -> list[str]:
+    """Names written with capitals and a company-name word in a question about a company, without a marker:
+    "is Golden Star Manpower legit?", "Bintang Timur Express aman kah?" (mixed-case text only)."""
+    if text.islower() or text.isupper() or not COMPANY_CUES.search(text.lower()):
+        return []
+    names = []
+    for match in _CAPITALISED_RUN.finditer(text):
+        words = match.group(0).replace("&", " ").split()
+        lower = [w.lower().strip(".") for w in words]
+        if 2 <= len(words) <= MAX_NAME_WORDS and not NAME_WORDS.isdisjoint(lower) \
+                and not all(w in GENERIC_WORDS or w in PLACE_WORDS for w in lower) and _MARKER.match(words[0]) is None:
+            names.append(" ".join(words))
+    return names
+
+
+def _after_markers(text: str) -> list[Mention]:
     found: list[Mention] = []
     for match in _MARKER.finditer(text):
         name = _name_after(text, match.end())
@@ -90,6 +143,8 @@ def _name_after(text: str, start: int) -> str:
             break
         words.append(word)
         position = match.end()
+        if match.group(0).endswith(".") and len(word) >= 3:
+            break  # the end of a sentence: "... lewat PT Elsafa Adiwiguna Mandiri. Can you check"
         gap = re.match(r"[ \t]*", text[position:])
         position += gap.end() if gap else 0
         if position < len(text) and text[position] in ",;:?!()\n\"'":

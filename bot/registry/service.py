@@ -14,7 +14,7 @@ from rapidfuzz.distance import Levenshtein
 
 from bot.registry.contained import NameWords
 from bot.registry.importer import parse_rows, read_table
-from bot.registry.mentions import GENERIC_WORDS, STOP_WORDS
+from bot.registry.mentions import COMPANY_CUES, GENERIC_WORDS, NAME_WORDS, PLACE_WORDS, STOP_WORDS
 from bot.registry.names import initials, licence_key, normalise_name
 from db.agencies import AgencyRecord, AgencyRepository, AgencyRow
 
@@ -29,19 +29,6 @@ QUERY_NOISE = STOP_WORDS | GENERIC_WORDS | {
     "cek", "check", "tolong", "apakah", "perusahaan", "agen", "agency", "penyalur", "p3mi", "pjtki", "nya",
     "terdaftar", "benar", "kak", "dong", "sih", "bukan", "gak", "ga", "gk", "ngga", "nggak", "kah", "ko",
 }
-# Places people add after a name ("pt sinar jaya kupang"): dropped from the end of a query.
-PLACE_WORDS = {
-    "kupang", "ntt", "jakarta", "surabaya", "bekasi", "malaka", "atambua", "soe", "ende", "maumere", "kota", "kab",
-    "kabupaten", "timur", "barat", "utara", "selatan", "pusat", "tangerang", "depok", "bogor", "bandung", "semarang",
-    "malang", "medan", "batam", "denpasar", "bali", "jawa", "nusa", "tenggara", "belu", "alor", "sikka", "lembata",
-    "rote", "sabu", "sumba", "flores", "manggarai", "ngada", "nagekeo", "tts", "ttu", "kefamenanu", "larantuka",
-    "waingapu", "ruteng", "bajawa", "labuan", "bajo", "indonesia", "yogyakarta", "jogja", "solo", "makassar",
-    "mataram", "lombok", "ntb", "nunukan", "tarakan", "pontianak", "karawang", "cikarang", "sidoarjo", "serang",
-    "banten", "dki", "jabar", "jateng", "jatim", "tangsel", "cirebon",
-    # as cities are abbreviated in chats
-    "jkt", "jaktim", "jakbar", "jakut", "jaksel", "jakpus", "sby", "smg", "bks", "dpk", "kpg", "bdg", "mdn", "tng",
-    "bgr", "dps", "mlg", "jogya", "yogya", "mks",
-}
 # Two names this close (edits) are the same name typed with a slip: "sinar jaja" is "sinar jaya".
 SLIP_EDITS = 1
 SLIP_EDITS_LONG = 2
@@ -53,6 +40,10 @@ CLEAR_SCORE = 88.0
 CLEAR_MARGIN = 6.0
 CANDIDATE_SCORE = 70.0
 MAX_CHOICES = 3
+MAX_PARTIAL_CHARS = 80  # a message this short may name companies by a part of their names
+MAX_OTHER_WORDS = 3  # words beside a partial name that no registered name has
+# Words that join two companies in one question ("multi intan ato putri samawa", "elsafa vs tulus widodo").
+NAME_SEPARATORS = re.compile(r"\b(?:atau|ato|atw|dan|vs|versus|sama|dengan|dgn|or|and)\b|[,/&+?]")
 STALE_AFTER_DAYS = 30
 PREFILTER = 20
 VERSION_CHECK_SECONDS = 1.0  # how stale the in-memory index may be after an import by another process
@@ -201,6 +192,53 @@ class AgencyRegistry:
             return Lookup(Found.SEVERAL, owners)
         # The name has words no registered company has: a different company, whatever it resembles.
         return Lookup(Found.NONE, owners)
+
+    def lookup_mention(self, text: str) -> Lookup:
+        """A name as typed after PT/CV/agen (`bot/registry/mentions.py`), which may run on into the sentence: when
+        the whole finds no company, a registered name at its start followed by a word that cannot continue a name is
+        that company ("PT Alfa Nusantara Perdana termasuk ...", "PT Ramzi Cahaya Karya pondok gede"); a following
+        name word makes another company ("PT Sinar Jaya Makmur" is not PT Sinar Jaya)."""
+        lookup = self.lookup(text)
+        if lookup.kind in (Found.CLEAR, Found.SEVERAL):
+            return lookup
+        words = text.split()
+        mixed_case = any(ch.isupper() for ch in text) and any(ch.islower() for ch in text)
+        for end in range(len(words) - 1, 1, -1):
+            following = normalise_name(words[end])
+            capitalised = mixed_case and words[end][0].isupper()
+            if following in NAME_WORDS or self._name_words.has_word(following) or capitalised:
+                break
+            prefix = self.exact_lookup(" ".join(words[:end]))
+            if prefix is not None:
+                return prefix
+            owner = self._name_words.only_owner(clean_query(" ".join(words[:end])).split())  # "PT Setia Mulia ..."
+            if owner is not None:
+                return Lookup(Found.CLEAR, (owner,))
+        return lookup
+
+    def partial_names(self, text: str) -> list[Lookup]:
+        """Parts of registered names in a short message, one per company named ("multi intan ato putri samawa",
+        "alwihda", "elsafa resmi kah kaka"): the words of each part that a registered name has (exactly or with a
+        slip) are words of that one name and of no other. A lone word must be five letters or more and not a
+        common name word or place ("jaya", "timur"). Words no registered name has may stand beside them only when
+        the message asks about a company ("resmi", "izin", "lewat", "pt" ...)."""
+        self._refresh()
+        if len(text) > MAX_PARTIAL_CHARS:
+            return []
+        asks = COMPANY_CUES.search(text.lower()) is not None
+        owners: list[int] = []
+        for part in NAME_SEPARATORS.split(text.lower()):
+            words = clean_query(part).split()
+            known = [word for word in map(self._name_words.known, words) if word is not None]
+            others = [word for word in words if self._name_words.known(word) is None]
+            if not known or others and (not asks or len(others) > MAX_OTHER_WORDS or NAME_WORDS & set(others)):
+                continue  # "Bintang Timur Express", "Elsafa Tour": a name word no registered name has, another company
+            if len(known) == 1 and (len(known[0]) < 5 or known[0] in NAME_WORDS or known[0] in PLACE_WORDS):
+                continue
+            owner = self._name_words.only_owner(known)
+            if owner is not None and owner not in owners:
+                owners.append(owner)
+        return [Lookup(Found.CLEAR, (owner,)) for owner in owners]
 
     def named_in(self, text: str) -> list[int]:
         """Agencies whose registered name appears whole in the text (see bot/registry/contained.py)."""
