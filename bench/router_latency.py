@@ -44,11 +44,12 @@ def recognise(registry: AgencyRegistry, text: str) -> None:
         return
     mentions = company_mentions(text)
     for mention in mentions[:3]:
-        registry.lookup(mention.text)
+        registry.lookup_mention(mention.text)
         registry.named_in(mention.text)
     registry.named_in(text)
     if not mentions and len(text) <= 80:
         registry.exact_lookup(text)
+    registry.partial_names(text)
 
 
 def main() -> None:

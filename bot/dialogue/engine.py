@@ -14,7 +14,7 @@ from bot.dialogue.menu import back_to_menu_button, main_menu_buttons, with_menu,
 from bot.dialogue.messages import Button, Incoming, Reply, Turn
 from bot.insights.recorder import InsightRecorder
 from bot.limits import ChatRateLimiter
-from bot.nlu.danger import QUESTION, SITUATION, danger_level, is_over
+from bot.nlu.danger import QUESTION, SITUATION, asks_generally, danger_level, is_over
 from bot.nlu.phrases import says
 from bot.nlu.service import Nlu
 from bot.nlu.understanding import NOTHING, Matcher, Understanding, faq_topic_of
@@ -429,9 +429,10 @@ class Engine:
 
     def _decision(self, m: TextMessage) -> Decision:
         usable = usable_labels(m.content)
-        if m.danger == QUESTION or m.danger is None and is_over(m.text):
-            # A general question about a danger, or one that is over ("dulu dipukul, sekarang sudah di rumah"):
-            # the answer to it first, the emergency contacts offered beside it, even when NLU hears "emergency".
+        if m.danger == QUESTION or m.danger is None and (is_over(m.text) or asks_generally(m.text)):
+            # A general question about a danger, or one that is over ("dulu dipukul, sekarang sudah di rumah"), or
+            # a question asked in general ("sy baca berita ... diselamatkan, kok bisa"): the answer to it first, the
+            # emergency contacts offered beside it, even when NLU hears "emergency".
             usable = usable - {"emergency"}
         return decide(m.understanding, usable)
 

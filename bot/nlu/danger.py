@@ -65,6 +65,11 @@ def danger_level(text: str, rules: DangerRules | None = None) -> str | None:
     return QUESTION if asked and min(asked) <= min(found.values()) else SITUATION
 
 
+def asks_generally(text: str, rules: DangerRules | None = None) -> bool:
+    """The message asks in general (a definition, a film, a rumour, a worry about later), whatever it is about."""
+    return (rules or load_danger_rules()).general.search(normalise(text)) is not None
+
+
 def is_over(text: str, rules: DangerRules | None = None) -> bool:
     """The message says a danger is past and the person safe ("sudah pulang", "sekarang sudah aman")."""
     return (rules or load_danger_rules()).over.search(normalise(text)) is not None

@@ -17,6 +17,11 @@ _SOFT = r"perusahaan|agen(?:si|cy)?|penyalur|p3mi|pjtki|yayasan|lpk"
 _MARKER = re.compile(rf"(?<![\w])(?:(?P<strong>{_STRONG})|(?P<soft>{_SOFT})\b)\s*", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_][\w&'.-]*", re.UNICODE)
 _CAPITALISED_RUN = re.compile(r"\b[A-Z][\w'-]*(?:\s+(?:&\s+)?[A-Z][\w'-]*)+")
+# A capitalised name is a company asked about when a word like these comes just before it, or a question about
+# being legal just after it ("is Golden Star Manpower legit?", "Bintang Timur Express aman kah?").
+_NAME_BEFORE = frozenset({"lewat", "lwt", "via", "melalui", "namanya", "nama", "through", "is"})
+_ASKED_AFTER = re.compile(r"\W*(?:\w+\W+){0,2}?(resmi|legal|ilegal|legit|aman|asli|tipu|terdaftar|izin|ijin|bodong|abal)",
+                          re.IGNORECASE)
 # Words that say a message asks about a company.
 COMPANY_CUES = re.compile(r"\b(pt|cv|agen|agensi|agency|perusahaan|resmi|legal|ilegal|legit|izin|ijin|terdaftar|"
                           r"daftar|lewat|lwt|aman|asli|tipu|abal|bodong|sanksi|dicabut|aktif|rekrut)\b")
@@ -102,6 +107,9 @@ def _capitalised_names(text: str) -> list[str]:
         return []
     names = []
     for match in _CAPITALISED_RUN.finditer(text):
+        before, after = text[:match.start()].lower().split()[-1:], text[match.end():].lower()
+        if not (set(before) & _NAME_BEFORE or _ASKED_AFTER.match(after)):
+            continue  # "kapal tuna di Samudra Hindia. bagaimana ...": a place, not a company asked about
         words = match.group(0).replace("&", " ").split()
         lower = [w.lower().strip(".") for w in words]
         if 2 <= len(words) <= MAX_NAME_WORDS and not NAME_WORDS.isdisjoint(lower) \
