@@ -20,8 +20,8 @@ _CAPITALISED_RUN = re.compile(r"\b[A-Z][\w'-]*(?:\s+(?:&\s+)?[A-Z][\w'-]*)+")
 # A capitalised name is a company asked about when a word like these comes just before it, or a question about
 # being legal just after it ("is Golden Star Manpower legit?", "Bintang Timur Express aman kah?").
 _NAME_BEFORE = frozenset({"lewat", "lwt", "via", "melalui", "namanya", "nama", "through", "is"})
-_ASKED_AFTER = re.compile(r"\W*(?:\w+\W+){0,2}?(resmi|legal|ilegal|legit|aman|asli|tipu|terdaftar|izin|ijin|bodong|abal)",
-                          re.IGNORECASE)
+_ASKED_AFTER = re.compile(r"\W*(?:\w+\W+){0,2}?"
+                          r"(resmi|legal|ilegal|legit|aman|asli|tipu|terdaftar|izin|ijin|bodong|abal)", re.IGNORECASE)
 # Words that say a message asks about a company.
 COMPANY_CUES = re.compile(r"\b(pt|cv|agen|agensi|agency|perusahaan|resmi|legal|ilegal|legit|izin|ijin|terdaftar|"
                           r"daftar|lewat|lwt|aman|asli|tipu|abal|bodong|sanksi|dicabut|aktif|rekrut)\b")
