@@ -37,8 +37,9 @@ class Decision:
 
 
 def decide(understanding: Understanding, usable: frozenset[str] | set[str],
-           thresholds: tuple[float, float, float] | None = None) -> Decision:
-    """Decide on the labels the engine can act on (`usable`), best first; `thresholds` to try others."""
+           thresholds: tuple[float, float, float] | None = None, danger_first: bool = True) -> Decision:
+    """Decide on the labels the engine can act on (`usable`), best first; `thresholds` to try others.
+    `danger_first`: a close call with the emergency among it answers the emergency (else it is asked)."""
     act_at, suggest_at, margin = thresholds or THRESHOLDS.get(understanding.source, THRESHOLDS[Matcher.RASA])
     candidates = understanding.candidates or ((understanding.intent, understanding.confidence),)
     ranked = [(label, score) for label, score in candidates if label and label != UNSURE and label in usable]
@@ -53,6 +54,6 @@ def decide(understanding: Understanding, usable: frozenset[str] | set[str],
     if top_score - runner_up >= margin or len(plausible) == 1:
         return Decision(ANSWER, (top_label, *others), sure=False)
     options = tuple(label for label, _score in plausible[:MAX_CLARIFY_OPTIONS])
-    if DANGER in options:  # danger first: a close call with the emergency among it answers it, the others offered
+    if danger_first and DANGER in options:  # a close call with the emergency among it answers it, the rest offered
         return Decision(ANSWER, (DANGER, *(label for label in options if label != DANGER)), sure=False)
     return Decision(CLARIFY, options)

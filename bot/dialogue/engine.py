@@ -434,7 +434,9 @@ class Engine:
             # a question asked in general ("sy baca berita ... diselamatkan, kok bisa"): the answer to it first, the
             # emergency contacts offered beside it, even when NLU hears "emergency".
             usable = usable - {"emergency"}
-        return decide(m.understanding, usable)
+        # Danger first in a close call only when the message has a word of danger ("saya keluar dlu" heard as an
+        # emergency as much as a goodbye is asked about).
+        return decide(m.understanding, usable, danger_first=m.danger is not None)
 
     @staticmethod
     def _needs_safety_net(danger: str | None, decision: Decision) -> bool:
