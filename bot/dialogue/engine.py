@@ -434,8 +434,7 @@ class Engine:
             # a question asked in general ("sy baca berita ... diselamatkan, kok bisa"): the answer to it first, the
             # emergency contacts offered beside it, even when NLU hears "emergency".
             usable = usable - {"emergency"}
-        # Danger first in a close call only when the message has a word of danger ("saya keluar dlu" heard as an
-        # emergency as much as a goodbye is asked about).
+        # Danger first in a close call only when the message has a word of danger; without one, the call is asked.
         return decide(m.understanding, usable, danger_first=m.danger is not None)
 
     @staticmethod
