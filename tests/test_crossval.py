@@ -13,6 +13,10 @@ def test_paraphrases_of_one_question_share_a_fold_and_different_questions_spread
     fold = folds_of(examples, 3)
     assert fold[0] == fold[1]
     assert set(fold) == {0, 1, 2}
+    # A short message is not a rewording of every longer one that contains it.
+    thanks = [("thanks", text) for text in ("terima kasih", "terima kasih atas informasinya", "terima kasih kaka",
+                                            "terima kasih, sangat membantu", "wah terima kasih banyak ya admin")]
+    assert len(set(folds_of(thanks, 3))) > 1
 
 
 def rasa(*ranked: tuple[str, float]) -> Understanding:
