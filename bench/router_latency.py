@@ -42,14 +42,14 @@ def recognise(registry: AgencyRegistry, text: str) -> None:
     says(text, "report")
     if registry.by_licence(text):
         return
-    mentions = company_mentions(text)
-    for mention in mentions[:3]:
+    mentions = company_mentions(text[:600])[:3]
+    for mention in mentions:
         registry.lookup_mention(mention.text)
         registry.named_in(mention.text)
-    registry.named_in(text)
-    if not mentions and len(text) <= 80:
+    named = registry.named_in(text)
+    if not mentions and not named and len(text) <= 80:
         registry.exact_lookup(text)
-    registry.partial_names(text)
+        registry.partial_names(text)
 
 
 def main() -> None:

@@ -234,15 +234,27 @@ def test_danger_levels():
     assert danger_level("hp saya diambil bos, ini pinjam hp teman") == SITUATION
     assert danger_level("tiga hari kami tak makan, tauke tak bagi beras") == SITUATION
     assert danger_level("ade nona 14 thn dibawa calo ke batam") == SITUATION
-    # Words of danger in ordinary questions: a worry about later, a rumour asked about, a definition, a safe ending,
-    # an idiom, leaving home to find work, an animal.
-    assert danger_level("klu nanti sy dijual ke majikan lain, bisa diadukan kemana?") == QUESTION
-    assert danger_level("katanya abk di kapal taiwan suka dipukul, benar kah?") == QUESTION
+    # Words of danger in ordinary questions: a worry about later, hearsay, a definition, a safe ending, an idiom,
+    # leaving home to find work, an animal.
+    assert danger_level("klu nanti sy dipukul majikan, bisa diadukan kemana?") == QUESTION
+    assert danger_level("bnyk cerita abk di kapal taiwan dipukul, benar kah?") == QUESTION
     assert danger_level("jeratan utang tu apa, masuk perdagangan orang ko sonde?") == QUESTION
     assert danger_level("dulu dianiaya majikan, kini sudah kembali ke Ende. cara menuntut?") == QUESTION
     assert danger_level("dipukul rata gaji di kebun sawit sabah brp sebulan?") != SITUATION
     assert danger_level("sy mau kabur aja ke luar negri cari kerja, caranya yg resmi gmn") != SITUATION
     assert danger_level("kucing sy dikurung tetangga 2 hari") != SITUATION
+    # ... but never when someone is in danger now (session 10's review): a place reached is not safety, a threat
+    # stays a threat after "nanti", a relative's account is not a rumour, and "tapi masih" is not over.
+    for text in ("adik sy sekarang sudah di malaysia, majikan pukul dia tiap hari",
+                 "saya tidak aman di rumah majikan, dia pukul saya tiap malam",
+                 "teman saya sudah diselamatkan, tapi saya masih dikurung di mess",
+                 "kalau saya lapor nanti majikan bunuh saya",
+                 "adik saya cerita lewat wa dia dipukul majikan tiap hari, beneran kak tolong",
+                 "saya diperkosa majikan, pil yang dia kasih itu apa?",
+                 "maksudnya saya dikurung di rumah majikan, tidak boleh keluar",
+                 "tadi video call, adik di malaysia bilang dia dipukul majikan",
+                 "saya kerja sama majikan yang suka memukul, paspor ditahan"):
+        assert danger_level(text) == SITUATION, text
 
 
 # ---- decisions on NLU's ranking ------------------------------------------------------------------
@@ -281,9 +293,12 @@ def test_a_close_call_with_the_emergency_among_it_answers_the_emergency_first_an
     # Led by an FAQ topic, the same close call still answers the emergency first, the topic offered beside it.
     decision = decide(_nlu(("faq/dokumen", 0.45), ("faq/biaya", 0.40), ("emergency", 0.38)), usable)
     assert decision.kind == ANSWER and decision.labels == ("emergency", "faq/dokumen", "faq/biaya")
-    # Without a word of danger in the message, a close call is asked.
-    decision = decide(_nlu(("emergency", 0.40), ("goodbye", 0.35)), usable | {"goodbye"}, danger_first=False)
+    # Without a word of danger in the message, a close call between the emergency and small talk is asked.
+    decision = decide(_nlu(("emergency", 0.40), ("goodbye", 0.35)), usable | {"goodbye"}, danger_word=False)
     assert decision.kind == CLARIFY and decision.labels == ("emergency", "goodbye")
+    decision = decide(_nlu(("emergency", 0.43), ("report_trafficking", 0.42)), usable | {"report_trafficking"},
+                      danger_word=False)  # "kakak sy 3 thn ga ada kabar, dibawa tekong": still danger first
+    assert decision.kind == ANSWER and decision.labels[0] == "emergency"
     # Without the emergency among it, a close call is a question.
     decision = decide(_nlu(("faq/dokumen", 0.45), ("faq/biaya", 0.40), ("emergency", 0.1)), usable)
     assert decision.kind == CLARIFY and decision.labels == ("faq/dokumen", "faq/biaya")

@@ -19,6 +19,7 @@ THRESHOLDS = {Matcher.RASA: (0.60, 0.30, 0.15), Matcher.FALLBACK: (0.60, 0.25, 0
 MAX_ALTERNATIVES = 2
 MAX_CLARIFY_OPTIONS = 3
 DANGER = "emergency"
+SMALL_TALK = frozenset({"greet", "goodbye", "thanks", "affirm", "deny", "menu", "bot_challenge"})
 
 ANSWER = "answer"
 CLARIFY = "clarify"
@@ -37,9 +38,10 @@ class Decision:
 
 
 def decide(understanding: Understanding, usable: frozenset[str] | set[str],
-           thresholds: tuple[float, float, float] | None = None, danger_first: bool = True) -> Decision:
+           thresholds: tuple[float, float, float] | None = None, danger_word: bool = True) -> Decision:
     """Decide on the labels the engine can act on (`usable`), best first; `thresholds` to try others.
-    `danger_first`: a close call with the emergency among it answers the emergency (else it is asked)."""
+    `danger_word`: whether the message has a word of danger; without one, a close call between the emergency and
+    small talk only ("saya keluar dlu": a goodbye or an emergency?) is asked instead of answered."""
     act_at, suggest_at, margin = thresholds or THRESHOLDS.get(understanding.source, THRESHOLDS[Matcher.RASA])
     candidates = understanding.candidates or ((understanding.intent, understanding.confidence),)
     ranked = [(label, score) for label, score in candidates if label and label != UNSURE and label in usable]
@@ -54,6 +56,7 @@ def decide(understanding: Understanding, usable: frozenset[str] | set[str],
     if top_score - runner_up >= margin or len(plausible) == 1:
         return Decision(ANSWER, (top_label, *others), sure=False)
     options = tuple(label for label, _score in plausible[:MAX_CLARIFY_OPTIONS])
-    if danger_first and DANGER in options:  # a close call with the emergency among it answers it, the rest offered
+    others_small_talk = all(label in SMALL_TALK for label in options if label != DANGER)
+    if DANGER in options and (danger_word or not others_small_talk):  # danger first; the rest offered
         return Decision(ANSWER, (DANGER, *(label for label in options if label != DANGER)), sure=False)
     return Decision(CLARIFY, options)

@@ -9,7 +9,7 @@ from functools import cached_property
 
 from bot.content import Content, ContentStore
 from bot.dialogue import actions, agency, countries, faq, offer, report, status
-from bot.dialogue.decision import ANSWER, CLARIFY, MAX_ALTERNATIVES, Decision, decide
+from bot.dialogue.decision import ANSWER, CLARIFY, MAX_ALTERNATIVES, THRESHOLDS, Decision, decide
 from bot.dialogue.menu import back_to_menu_button, main_menu_buttons, with_menu, with_menu_link
 from bot.dialogue.messages import Button, Incoming, Reply, Turn
 from bot.insights.recorder import InsightRecorder
@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 # A message that is only a registered company's name (and maybe a city) is answered with its verdict.
 MAX_BARE_NAME_CHARS = 80
 MAX_COMPANIES = 3
+# NLU's score for an emergency or a report above which a message is never answered with a destination instead.
+HEARD_DANGER = 0.15
+MAX_MENTION_TEXT = 600  # characters of a message searched for company names (each one is looked up)
 MAX_ID_DIGITS = 9  # a registry id in button data; longer is forged (and would overflow the database integer)
 QUESTION_END = re.compile(r"\?\W*$|\b(kah|ko|ga|gak|gk|ngga|nggak|tidak|tdk|sonde|son|bagaimana|gimana|gmn|aman|"
                           r"resmi|benar|bener)\W*$", re.IGNORECASE)
@@ -90,6 +93,7 @@ class TextMessage:
     turn: Turn
     nlu: Nlu
     forwarded: bool = False
+    emergency_set_aside: bool = False  # NLU's "emergency" was not acted on (a general question): offered instead
     _understanding: Understanding | None = None
 
     @cached_property
@@ -369,7 +373,8 @@ class Engine:
             return self._verdicts(m, [(m.text, found_lookup(licensed))])
         lookups: list[tuple[str, Lookup]] = []
         claimed: set[int] = set()
-        for mention in company_mentions(m.text):
+        unmarked = m.danger is None  # names without PT/agen only when no word of danger ("tolong, Intan adik sy ...")
+        for mention in company_mentions(m.text[:MAX_MENTION_TEXT], unmarked=unmarked)[:MAX_COMPANIES]:
             # The name after PT decides for its span: "PT Sinar Jaya Makmur" is not PT Sinar Jaya.
             lookups.append((mention.text, self._registry.lookup_mention(mention.text)))
             claimed.update(self._registry.named_in(mention.text))
@@ -379,9 +384,8 @@ class Engine:
             bare = self._registry.exact_lookup(m.text)
             if bare is not None and bare.kind == Found.CLEAR:
                 return self._verdicts(m, [(m.text, bare)])
-        answered = {i for _query, lookup in lookups if lookup.kind == Found.CLEAR for i in lookup.agency_ids}
-        parts = self._registry.partial_names(m.text)  # "Alwihda sama Alfa Nusantara": parts of names, no PT
-        lookups += [(m.text, part) for part in parts if part.agency_ids[0] not in answered]
+        if not lookups and unmarked:  # "alwihda", "multi intan ato putri samawa?": parts of names, no PT before them
+            lookups = [(m.text, part) for part in self._registry.partial_names(m.text)]
         return self._verdicts(m, lookups[:MAX_COMPANIES]) if lookups else None
 
     def _understood(self, m: TextMessage) -> list[Reply]:
@@ -392,14 +396,15 @@ class Engine:
             return [with_menu(content, "no_words")]
         decision = self._decision(m)
         danger = m.danger
-        destination = self._named_destination(m) if decision.kind != ANSWER and danger in (None, QUESTION) else None
-        if destination is not None:  # "kk di singapore gaji ART brp, brgkt lwt apa": nothing stood out but the place
-            others = tuple(label for label in decision.labels if label != destination)
-            decision = Decision(ANSWER, (destination, *others[:MAX_ALTERNATIVES]), sure=False)
         if self._needs_safety_net(danger, decision):
             m.turn.meaning = "emergency"
             topics = [t for t in map(faq_topic_of, decision.labels) if t is not None and t in content.topics]
             return self._emergency(content, state, m.text, topics[:2])
+        destination = self._named_destination(m) if decision.kind != ANSWER and danger is None else None
+        if destination is not None:  # "kk di singapore gaji ART brp, brgkt lwt apa": nothing stood out but the place
+            others = tuple(label for label in decision.labels if label != destination)
+            decision = Decision(ANSWER, (destination, *others[:MAX_ALTERNATIVES]), sure=False)
+        offer_emergency = danger == QUESTION or m.emergency_set_aside
         if decision.kind == ANSWER:
             label = decision.labels[0]
             m.turn.sure = decision.sure and understanding.source != Matcher.FALLBACK
@@ -411,15 +416,15 @@ class Engine:
                 alternatives.insert(0, label)
             else:
                 replies = self._act_on(m, label)
-            if danger == QUESTION:
+            if offer_emergency:
                 alternatives.insert(0, "emergency")
             buttons = self._option_buttons(content, alternatives)
-            if buttons and (not decision.sure or danger == QUESTION or code is not None):
+            if buttons and (not decision.sure or offer_emergency or code is not None):
                 replies.append(Reply(content.render("not_this"), tuple(buttons)))
             return replies
         if decision.kind == CLARIFY:
             m.turn.meaning = "clarify"
-            options = [*decision.labels, *(["emergency"] if danger is not None else [])]
+            options = [*decision.labels, *(["emergency"] if danger is not None or offer_emergency else [])]
             return faq.clarify(content, state, self._option_buttons(content, options))
         self._reset(state)
         m.turn.meaning = "not_understood"
@@ -429,30 +434,44 @@ class Engine:
 
     def _decision(self, m: TextMessage) -> Decision:
         usable = usable_labels(m.content)
-        if m.danger == QUESTION or m.danger is None and (is_over(m.text) or asks_generally(m.text)):
-            # A general question about a danger, or one that is over ("dulu dipukul, sekarang sudah di rumah"), or
-            # a question asked in general ("sy baca berita ... diselamatkan, kok bisa"): the answer to it first, the
-            # emergency contacts offered beside it, even when NLU hears "emergency".
+        if m.danger == QUESTION or m.danger is None and self._asked_in_general(m):
+            # A general question about a danger ("kalau paspor ditahan ..."), one that is over ("dulu dipukul,
+            # sekarang sudah di rumah"), or a question asked in general ("sy baca berita ... kok bisa"): the answer to
+            # it first, the emergency contacts offered beside it (`emergency_set_aside`), even when NLU hears one.
             usable = usable - {"emergency"}
-        # Danger first in a close call only when the message has a word of danger; without one, the call is asked.
-        return decide(m.understanding, usable, danger_first=m.danger is not None)
+            m.emergency_set_aside = True
+        return decide(m.understanding, usable, danger_word=m.danger is not None)
+
+    @staticmethod
+    def _asked_in_general(m: TextMessage) -> bool:
+        """Over or asked in general, and NLU not sure it is an emergency (a sure one is acted on all the same)."""
+        emergency = dict(m.understanding.candidates).get("emergency", 0.0)
+        act_at = THRESHOLDS.get(m.understanding.source, THRESHOLDS[Matcher.RASA])[0]
+        return emergency < act_at and (is_over(m.text) or asks_generally(m.text))
 
     @staticmethod
     def _needs_safety_net(danger: str | None, decision: Decision) -> bool:
         """Someone who may be in danger never gets "not understood", a question or "out of scope": the emergency
-        contacts instead, what NLU half-understood as buttons. A general question about a danger ("kalau nanti dipukul,
-        lapor ke mana?", a film, a news story) may still be asked between close meanings, or be out of scope when NLU
-        is sure; the emergency contacts are one tap away then."""
-        if danger is None or decision.kind == ANSWER and decision.labels[0] != "out_of_scope":
+        contacts instead, what NLU half-understood as buttons. Only a general question about a danger ("kalau nanti
+        dipukul, lapor ke mana?", a film) may be asked between close meanings, or be out of scope when NLU is sure of
+        it; the emergency contacts are one tap away then."""
+        if danger is None:
             return False
-        return not (danger == QUESTION and (decision.kind == CLARIFY or decision.kind == ANSWER and decision.sure))
+        if decision.kind == ANSWER and decision.labels[0] != "out_of_scope":
+            return False
+        if danger != QUESTION:
+            return True
+        out_of_scope_for_sure = decision.kind == ANSWER and decision.sure
+        return not (decision.kind == CLARIFY or out_of_scope_for_sure)
 
     @staticmethod
     def _named_destination(m: TextMessage) -> str | None:
         """The label to answer for the one destination a message names: the topic opening with that country that NLU
-        ranks highest, else the country's card; None when the message names no country or several."""
+        ranks highest, else the country's card; None when the message names no country or several, or when NLU
+        heard an emergency or a report among its first guesses (a danger is never answered with a country)."""
         named = countries.countries_in_text(m.content, m.text)
-        if len(named) != 1:
+        heard = {label for label, score in m.understanding.candidates if score >= HEARD_DANGER}
+        if len(named) != 1 or not heard.isdisjoint({"emergency", "report_trafficking"}):
             return None
         opening = {f"faq/{t}" for t, topic in m.content.topics.items() if named[0] in topic.countries}
         ranked = [label for label, _score in m.understanding.candidates if label in opening]

@@ -33,9 +33,8 @@ from bot.nlu.training_data import labelled_examples, rasa_training_files, strip_
 from bot.nlu.understanding import Understanding
 
 # Two examples of a label are rewordings of one question when token_sort_ratio (the same words, reordered or a few
-# letters changed) reaches this. token_set_ratio, used before, counts a text as a paraphrase of every longer one
-# containing it: 48 of the 68 thanks examples ("terima kasih ...") were one group, so one fold tested them all on
-# a model that had seen "terima kasih" only in deny ("tidak, terima kasih").
+# letters changed) reaches this. Not token_set_ratio: it makes a short text a paraphrase of every longer one that
+# contains it, so one fold would hold nearly every "terima kasih ..." of the thanks intent.
 PARAPHRASE_SIMILARITY = 85
 PARSES_FILE = Path("nlu-eval") / "cv-parses.jsonl"  # under the var folder
 

@@ -25,6 +25,7 @@ class DangerRules:
     general: re.Pattern[str]  # a worry, a definition, a film: a general question even for the `always` situations
     conditional: re.Pattern[str]  # "kalau" before the person's own act: a threat follows, not a general question
     over: re.Pattern[str]  # the danger is past and the person safe
+    not_over: re.Pattern[str]  # after `over`, words that say it is not over for everyone ("tapi adiknya masih ...")
     still_now: frozenset[str]  # situations that stay situations even then (a threat outlives the danger)
     weak_words: frozenset[str]
 
@@ -39,6 +40,7 @@ def load_danger_rules(path: Path = DANGER_FILE) -> DangerRules:
         general=re.compile(raw.get("general") or r"(?!)"),
         conditional=re.compile(raw.get("conditional") or r"(?!)"),
         over=re.compile(raw.get("over") or r"(?!)"),
+        not_over=re.compile(raw.get("not_over") or r"(?!)"),
         still_now=frozenset(raw.get("still_now") or ()),
         weak_words=frozenset(str(w).lower() for w in raw.get("weak_words") or ()),
     )
@@ -51,7 +53,7 @@ def danger_level(text: str, rules: DangerRules | None = None) -> str | None:
     found = {name: match.start() for name, pattern in rules.situations.items() if (match := pattern.search(normalised))}
     if not found:
         return WEAK if not rules.weak_words.isdisjoint(normalised.split()) else None
-    if rules.over.search(normalised) and rules.still_now.isdisjoint(found):
+    if _over(normalised, rules) and rules.still_now.isdisjoint(found):
         return QUESTION  # "dulu dipukul majikan, sekarang sudah di rumah": the contacts are offered, not forced
     general = rules.general.search(normalised)
     if general and general.start() <= min(found.values()):
@@ -72,7 +74,12 @@ def asks_generally(text: str, rules: DangerRules | None = None) -> bool:
 
 def is_over(text: str, rules: DangerRules | None = None) -> bool:
     """The message says a danger is past and the person safe ("sudah pulang", "sekarang sudah aman")."""
-    return (rules or load_danger_rules()).over.search(normalise(text)) is not None
+    return _over(normalise(text), rules or load_danger_rules())
+
+
+def _over(normalised: str, rules: DangerRules) -> bool:
+    over = rules.over.search(normalised)
+    return over is not None and rules.not_over.search(normalised, over.end()) is None
 
 
 def situations_in(text: str, rules: DangerRules | None = None) -> list[str]:

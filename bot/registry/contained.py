@@ -48,7 +48,7 @@ class NameWords:
         for at, word in enumerate(text_words):
             for index in self._joined.get(word, ()):
                 joined_at.setdefault(index, at)
-            known = word if word in self._postings else self._slip(word)
+            known = self.known(word)
             if known is not None:
                 position.setdefault(known, at)
         hits: Counter[int] = Counter()

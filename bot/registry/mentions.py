@@ -20,11 +20,11 @@ _CAPITALISED_RUN = re.compile(r"\b[A-Z][\w'-]*(?:\s+(?:&\s+)?[A-Z][\w'-]*)+")
 # A capitalised name is a company asked about when a word like these comes just before it, or a question about
 # being legal just after it ("is Golden Star Manpower legit?", "Bintang Timur Express aman kah?").
 _NAME_BEFORE = frozenset({"lewat", "lwt", "via", "melalui", "namanya", "nama", "through", "is"})
-_ASKED_AFTER = re.compile(r"\W*(?:\w+\W+){0,2}?"
-                          r"(resmi|legal|ilegal|legit|aman|asli|tipu|terdaftar|izin|ijin|bodong|abal)", re.IGNORECASE)
+_LEGAL = r"resmi|legal|ilegal|legit|aman|asli|tipu|terdaftar|izin|ijin|bodong|abal"
+_ASKED_AFTER = re.compile(rf"\W*(?:\w+\W+){{0,2}}?({_LEGAL})", re.IGNORECASE)
 # Words that say a message asks about a company.
-COMPANY_CUES = re.compile(r"\b(pt|cv|agen|agensi|agency|perusahaan|resmi|legal|ilegal|legit|izin|ijin|terdaftar|"
-                          r"daftar|lewat|lwt|aman|asli|tipu|abal|bodong|sanksi|dicabut|aktif|rekrut)\b")
+COMPANY_CUES = re.compile(rf"\b(pt|cv|agen|agensi|agency|perusahaan|{_LEGAL}|daftar|lewat|lwt|sanksi|dicabut|aktif|"
+                          r"rekrut)\b")
 MAX_NAME_WORDS = 6
 MIN_NAME_LETTERS = 3
 
@@ -47,7 +47,7 @@ saya sy aku beta kami kita dia mereka adik anak suami istri
 mana siapa kapan berapa brp kenapa knp mengapa bagus baik aja saja sj gimana bgmn tuh lah toh pun nya
 bilang katanya kata buka membuka usah ikut suruh janji janjikan tawarkan menawarkan tawar bayar minta rekrut
 beneran bodong legit dipercaya percaya msh bs sm ni situ bae lewat via punya pake pakai sudah telah akan
-duanya dua2nya keduanya semua semuanya ny
+duanya dua2nya keduanya semua semuanya ny kaka lwt lg mending sementara dihentikan
 is the a an my your their legit real fake registered licensed ok okay
 """)
 # Words that alone do not name a company ("perusahaan penempatan pekerja migran").
@@ -62,8 +62,8 @@ malaysia sabah brunei singapura singapore hongkong taiwan korea jepang arab saud
 # Makmur" is not "Sinar Jaya"); alone they name no company ("jaya", "mandiri").
 NAME_WORDS = _word_set("""
 abadi agung alam amanah anugerah artha bahari bakti bangun berkah bersama bina bintang buana cahaya cipta citra
-dharma duta global graha griya harapan indah indo inti jasa jaya karya kencana kurnia lestari makmur mandiri mas
-megah mitra mulia multi nusa nusantara perdana perkasa permata persada prima putra putri raya sakti samudra sarana
+dharma duta global graha griya harapan indah indo inti jaya karya kencana kurnia lestari makmur mandiri
+megah mitra mulia multi nusantara perdana perkasa permata persada prima putra putri raya sakti samudra sarana
 sejahtera sentosa setia sinar sukses surya tama tunggal utama wijaya express group grup travel tour tours
 internasional international manpower employment bersaudara sumber
 """)
@@ -80,7 +80,14 @@ PLACE_WORDS = {
     # as cities are abbreviated in chats
     "jkt", "jaktim", "jakbar", "jakut", "jaksel", "jakpus", "sby", "smg", "bks", "dpk", "kpg", "bdg", "mdn", "tng",
     "bgr", "dps", "mlg", "jogya", "yogya", "mks",
+    # districts seen after names
+    "pondok", "gede", "cengkareng", "cibubur",
 }
+# Words that start names of places and institutions, not of companies ("Bank Mandiri", "Pulau Sentosa").
+NOT_COMPANY_START = _word_set("""
+bank pulau kota bandara gunung jalan jl universitas rs rumah hotel pantai desa kampung kecamatan kabupaten kab
+provinsi gereja masjid sekolah toko pasar terminal pelabuhan kbri kjri polres polda
+""")
 
 @dataclass(frozen=True)
 class Mention:
@@ -90,11 +97,11 @@ class Mention:
     strong: bool
 
 
-def company_mentions(text: str) -> list[Mention]:
-    """Company names in the text, in order, without duplicates: after markers, then capitalised names."""
+def company_mentions(text: str, unmarked: bool = True) -> list[Mention]:
+    """Company names in the text, in order, without duplicates: after markers, then (`unmarked`) capitalised names."""
     found = _after_markers(text)
     marked = {word.lower() for mention in found for word in mention.text.split()}
-    for name in _capitalised_names(text):
+    for name in _capitalised_names(text) if unmarked else []:
         if marked.isdisjoint(word.lower() for word in name.split()):
             found.append(Mention(name, strong=False))
     return found
@@ -112,8 +119,9 @@ def _capitalised_names(text: str) -> list[str]:
             continue  # "kapal tuna di Samudra Hindia. bagaimana ...": a place, not a company asked about
         words = match.group(0).replace("&", " ").split()
         lower = [w.lower().strip(".") for w in words]
-        if 2 <= len(words) <= MAX_NAME_WORDS and not NAME_WORDS.isdisjoint(lower) \
-                and not all(w in GENERIC_WORDS or w in PLACE_WORDS for w in lower) and _MARKER.match(words[0]) is None:
+        if not 2 <= len(words) <= MAX_NAME_WORDS or NAME_WORDS.isdisjoint(lower) or lower[0] in NOT_COMPANY_START:
+            continue
+        if not all(w in GENERIC_WORDS or w in PLACE_WORDS for w in lower) and _MARKER.match(words[0]) is None:
             names.append(" ".join(words))
     return names
 

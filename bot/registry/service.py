@@ -14,7 +14,7 @@ from rapidfuzz.distance import Levenshtein
 
 from bot.registry.contained import NameWords
 from bot.registry.importer import parse_rows, read_table
-from bot.registry.mentions import COMPANY_CUES, GENERIC_WORDS, NAME_WORDS, PLACE_WORDS, STOP_WORDS
+from bot.registry.mentions import GENERIC_WORDS, NAME_WORDS, PLACE_WORDS, STOP_WORDS
 from bot.registry.names import initials, licence_key, normalise_name
 from db.agencies import AgencyRecord, AgencyRepository, AgencyRow
 
@@ -42,8 +42,15 @@ CANDIDATE_SCORE = 70.0
 MAX_CHOICES = 3
 MAX_PARTIAL_CHARS = 80  # a message this short may name companies by a part of their names
 MAX_OTHER_WORDS = 3  # words beside a partial name that no registered name has
+MIN_LONE_WORD = 6  # letters a single word of a name needs to count alone ("alwihda"; not "intan", "tulus")
+MIN_LONE_WORD_MARKED = 5  # after PT/agen ("pt ramzy")
 # Words that join two companies in one question ("multi intan ato putri samawa", "elsafa vs tulus widodo").
-NAME_SEPARATORS = re.compile(r"\b(?:atau|ato|atw|dan|vs|versus|sama|dengan|dgn|or|and)\b|[,/&+?]")
+NAME_SEPARATORS = re.compile(r"\b(?:atau|ato|atw|dan|vs|versus|sama|dengan|dgn|or|and)\b|[/&+]")
+# Words that say the message names a company.
+STRONG_CUES = re.compile(r"\b(pt|p\.t|cv|agen|agensi|agency|perusahaan|penyalur|p3mi|pjtki|yayasan|lpk)\b")
+# Words that are no part of a name after it: verbs with di-/ter- and words with -nya/-kan ("dihentikan", "termasuk",
+# "sanksinya"), besides the stop words, places and noise of queries.
+_VERB_LIKE = re.compile(r"(di\w{5,}|ter\w{5,}|\w{3,}(nya|kan))")
 STALE_AFTER_DAYS = 30
 PREFILTER = 20
 VERSION_CHECK_SECONDS = 1.0  # how stale the in-memory index may be after an import by another process
@@ -87,6 +94,12 @@ def clean_query(text: str) -> str:
     while len(kept) > 1 and kept[-1] in PLACE_WORDS and _place_may_go(kept):
         kept.pop()
     return " ".join(kept)
+
+
+def _no_part_of_a_name(word: str) -> bool:
+    normal = normalise_name(word)
+    return not normal or normal in QUERY_NOISE or normal in PLACE_WORDS or (
+        normal not in NAME_WORDS and _VERB_LIKE.fullmatch(normal) is not None)
 
 
 def _place_may_go(words: list[str]) -> bool:
@@ -195,18 +208,16 @@ class AgencyRegistry:
 
     def lookup_mention(self, text: str) -> Lookup:
         """A name as typed after PT/CV/agen (`bot/registry/mentions.py`), which may run on into the sentence: when
-        the whole finds no company, a registered name at its start followed by a word that cannot continue a name is
-        that company ("PT Alfa Nusantara Perdana termasuk ...", "PT Ramzi Cahaya Karya pondok gede"); a following
-        name word makes another company ("PT Sinar Jaya Makmur" is not PT Sinar Jaya)."""
+        the whole finds no company, a registered name at its start followed only by words that are no part of a name
+        (particles, places, verbs such as "termasuk", "dihentikan", "sanksinya") is that company: "PT Alfa Nusantara
+        Perdana termasuk ...", "PT Ramzi Cahaya Karya pondok gede". Any other word after it makes another company:
+        "PT Sinar Jaya Makmur", "pt sinar jaya gemilang" are not PT Sinar Jaya."""
         lookup = self.lookup(text)
         if lookup.kind in (Found.CLEAR, Found.SEVERAL):
             return lookup
         words = text.split()
-        mixed_case = any(ch.isupper() for ch in text) and any(ch.islower() for ch in text)
         for end in range(len(words) - 1, 1, -1):
-            following = normalise_name(words[end])
-            capitalised = mixed_case and words[end][0].isupper()
-            if following in NAME_WORDS or self._name_words.has_word(following) or capitalised:
+            if not _no_part_of_a_name(words[end]):
                 break
             prefix = self.exact_lookup(" ".join(words[:end]))
             if prefix is not None:
@@ -218,24 +229,33 @@ class AgencyRegistry:
 
     def partial_names(self, text: str) -> list[Lookup]:
         """Parts of registered names in a short message, one per company named ("multi intan ato putri samawa",
-        "alwihda", "elsafa resmi kah kaka"): the words of each part that a registered name has (exactly or with a
-        slip) are words of that one name and of no other. A lone word must be five letters or more and not a
-        common name word or place ("jaya", "timur"). Words no registered name has may stand beside them only when
-        the message asks about a company ("resmi", "izin", "lewat", "pt" ...)."""
+        "pt ramzy msh bs brangkatin?"): the words of each part that a registered name has (exactly or with a slip)
+        are words of that one name and of no other. A part with one such word counts only after PT/agen/perusahaan,
+        as the whole message ("alwihda"), or beside a part with two ("alwihda sama alfa nusantara"): given names
+        ("adik sy Intan di malaysia") and ordinary words ("izin keluarga") are not companies. Words no registered
+        name has may stand beside them only after PT/agen/..., and never a company-name word ("Elsafa Tour")."""
         self._refresh()
         if len(text) > MAX_PARTIAL_CHARS:
             return []
-        asks = COMPANY_CUES.search(text.lower()) is not None
+        marked = STRONG_CUES.search(text.lower()) is not None
+        parts = [clean_query(part).split() for part in NAME_SEPARATORS.split(text.lower())]
+        others = [word for words in parts for word in words if self._name_words.known(word) is None]
+        if others and (not marked or len(others) > MAX_OTHER_WORDS or not NAME_WORDS.isdisjoint(others)):
+            return []
+        known = [[k for k in map(self._name_words.known, words) if k is not None] for words in parts]
+        two_words = any(len(words) >= 2 for words in known)
+        only_a_word = len(normalise_name(text).split()) == 1
         owners: list[int] = []
-        for part in NAME_SEPARATORS.split(text.lower()):
-            words = clean_query(part).split()
-            known = [word for word in map(self._name_words.known, words) if word is not None]
-            others = [word for word in words if self._name_words.known(word) is None]
-            if not known or others and (not asks or len(others) > MAX_OTHER_WORDS or NAME_WORDS & set(others)):
-                continue  # "Bintang Timur Express", "Elsafa Tour": a name word no registered name has, another company
-            if len(known) == 1 and (len(known[0]) < 5 or known[0] in NAME_WORDS or known[0] in PLACE_WORDS):
+        for words in known:
+            if not words:
                 continue
-            owner = self._name_words.only_owner(known)
+            if len(words) == 1:
+                shortest = MIN_LONE_WORD_MARKED if marked else MIN_LONE_WORD
+                if len(words[0]) < shortest or words[0] in NAME_WORDS or words[0] in PLACE_WORDS:
+                    continue
+                if not (marked or only_a_word or two_words):
+                    continue
+            owner = self._name_words.only_owner(words)
             if owner is not None and owner not in owners:
                 owners.append(owner)
         return [Lookup(Found.CLEAR, (owner,)) for owner in owners]
