@@ -156,11 +156,15 @@ def test_when_nothing_stands_out_the_one_destination_named_is_answered_with_the_
     ("saya mau lapor calo di desa", "report_trafficking"),
     ("lapor: calo di kec kobalima janji kerja sawit, minta uang 2jt per org", "report_trafficking"),
     ("mau laporin akun fb yg nawarin kerja ke kamboja", "report_trafficking"),
-    ("laporan sy soal calo yg bawa anak tetangga ke sabah sdh sampai mana ya?", "report_status"),
-    ("sdh lapor 3 hari lalu ttg perekrut anak dibawah umur, ada tindak lanjut?", "report_status"),
+    ("laporan sy soal calo kemarin sdh sampai mana ya?", "report_status"),
 ])
 def test_a_wish_to_report_or_to_know_a_reports_status_said_outright_comes_before_nlu(app, text, meaning):
     assert say(app, text).meaning == meaning
+
+
+def test_a_relative_who_reported_elsewhere_and_has_no_news_is_not_sent_to_the_report_status(app):
+    text = "sudah lapor polisi tapi belum dapat kabar, anak saya masih hilang di malaysia"
+    assert say(app, text).meaning != "report_status"
 
 
 def test_a_film_about_a_danger_is_out_of_scope_with_the_emergency_contacts_one_tap_away(app):
@@ -234,10 +238,10 @@ def test_danger_levels():
     assert danger_level("hp saya diambil bos, ini pinjam hp teman") == SITUATION
     assert danger_level("tiga hari kami tak makan, tauke tak bagi beras") == SITUATION
     assert danger_level("ade nona 14 thn dibawa calo ke batam") == SITUATION
-    # Words of danger in ordinary questions: a worry about later, hearsay, a definition, a safe ending, an idiom,
-    # leaving home to find work, an animal.
+    # Words of danger in ordinary questions: a worry about later, a definition, a safe ending, an idiom, leaving
+    # home to find work, an animal.
     assert danger_level("klu nanti sy dipukul majikan, bisa diadukan kemana?") == QUESTION
-    assert danger_level("bnyk cerita abk di kapal taiwan dipukul, benar kah?") == QUESTION
+    assert danger_level("anak saya sudah pulang dari Sabah, dulu dia dipukul mandor. mau klaim BPJS") == QUESTION
     assert danger_level("jeratan utang tu apa, masuk perdagangan orang ko sonde?") == QUESTION
     assert danger_level("dulu dianiaya majikan, kini sudah kembali ke Ende. cara menuntut?") == QUESTION
     assert danger_level("dipukul rata gaji di kebun sawit sabah brp sebulan?") != SITUATION
@@ -253,7 +257,11 @@ def test_danger_levels():
                  "saya diperkosa majikan, pil yang dia kasih itu apa?",
                  "maksudnya saya dikurung di rumah majikan, tidak boleh keluar",
                  "tadi video call, adik di malaysia bilang dia dipukul majikan",
-                 "saya kerja sama majikan yang suka memukul, paspor ditahan"):
+                 "saya kerja sama majikan yang suka memukul, paspor ditahan",
+                 "saya masih dikurung, teman saya sudah dibebaskan",
+                 "sudah pindah majikan, sekarang sudah di rumah majikan baru, suami majikan raba raba saya",
+                 "anak saya banyak cerita lewat wa, majikan sering pukul dia dan gaji tidak dibayar",
+                 "kalau malam kami dikunci di mess, gaji juga tidak dibayar 5 bulan"):
         assert danger_level(text) == SITUATION, text
 
 
@@ -293,12 +301,6 @@ def test_a_close_call_with_the_emergency_among_it_answers_the_emergency_first_an
     # Led by an FAQ topic, the same close call still answers the emergency first, the topic offered beside it.
     decision = decide(_nlu(("faq/dokumen", 0.45), ("faq/biaya", 0.40), ("emergency", 0.38)), usable)
     assert decision.kind == ANSWER and decision.labels == ("emergency", "faq/dokumen", "faq/biaya")
-    # Without a word of danger in the message, a close call between the emergency and small talk is asked.
-    decision = decide(_nlu(("emergency", 0.40), ("goodbye", 0.35)), usable | {"goodbye"}, danger_word=False)
-    assert decision.kind == CLARIFY and decision.labels == ("emergency", "goodbye")
-    decision = decide(_nlu(("emergency", 0.43), ("report_trafficking", 0.42)), usable | {"report_trafficking"},
-                      danger_word=False)  # "kakak sy 3 thn ga ada kabar, dibawa tekong": still danger first
-    assert decision.kind == ANSWER and decision.labels[0] == "emergency"
     # Without the emergency among it, a close call is a question.
     decision = decide(_nlu(("faq/dokumen", 0.45), ("faq/biaya", 0.40), ("emergency", 0.1)), usable)
     assert decision.kind == CLARIFY and decision.labels == ("faq/dokumen", "faq/biaya")
@@ -345,6 +347,17 @@ def test_a_forwarded_message_is_read_as_an_offer_even_when_short(app):
     turn = app.engine.handle(Incoming(4242, 4242, text="Kerja di Kamboja jadi CS online, gaji 15 juta, tiket dibayari",
                                       forwarded=True))
     assert turn.meaning == "offer" and "Kamboja" in text_of(turn)
+
+
+def test_a_forwarded_call_for_help_or_a_danger_told_at_a_step_gets_the_emergency_contacts(app):
+    from bot.dialogue.messages import Incoming
+
+    sos = "Mama tolong sa dikurung majikan, hp mau diambil, sa di Johor"
+    assert app.engine.handle(Incoming(4343, 4343, text=sos, forwarded=True)).meaning == "emergency"
+    press(app, "menu:agency")
+    assert say(app, "PT Sinar Jaya tahan paspor saya dan kunci saya di mess").meaning == "emergency"
+    say(app, "/tawaran")
+    assert say(app, sos).meaning == "emergency"
 
 
 def test_after_tawaran_the_next_text_is_the_offer_and_the_report_button_carries_it(app):

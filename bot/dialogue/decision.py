@@ -19,7 +19,6 @@ THRESHOLDS = {Matcher.RASA: (0.60, 0.30, 0.15), Matcher.FALLBACK: (0.60, 0.25, 0
 MAX_ALTERNATIVES = 2
 MAX_CLARIFY_OPTIONS = 3
 DANGER = "emergency"
-SMALL_TALK = frozenset({"greet", "goodbye", "thanks", "affirm", "deny", "menu", "bot_challenge"})
 
 ANSWER = "answer"
 CLARIFY = "clarify"
@@ -38,10 +37,8 @@ class Decision:
 
 
 def decide(understanding: Understanding, usable: frozenset[str] | set[str],
-           thresholds: tuple[float, float, float] | None = None, danger_word: bool = True) -> Decision:
-    """Decide on the labels the engine can act on (`usable`), best first; `thresholds` to try others.
-    `danger_word`: whether the message has a word of danger; without one, a close call between the emergency and
-    small talk only ("saya keluar dlu": a goodbye or an emergency?) is asked instead of answered."""
+           thresholds: tuple[float, float, float] | None = None) -> Decision:
+    """Decide on the labels the engine can act on (`usable`), best first; `thresholds` to try others."""
     act_at, suggest_at, margin = thresholds or THRESHOLDS.get(understanding.source, THRESHOLDS[Matcher.RASA])
     candidates = understanding.candidates or ((understanding.intent, understanding.confidence),)
     ranked = [(label, score) for label, score in candidates if label and label != UNSURE and label in usable]
@@ -56,7 +53,6 @@ def decide(understanding: Understanding, usable: frozenset[str] | set[str],
     if top_score - runner_up >= margin or len(plausible) == 1:
         return Decision(ANSWER, (top_label, *others), sure=False)
     options = tuple(label for label, _score in plausible[:MAX_CLARIFY_OPTIONS])
-    others_small_talk = all(label in SMALL_TALK for label in options if label != DANGER)
-    if DANGER in options and (danger_word or not others_small_talk):  # danger first; the rest offered
+    if DANGER in options:  # danger first: a close call with the emergency among it answers it, the others offered
         return Decision(ANSWER, (DANGER, *(label for label in options if label != DANGER)), sure=False)
     return Decision(CLARIFY, options)

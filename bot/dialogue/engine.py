@@ -9,7 +9,7 @@ from functools import cached_property
 
 from bot.content import Content, ContentStore
 from bot.dialogue import actions, agency, countries, faq, offer, report, status
-from bot.dialogue.decision import ANSWER, CLARIFY, MAX_ALTERNATIVES, THRESHOLDS, Decision, decide
+from bot.dialogue.decision import ANSWER, CLARIFY, MAX_ALTERNATIVES, NOTHING_FOUND, THRESHOLDS, Decision, decide
 from bot.dialogue.menu import back_to_menu_button, main_menu_buttons, with_menu, with_menu_link
 from bot.dialogue.messages import Button, Incoming, Reply, Turn
 from bot.insights.recorder import InsightRecorder
@@ -93,7 +93,7 @@ class TextMessage:
     turn: Turn
     nlu: Nlu
     forwarded: bool = False
-    emergency_set_aside: bool = False  # NLU's "emergency" was not acted on (a general question): offered instead
+    emergency_set_aside: bool = False  # a danger asked about in general, or heard by NLU, not acted on: offered
     _understanding: Understanding | None = None
 
     @cached_property
@@ -310,8 +310,9 @@ class Engine:
         return self._on_press(m.content, m.state, picked)
 
     def _agency_step(self, m: TextMessage) -> list[Reply] | None:
-        """Asked for a company name: the message is the name unless it clearly asks something else."""
-        if not agency.waiting_for_name(m.state):
+        """Asked for a company name: the message is the name unless it clearly asks something else, or tells of a
+        danger ("PT Sinar Jaya tahan paspor saya dan kunci saya di mess": the danger net answers)."""
+        if not agency.waiting_for_name(m.state) or m.danger == SITUATION:
             return None
         lookup = self._registry.lookup(m.text)
         if lookup.kind not in ("clear", "several") and not STARTS_WITH_MARKER.match(m.text):  # "PT ..." is the name
@@ -321,8 +322,11 @@ class Engine:
         return self._verdicts(m, [(m.text, lookup)])
 
     def _offer_asked(self, m: TextMessage) -> list[Reply] | None:
-        """Text after /tawaran, or any forwarded message: the job offer to check."""
+        """Text after /tawaran, or any forwarded message: the job offer to check, unless it tells of a danger and
+        reads like no offer (a forwarded "Mama tolong sa dikurung majikan": the danger net answers)."""
         if not (m.forwarded or offer.waiting_for_offer(m.state)):
+            return None
+        if m.danger == SITUATION and not looks_like_offer(m.text):
             return None
         return self._check_offer(m)
 
@@ -373,7 +377,7 @@ class Engine:
             return self._verdicts(m, [(m.text, found_lookup(licensed))])
         lookups: list[tuple[str, Lookup]] = []
         claimed: set[int] = set()
-        unmarked = m.danger is None  # names without PT/agen only when no word of danger ("tolong, Intan adik sy ...")
+        unmarked = m.danger != QUESTION  # names without PT/agen, but not in a question about a danger
         for mention in company_mentions(m.text[:MAX_MENTION_TEXT], unmarked=unmarked)[:MAX_COMPANIES]:
             # The name after PT decides for its span: "PT Sinar Jaya Makmur" is not PT Sinar Jaya.
             lookups.append((mention.text, self._registry.lookup_mention(mention.text)))
@@ -396,7 +400,7 @@ class Engine:
             return [with_menu(content, "no_words")]
         decision = self._decision(m)
         danger = m.danger
-        if self._needs_safety_net(danger, decision):
+        if self._needs_safety_net(m, decision):
             m.turn.meaning = "emergency"
             topics = [t for t in map(faq_topic_of, decision.labels) if t is not None and t in content.topics]
             return self._emergency(content, state, m.text, topics[:2])
@@ -404,7 +408,6 @@ class Engine:
         if destination is not None:  # "kk di singapore gaji ART brp, brgkt lwt apa": nothing stood out but the place
             others = tuple(label for label in decision.labels if label != destination)
             decision = Decision(ANSWER, (destination, *others[:MAX_ALTERNATIVES]), sure=False)
-        offer_emergency = danger == QUESTION or m.emergency_set_aside
         if decision.kind == ANSWER:
             label = decision.labels[0]
             m.turn.sure = decision.sure and understanding.source != Matcher.FALLBACK
@@ -416,15 +419,15 @@ class Engine:
                 alternatives.insert(0, label)
             else:
                 replies = self._act_on(m, label)
-            if offer_emergency:
+            if m.emergency_set_aside:
                 alternatives.insert(0, "emergency")
             buttons = self._option_buttons(content, alternatives)
-            if buttons and (not decision.sure or offer_emergency or code is not None):
+            if buttons and (not decision.sure or m.emergency_set_aside or code is not None):
                 replies.append(Reply(content.render("not_this"), tuple(buttons)))
             return replies
         if decision.kind == CLARIFY:
             m.turn.meaning = "clarify"
-            options = [*decision.labels, *(["emergency"] if danger is not None or offer_emergency else [])]
+            options = [*decision.labels, *(["emergency"] if m.emergency_set_aside else [])]
             return faq.clarify(content, state, self._option_buttons(content, options))
         self._reset(state)
         m.turn.meaning = "not_understood"
@@ -434,32 +437,31 @@ class Engine:
 
     def _decision(self, m: TextMessage) -> Decision:
         usable = usable_labels(m.content)
-        if m.danger == QUESTION or m.danger is None and self._asked_in_general(m):
+        act_at, suggest_at, _margin = THRESHOLDS.get(m.understanding.source, THRESHOLDS[Matcher.RASA])
+        heard = dict(m.understanding.candidates).get("emergency", 0.0)
+        asked = m.danger == QUESTION or m.danger is None and (is_over(m.text) or asks_generally(m.text))
+        if asked and heard < act_at:
             # A general question about a danger ("kalau paspor ditahan ..."), one that is over ("dulu dipukul,
-            # sekarang sudah di rumah"), or a question asked in general ("sy baca berita ... kok bisa"): the answer to
-            # it first, the emergency contacts offered beside it (`emergency_set_aside`), even when NLU hears one.
+            # sekarang sudah di rumah"), or a question asked in general ("apa itu jeratan utang"): the answer to it
+            # first, unless NLU is sure it is an emergency; the emergency contacts are offered beside it when the
+            # danger net or NLU saw one (`emergency_set_aside`).
             usable = usable - {"emergency"}
-            m.emergency_set_aside = True
-        return decide(m.understanding, usable, danger_word=m.danger is not None)
+            m.emergency_set_aside = m.danger == QUESTION or heard >= suggest_at
+        return decide(m.understanding, usable)
 
     @staticmethod
-    def _asked_in_general(m: TextMessage) -> bool:
-        """Over or asked in general, and NLU not sure it is an emergency (a sure one is acted on all the same)."""
-        emergency = dict(m.understanding.candidates).get("emergency", 0.0)
-        act_at = THRESHOLDS.get(m.understanding.source, THRESHOLDS[Matcher.RASA])[0]
-        return emergency < act_at and (is_over(m.text) or asks_generally(m.text))
-
-    @staticmethod
-    def _needs_safety_net(danger: str | None, decision: Decision) -> bool:
+    def _needs_safety_net(m: TextMessage, decision: Decision) -> bool:
         """Someone who may be in danger never gets "not understood", a question or "out of scope": the emergency
         contacts instead, what NLU half-understood as buttons. Only a general question about a danger ("kalau nanti
         dipukul, lapor ke mana?", a film) may be asked between close meanings, or be out of scope when NLU is sure of
-        it; the emergency contacts are one tap away then."""
-        if danger is None:
-            return False
+        it; the emergency contacts are one tap away then. A question without a word of danger whose emergency NLU
+        heard but was set aside ("maksudnya apa agen bilang adik tdk bisa dihubungi 8 bulan?") gets the contacts
+        when nothing else was understood."""
         if decision.kind == ANSWER and decision.labels[0] != "out_of_scope":
             return False
-        if danger != QUESTION:
+        if m.danger is None:
+            return m.emergency_set_aside and decision.kind == NOTHING_FOUND
+        if not m.emergency_set_aside:  # a word of danger, not a general question
             return True
         out_of_scope_for_sure = decision.kind == ANSWER and decision.sure
         return not (decision.kind == CLARIFY or out_of_scope_for_sure)

@@ -25,7 +25,8 @@ class DangerRules:
     general: re.Pattern[str]  # a worry, a definition, a film: a general question even for the `always` situations
     conditional: re.Pattern[str]  # "kalau" before the person's own act: a threat follows, not a general question
     over: re.Pattern[str]  # the danger is past and the person safe
-    not_over: re.Pattern[str]  # after `over`, words that say it is not over for everyone ("tapi adiknya masih ...")
+    not_over: re.Pattern[str]  # words that say it is not over for everyone ("adiknya masih disekap")
+    past: re.Pattern[str]  # before the danger words, a word that puts them in the past ("dulu")
     still_now: frozenset[str]  # situations that stay situations even then (a threat outlives the danger)
     weak_words: frozenset[str]
 
@@ -41,6 +42,7 @@ def load_danger_rules(path: Path = DANGER_FILE) -> DangerRules:
         conditional=re.compile(raw.get("conditional") or r"(?!)"),
         over=re.compile(raw.get("over") or r"(?!)"),
         not_over=re.compile(raw.get("not_over") or r"(?!)"),
+        past=re.compile(raw.get("past") or r"(?!)"),
         still_now=frozenset(raw.get("still_now") or ()),
         weak_words=frozenset(str(w).lower() for w in raw.get("weak_words") or ()),
     )
@@ -53,7 +55,10 @@ def danger_level(text: str, rules: DangerRules | None = None) -> str | None:
     found = {name: match.start() for name, pattern in rules.situations.items() if (match := pattern.search(normalised))}
     if not found:
         return WEAK if not rules.weak_words.isdisjoint(normalised.split()) else None
-    if _over(normalised, rules) and rules.still_now.isdisjoint(found):
+    past = rules.past.search(normalised)
+    over_after = 0 if past and past.start() < min(found.values()) else max(found.values())
+    if _over(normalised, rules, after=over_after) and rules.still_now.isdisjoint(found) \
+            and rules.always.isdisjoint(found):
         return QUESTION  # "dulu dipukul majikan, sekarang sudah di rumah": the contacts are offered, not forced
     general = rules.general.search(normalised)
     if general and general.start() <= min(found.values()):
@@ -77,9 +82,9 @@ def is_over(text: str, rules: DangerRules | None = None) -> bool:
     return _over(normalise(text), rules or load_danger_rules())
 
 
-def _over(normalised: str, rules: DangerRules) -> bool:
-    over = rules.over.search(normalised)
-    return over is not None and rules.not_over.search(normalised, over.end()) is None
+def _over(normalised: str, rules: DangerRules, after: int = 0) -> bool:
+    """An `over` phrase after position `after` (the last danger word), and no "masih" in the message."""
+    return rules.over.search(normalised, after) is not None and rules.not_over.search(normalised) is None
 
 
 def situations_in(text: str, rules: DangerRules | None = None) -> list[str]:

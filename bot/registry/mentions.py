@@ -56,6 +56,8 @@ penempatan pekerja migran indonesia tki tkw pmi cpmi swasta pengerah perekrut pe
 asing calo sponsor resmi sawit kapal perikanan yg ini itu tersebut mana apa nya lain baru lama tertentu
 disnaker bp2mi kp2mi bp3mi ltsa kbri kjri kemnaker imigrasi pemerintah negara pengirim penempat pengiriman
 malaysia sabah brunei singapura singapore hongkong taiwan korea jepang arab saudi dubai kamboja myanmar thailand
+australia amerika eropa jerman inggris kanada polandia turki qatar kuwait oman bahrain yordania mesir cina china
+tiongkok vietnam filipina
 """)
 
 # Words common in Indonesian company names: after a registered name they make a longer, different name ("Sinar Jaya
@@ -86,7 +88,7 @@ PLACE_WORDS = {
 # Words that start names of places and institutions, not of companies ("Bank Mandiri", "Pulau Sentosa").
 NOT_COMPANY_START = _word_set("""
 bank pulau kota bandara gunung jalan jl universitas rs rumah hotel pantai desa kampung kecamatan kabupaten kab
-provinsi gereja masjid sekolah toko pasar terminal pelabuhan kbri kjri polres polda
+provinsi gereja masjid sekolah toko pasar terminal pelabuhan kbri kjri polres polda km kapal hari pas bahasa
 """)
 
 @dataclass(frozen=True)

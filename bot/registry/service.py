@@ -45,12 +45,12 @@ MAX_OTHER_WORDS = 3  # words beside a partial name that no registered name has
 MIN_LONE_WORD = 6  # letters a single word of a name needs to count alone ("alwihda"; not "intan", "tulus")
 MIN_LONE_WORD_MARKED = 5  # after PT/agen ("pt ramzy")
 # Words that join two companies in one question ("multi intan ato putri samawa", "elsafa vs tulus widodo").
-NAME_SEPARATORS = re.compile(r"\b(?:atau|ato|atw|dan|vs|versus|sama|dengan|dgn|or|and)\b|[/&+]")
-# Words that say the message names a company.
-STRONG_CUES = re.compile(r"\b(pt|p\.t|cv|agen|agensi|agency|perusahaan|penyalur|p3mi|pjtki|yayasan|lpk)\b")
-# Words that are no part of a name after it: verbs with di-/ter- and words with -nya/-kan ("dihentikan", "termasuk",
-# "sanksinya"), besides the stop words, places and noise of queries.
-_VERB_LIKE = re.compile(r"(di\w{5,}|ter\w{5,}|\w{3,}(nya|kan))")
+NAME_SEPARATORS = re.compile(r"\b(?:atau|ato|atw|dan|vs|versus|sama|dengan|dgn|or|and)\b|[,/&+]")
+# A part of a message that starts with a company marker and a word of a registered name ("pt ramzy ...").
+MARKED_PART = re.compile(r"\W*(?:pt|p\.t|cv|agen|agensi|agency|perusahaan|penyalur|yayasan|lpk)\b\W*(\w+)")
+# Words that are no part of a name after it: di-/ter- verbs ending in -kan or -i and words ending in -nya
+# ("dihentikan", "sanksinya"), besides the stop words, places and noise of queries.
+_VERB_LIKE = re.compile(r"(di|ter)\w{3,}(kan|i)|\w{3,}nya")
 STALE_AFTER_DAYS = 30
 PREFILTER = 20
 VERSION_CHECK_SECONDS = 1.0  # how stale the in-memory index may be after an import by another process
@@ -207,58 +207,73 @@ class AgencyRegistry:
         return Lookup(Found.NONE, owners)
 
     def lookup_mention(self, text: str) -> Lookup:
-        """A name as typed after PT/CV/agen (`bot/registry/mentions.py`), which may run on into the sentence: when
-        the whole finds no company, a registered name at its start followed only by words that are no part of a name
-        (particles, places, verbs such as "termasuk", "dihentikan", "sanksinya") is that company: "PT Alfa Nusantara
-        Perdana termasuk ...", "PT Ramzi Cahaya Karya pondok gede". Any other word after it makes another company:
-        "PT Sinar Jaya Makmur", "pt sinar jaya gemilang" are not PT Sinar Jaya."""
+        """A name as typed after PT/CV/agen (`bot/registry/mentions.py`), which may run on into the sentence. When
+        the whole finds no company, the longest registered name it starts with (or a part of one name like no other)
+        decides, by what follows it: a company-name word makes another company ("PT Sinar Jaya Makmur" is not PT
+        Sinar Jaya); words that are no part of a name (particles, places, "dihentikan", "sanksinya") or any words
+        after a name of three words or more make that company ("PT Alfa Nusantara Perdana termasuk ...", "PT Alwihda
+        Jaya Sentosa pungut biaya ..."); other words after a shorter name leave a question ("pt sinar jaya gemilang":
+        did you mean PT Sinar Jaya?)."""
         lookup = self.lookup(text)
         if lookup.kind in (Found.CLEAR, Found.SEVERAL):
             return lookup
         words = text.split()
+        mixed_case = any(ch.isupper() for ch in text) and any(ch.islower() for ch in text)
         for end in range(len(words) - 1, 1, -1):
-            if not _no_part_of_a_name(words[end]):
+            following = normalise_name(words[end])
+            capitalised = mixed_case and words[end][:1].isupper()
+            if following in NAME_WORDS or self._name_words.has_word(following) or capitalised:
                 break
-            prefix = self.exact_lookup(" ".join(words[:end]))
-            if prefix is not None:
-                return prefix
-            owner = self._name_words.only_owner(clean_query(" ".join(words[:end])).split())  # "PT Setia Mulia ..."
-            if owner is not None:
-                return Lookup(Found.CLEAR, (owner,))
+            prefix = " ".join(words[:end])
+            found = self.exact_lookup(prefix)
+            if found is None and (owner := self._name_words.only_owner(clean_query(prefix).split())) is not None:
+                found = Lookup(Found.CLEAR, (owner,))  # "PT Setia Mulia dihentikan ...": a part of one name
+            if found is None:
+                continue
+            if len(clean_query(prefix).split()) >= 3 or all(_no_part_of_a_name(word) for word in words[end:]):
+                return found
+            return Lookup(Found.SEVERAL, found.agency_ids)
         return lookup
 
     def partial_names(self, text: str) -> list[Lookup]:
         """Parts of registered names in a short message, one per company named ("multi intan ato putri samawa",
         "pt ramzy msh bs brangkatin?"): the words of each part that a registered name has (exactly or with a slip)
-        are words of that one name and of no other. A part with one such word counts only after PT/agen/perusahaan,
-        as the whole message ("alwihda"), or beside a part with two ("alwihda sama alfa nusantara"): given names
-        ("adik sy Intan di malaysia") and ordinary words ("izin keluarga") are not companies. Words no registered
-        name has may stand beside them only after PT/agen/..., and never a company-name word ("Elsafa Tour")."""
+        are words of that one name and of no other. A part with one such word counts only right after PT/agen/
+        perusahaan, as the whole message ("alwihda"), or beside a part with two ("alwihda sama alfa nusantara"):
+        given names ("adik sy Intan ... lewat agen") and ordinary words ("izin keluarga") are not companies. Words no
+        registered name has may stand beside them only in a part marked so, and never a company-name word ("Elsafa
+        Tour")."""
         self._refresh()
         if len(text) > MAX_PARTIAL_CHARS:
             return []
-        marked = STRONG_CUES.search(text.lower()) is not None
-        parts = [clean_query(part).split() for part in NAME_SEPARATORS.split(text.lower())]
+        pieces = NAME_SEPARATORS.split(text.lower())
+        marked = [self._marked(piece) for piece in pieces]
+        parts = [clean_query(piece).split() for piece in pieces]
         others = [word for words in parts for word in words if self._name_words.known(word) is None]
-        if others and (not marked or len(others) > MAX_OTHER_WORDS or not NAME_WORDS.isdisjoint(others)):
+        if others and (not any(marked) or len(others) > MAX_OTHER_WORDS or not NAME_WORDS.isdisjoint(others)):
             return []
         known = [[k for k in map(self._name_words.known, words) if k is not None] for words in parts]
         two_words = any(len(words) >= 2 for words in known)
         only_a_word = len(normalise_name(text).split()) == 1
         owners: list[int] = []
-        for words in known:
+        for words, part_marked in zip(known, marked, strict=True):
             if not words:
                 continue
             if len(words) == 1:
-                shortest = MIN_LONE_WORD_MARKED if marked else MIN_LONE_WORD
+                shortest = MIN_LONE_WORD_MARKED if part_marked else MIN_LONE_WORD
                 if len(words[0]) < shortest or words[0] in NAME_WORDS or words[0] in PLACE_WORDS:
                     continue
-                if not (marked or only_a_word or two_words):
+                if not (part_marked or only_a_word or two_words):
                     continue
             owner = self._name_words.only_owner(words)
             if owner is not None and owner not in owners:
                 owners.append(owner)
         return [Lookup(Found.CLEAR, (owner,)) for owner in owners]
+
+    def _marked(self, piece: str) -> bool:
+        """Whether a piece of a message starts with PT/agen/... and then a word of a registered name."""
+        match = MARKED_PART.match(piece)
+        return match is not None and self._name_words.known(normalise_name(match.group(1))) is not None
 
     def named_in(self, text: str) -> list[int]:
         """Agencies whose registered name appears whole in the text (see bot/registry/contained.py)."""
