@@ -470,7 +470,7 @@ class Engine:
     def _named_destination(m: TextMessage) -> str | None:
         """The label to answer for the one destination a message names: the topic opening with that country that NLU
         ranks highest, else the country's card; None when the message names no country or several, or when NLU
-        heard an emergency or a report among its first guesses (a danger is never answered with a country)."""
+        gave an emergency or a report HEARD_DANGER or more (a danger is never answered with a country)."""
         named = countries.countries_in_text(m.content, m.text)
         heard = {label for label, score in m.understanding.candidates if score >= HEARD_DANGER}
         if len(named) != 1 or not heard.isdisjoint({"emergency", "report_trafficking"}):

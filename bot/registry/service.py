@@ -248,11 +248,11 @@ class AgencyRegistry:
             return []
         pieces = NAME_SEPARATORS.split(text.lower())
         marked = [self._marked(piece) for piece in pieces]
-        parts = [clean_query(piece).split() for piece in pieces]
-        others = [word for words in parts for word in words if self._name_words.known(word) is None]
+        resolved = [[(word, self._name_words.known(word)) for word in clean_query(piece).split()] for piece in pieces]
+        others = [word for pairs in resolved for word, name_word in pairs if name_word is None]
         if others and (not any(marked) or len(others) > MAX_OTHER_WORDS or not NAME_WORDS.isdisjoint(others)):
             return []
-        known = [[k for k in map(self._name_words.known, words) if k is not None] for words in parts]
+        known = [[name_word for _word, name_word in pairs if name_word is not None] for pairs in resolved]
         two_words = any(len(words) >= 2 for words in known)
         only_a_word = len(normalise_name(text).split()) == 1
         owners: list[int] = []
