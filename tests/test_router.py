@@ -261,7 +261,8 @@ def test_danger_levels():
                  "saya masih dikurung, teman saya sudah dibebaskan",
                  "sudah pindah majikan, sekarang sudah di rumah majikan baru, suami majikan raba raba saya",
                  "anak saya banyak cerita lewat wa, majikan sering pukul dia dan gaji tidak dibayar",
-                 "kalau malam kami dikunci di mess, gaji juga tidak dibayar 5 bulan"):
+                 "kalau malam kami dikunci di mess, gaji juga tidak dibayar 5 bulan",
+                 "gimana cara lapor polisi, saya dipukul majikan tiap hari"):
         assert danger_level(text) == SITUATION, text
 
 

@@ -27,6 +27,7 @@ class DangerRules:
     over: re.Pattern[str]  # the danger is past and the person safe
     not_over: re.Pattern[str]  # words that say it is not over for everyone ("adiknya masih disekap")
     past: re.Pattern[str]  # before the danger words, a word that puts them in the past ("dulu")
+    present: re.Pattern[str]  # after a danger word, words that say it goes on now ("tiap hari")
     still_now: frozenset[str]  # situations that stay situations even then (a threat outlives the danger)
     weak_words: frozenset[str]
 
@@ -43,6 +44,7 @@ def load_danger_rules(path: Path = DANGER_FILE) -> DangerRules:
         over=re.compile(raw.get("over") or r"(?!)"),
         not_over=re.compile(raw.get("not_over") or r"(?!)"),
         past=re.compile(raw.get("past") or r"(?!)"),
+        present=re.compile(raw.get("present") or r"(?!)"),
         still_now=frozenset(raw.get("still_now") or ()),
         weak_words=frozenset(str(w).lower() for w in raw.get("weak_words") or ()),
     )
@@ -69,7 +71,10 @@ def danger_level(text: str, rules: DangerRules | None = None) -> str | None:
     # describe a threat.
     conditional = {match.start() for match in rules.conditional.finditer(normalised)}
     asked = [m.start() for m in rules.hypothetical.finditer(normalised) if m.start() not in conditional]
-    return QUESTION if asked and min(asked) <= min(found.values()) else SITUATION
+    if not asked or min(asked) > min(found.values()):
+        return SITUATION
+    # "gimana cara lapor polisi, saya dipukul majikan tiap hari": asked, but it goes on now.
+    return SITUATION if rules.present.search(normalised, min(found.values())) else QUESTION
 
 
 def asks_generally(text: str, rules: DangerRules | None = None) -> bool:
