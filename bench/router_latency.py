@@ -25,7 +25,7 @@ from bot.nlu.danger import danger_level  # noqa: E402
 from bot.nlu.phrases import says  # noqa: E402
 from bot.registry.cli import import_agencies  # noqa: E402
 from bot.registry.mentions import company_mentions  # noqa: E402
-from bot.registry.service import AgencyRegistry  # noqa: E402
+from bot.registry.service import MAX_TEXT, AgencyRegistry  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from db.agencies import AgencyRepository  # noqa: E402
 from db.session import make_engine, make_session_factory  # noqa: E402
@@ -42,7 +42,7 @@ def recognise(registry: AgencyRegistry, text: str) -> None:
     says(text, "report")
     if registry.by_licence(text):
         return
-    mentions = company_mentions(text[:600])[:3]
+    mentions = company_mentions(text[:MAX_TEXT])[:3]
     for mention in mentions:
         registry.lookup_mention(mention.text)
         registry.named_in(mention.text)

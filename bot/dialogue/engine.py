@@ -21,7 +21,7 @@ from bot.nlu.understanding import NOTHING, Matcher, Understanding, faq_topic_of
 from bot.offers.analyse import OfferCheck, looks_like_offer
 from bot.offers.rules import RULES_FILE, RuleStore
 from bot.registry.mentions import company_mentions
-from bot.registry.service import AgencyRegistry, Found, Lookup, clean_query, found_lookup
+from bot.registry.service import MAX_TEXT, AgencyRegistry, Found, Lookup, clean_query, found_lookup
 from bot.reports.service import ReportService
 from db.chat_state import ChatStateRepository, ConversationState
 
@@ -32,7 +32,6 @@ MAX_BARE_NAME_CHARS = 80
 MAX_COMPANIES = 3
 # NLU's score for an emergency or a report above which a message is never answered with a destination instead.
 HEARD_DANGER = 0.15
-MAX_MENTION_TEXT = 600  # characters of a message searched for company names (each one is looked up)
 MAX_ID_DIGITS = 9  # a registry id in button data; longer is forged (and would overflow the database integer)
 QUESTION_END = re.compile(r"\?\W*$|\b(kah|ko|ga|gak|gk|ngga|nggak|tidak|tdk|sonde|son|bagaimana|gimana|gmn|aman|"
                           r"resmi|benar|bener)\W*$", re.IGNORECASE)
@@ -378,7 +377,7 @@ class Engine:
         lookups: list[tuple[str, Lookup]] = []
         claimed: set[int] = set()
         unmarked = m.danger != QUESTION  # names without PT/agen, but not in a question about a danger
-        for mention in company_mentions(m.text[:MAX_MENTION_TEXT], unmarked=unmarked)[:MAX_COMPANIES]:
+        for mention in company_mentions(m.text[:MAX_TEXT], unmarked=unmarked)[:MAX_COMPANIES]:
             # The name after PT decides for its span: "PT Sinar Jaya Makmur" is not PT Sinar Jaya.
             lookups.append((mention.text, self._registry.lookup_mention(mention.text)))
             claimed.update(self._registry.named_in(mention.text))

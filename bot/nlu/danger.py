@@ -78,7 +78,7 @@ def danger_level(text: str, rules: DangerRules | None = None) -> str | None:
 
 
 def asks_generally(text: str, rules: DangerRules | None = None) -> bool:
-    """The message asks in general (a definition, a film, a rumour, a worry about later), whatever it is about."""
+    """The message asks in general (a definition, a film, a worry), whatever it is about."""
     return (rules or load_danger_rules()).general.search(normalise(text)) is not None
 
 
