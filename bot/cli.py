@@ -250,14 +250,17 @@ def _evaluate_nlu(settings: Settings, fallback_only: bool, check: bool, sets: li
             lookup = app.registry.lookup(name)
             return lookup.agency_ids[0] if lookup.kind == Found.CLEAR else None
 
-        trained = {text for _label, text in matcher_examples(app.content.current(), NLU_DATA_DIR)}
+        content = app.content.current()
+        trained = {text for _label, text in matcher_examples(content, NLU_DATA_DIR)}
+        country_topics = {code: frozenset(f"faq/{t}" for t, topic in content.topics.items() if code in topic.countries)
+                          for code in content.countries}
         outcomes = {}
         for path in sets:
             examples = first_reply.load_set(path)
             unseen = [(text, label) for text, label in examples if normalise(text) not in trained]
             if len(unseen) < len(examples):
                 print(f"{path.name}: {len(examples) - len(unseen)} messages left out: they are training examples")
-            outcomes[path] = first_reply.evaluate_set(handle, unseen, agency_id)
+            outcomes[path] = first_reply.evaluate_set(handle, unseen, agency_id, country_topics)
         app.engine.forget(first_reply.EVAL_CHAT_ID)
         if not fallback_only and any(p.source == Matcher.FALLBACK for p in report.predictions):
             print("Error: the Rasa server stopped answering during the evaluation", file=sys.stderr)

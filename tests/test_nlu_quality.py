@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from bot.content import Content
-from bot.dialogue.evaluation import BLIND_SETS, default_sets, load_set
+from bot.dialogue.evaluation import BLIND_SETS, default_sets, is_right, load_set
 from bot.nlu.training_data import evaluation_leaks, training_problems
 from bot.settings import PROJECT_ROOT
 from tests.conftest import RASA_TEST_TOKEN
@@ -87,3 +87,12 @@ def test_country_questions_show_the_country(rasa_app):
     turn = say(rasa_app, "info negara kamboja")
     assert turn.intent == "country_info"
     assert "BUKAN negara tujuan" in text_of(turn)
+
+
+def test_a_country_question_answered_by_that_countrys_topic_counts_as_right():
+    topics = {"kr": frozenset({"faq/korea_jepang"}), "jp": frozenset()}
+    no_agency = lambda name: None  # noqa: E731
+    assert is_right("country:kr", "faq/korea_jepang", no_agency, topics)  # "korea selatan" -> the Korea topic
+    assert is_right("country:jp", "country:jp", no_agency, topics)
+    assert not is_right("country:jp", "faq/korea_jepang", no_agency, topics)  # that topic opens with Korea
+    assert not is_right("country:kr", "faq/malaysia", no_agency, topics)

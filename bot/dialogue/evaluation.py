@@ -5,13 +5,15 @@ Labels (`expect`): `faq/<topic>`, `agency:<registry name>[|<name>...]`, `agency:
 `emergency`, `report`, `status`, `country:<code>`, `greet`, `goodbye`, `thanks`, `menu`, `bot_challenge`,
 `affirm`, `deny`, `out_of_scope`; the older held-out file's intent names are mapped onto these.
 
-- right: the first reply answers the expected meaning (for out_of_scope: the out-of-scope or not-understood reply);
+- right: the first reply answers the expected meaning (for out_of_scope: the out-of-scope or not-understood reply;
+  for `country:<code>`: that country's card or an FAQ topic about that country, such as the Korea and Japan topic
+  for Korea);
 - confident wrong: the bot acted on a wrong meaning (an answer, not a question or "not understood").
 """
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from bot.yaml_files import read_yaml
 SETS_DIR = Path(__file__).resolve().parents[2] / "tests" / "nlu"
 # Sets kept blind: their mistakes are never printed, so nobody tunes on them; only their figures are reported.
 BLIND_SETS = ("blind.yml", "blind_emergency.yml", "blind_emergency2.yml", "blind_emergency3.yml", "blind4.yml",
-              "blind5.yml", "blind6.yml")
+              "blind5.yml", "blind6.yml", "blind7.yml")
 # Regression guards for `nlu eval --check` (and so `make test`): the old held-out file has been tuned on, so its
 # figures only tell when something broke; they are not what users get (that is blind.yml, reported, not gated).
 GUARDS = {"heldout.yml": {"right first reply": (0.85, ">="), "confident wrong": (0.10, "<=")}}
@@ -65,7 +67,9 @@ def _label(item: dict[str, object]) -> str:
     return OLD_LABELS.get(label, label)
 
 
-def is_right(expected: str, meaning: str, agency_ids: Callable[[str], int | None]) -> bool:
+def is_right(expected: str, meaning: str, agency_ids: Callable[[str], int | None],
+             country_topics: Mapping[str, frozenset[str]]) -> bool:
+    """`country_topics`: for each country code, the labels of the FAQ topics about it (`faq/korea_jepang` for kr)."""
     if expected == "out_of_scope":
         return meaning in ("out_of_scope", "not_understood", "no_words")
     if expected == "agency":  # the older file: any agency answer or the agency prompt
@@ -77,15 +81,18 @@ def is_right(expected: str, meaning: str, agency_ids: Callable[[str], int | None
         ids = sorted("?" if name == "?" else str(agency_ids(name)) for name in wanted)
         got = meaning.split(":", 1)[1].split("|") if meaning.startswith("agency:") else []
         return sorted(got) == ids
+    if expected.startswith("country:") and meaning in country_topics.get(expected.split(":", 1)[1], frozenset()):
+        return True
     return meaning == {"report": "report_trafficking", "status": "report_status"}.get(expected, expected)
 
 
 def evaluate_set(handle: Callable[[str], Turn], examples: list[tuple[str, str]],
-                 agency_ids: Callable[[str], int | None]) -> list[Outcome]:
+                 agency_ids: Callable[[str], int | None], country_topics: Mapping[str, frozenset[str]]
+                 ) -> list[Outcome]:
     outcomes = []
     for text, expected in examples:
         meaning = handle(text).meaning or "none"
-        right = is_right(expected, meaning, agency_ids)
+        right = is_right(expected, meaning, agency_ids, country_topics)
         outcomes.append(Outcome(text, expected, meaning, right, not right and meaning not in NOT_ACTED))
     return outcomes
 
