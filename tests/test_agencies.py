@@ -185,6 +185,17 @@ def test_matching_tolerates_what_people_type(imported, query, expected):
     assert expected in check(app, query)
 
 
+@pytest.mark.parametrize("query", ["PT Jaya Abadi", "pt sinar abadi resmi?", "PT Jaya Abadi Kupang msh aktif ga"])
+def test_a_part_of_a_licensed_name_in_common_words_is_never_told_that_licence(imported, query):
+    # Scams borrow licensed names: "PT Jaya Abadi" may be another company than PT Sinar Jaya Abadi.
+    app, _settings, _output = imported
+    press(app, "menu:agency")
+    turn = say(app, query)
+    assert "TIDAK DITEMUKAN" in text_of(turn) and "AKTIF" not in text_of(turn)
+    assert any("Sinar Jaya Abadi" in label for label, _data in buttons_of(turn))  # shown as another company
+    assert "Multi Intan Amanah" in text_of(say(app, "pt multi intan resmi?"))  # a word few names share: that one
+
+
 @pytest.mark.parametrize("query", ["a", "PT", "pt.", "😀😀", "!!!"])
 def test_too_little_to_search_asks_for_more(imported, query):
     app, _settings, _output = imported

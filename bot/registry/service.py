@@ -14,7 +14,7 @@ from rapidfuzz.distance import Levenshtein
 
 from bot.registry.contained import NameWords
 from bot.registry.importer import parse_rows, read_table
-from bot.registry.mentions import GENERIC_WORDS, NAME_WORDS, PLACE_WORDS, STOP_WORDS
+from bot.registry.mentions import ASKED_ABOUT, GENERIC_WORDS, NAME_WORDS, PLACE_WORDS, STOP_WORDS
 from bot.registry.names import initials, licence_key, normalise_name
 from db.agencies import AgencyRecord, AgencyRepository, AgencyRow
 
@@ -47,7 +47,8 @@ MIN_LONE_WORD_MARKED = 5  # after PT/agen ("pt ramzy")
 # Words that join two companies in one question ("multi intan ato putri samawa", "elsafa vs tulus widodo").
 NAME_SEPARATORS = re.compile(r"\b(?:atau|ato|atw|dan|vs|versus|sama|dengan|dgn|or|and)\b|[,/&+]")
 # A part of a message that starts with a company marker and a word of a registered name ("pt ramzy ...").
-MARKED_PART = re.compile(r"\W*(?:pt|p\.t|cv|agen|agensi|agency|perusahaan|penyalur|yayasan|lpk)\b\W*(\w+)")
+MARKED_PART = re.compile(r"(?:^|\W)(?:pt|p\.t|cv|agen|agensi|agency|perusahaan|penyalur|yayasan|lpk|lewat|lwt|via|"
+                         r"melalui)\b\W*(\w+)")
 # Words that are no part of a name after it: di-/ter- verbs ending in -kan or -i and words ending in -nya
 # ("dihentikan", "sanksinya"), besides the stop words, places and noise of queries.
 _VERB_LIKE = re.compile(r"(di|ter)\w{3,}(kan|i)|\w{3,}nya")
@@ -197,10 +198,10 @@ class AgencyRegistry:
         top_owner, top_score = ranked[0]
         runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
         if top_score >= CLEAR_SCORE and top_score - runner_up >= CLEAR_MARGIN and self._covers(top_owner, query):
-            return Lookup(Found.CLEAR, (top_owner,))
+            return self._part_of(top_owner, query)
         owners = tuple(owner for owner, _score in ranked[:MAX_CHOICES])
         if len(owners) == 1 and self._has_words(top_owner, query):
-            return Lookup(Found.CLEAR, owners)  # "agen elsafa": words of one registered name, like no other
+            return self._part_of(top_owner, query)  # "agen elsafa": words of one registered name, like no other
         if any(self._covers(owner, query) for owner in owners):
             return Lookup(Found.SEVERAL, owners)
         # The name has words no registered company has: a different company, whatever it resembles.
@@ -227,8 +228,8 @@ class AgencyRegistry:
             prefix = " ".join(words[:end])
             found = self.exact_lookup(prefix)
             if found is None and (owner := self._name_words.only_owner(clean_query(prefix).split())) is not None:
-                found = Lookup(Found.CLEAR, (owner,))  # "PT Setia Mulia dihentikan ...": a part of one name
-            if found is None:
+                found = self._part_of(owner, clean_query(prefix))  # "PT Ramzy Cahaya dihentikan ...": a part
+            if found is None or found.kind == Found.NONE:
                 continue
             if len(clean_query(prefix).split()) >= 3 or all(_no_part_of_a_name(word) for word in words[end:]):
                 return found
@@ -239,7 +240,8 @@ class AgencyRegistry:
         """Parts of registered names in a short message, one per company named ("multi intan ato putri samawa",
         "pt ramzy msh bs brangkatin?"): the words of each part that a registered name has (exactly or with a slip)
         are words of that one name and of no other. A part with one such word counts only right after PT/agen/
-        perusahaan, as the whole message ("alwihda"), or beside a part with two ("alwihda sama alfa nusantara"):
+        perusahaan/lewat, as the whole message ("alwihda"), in a message asking whether it may be trusted
+        ("alwihda aman?"), or beside a part with two ("alwihda sama alfa nusantara"):
         given names ("adik sy Intan ... lewat agen") and ordinary words ("izin keluarga") are not companies. Words no
         registered name has may stand beside them only in a part marked so, and never a company-name word ("Elsafa
         Tour")."""
@@ -255,6 +257,7 @@ class AgencyRegistry:
         known = [[name_word for _word, name_word in pairs if name_word is not None] for pairs in resolved]
         two_words = any(len(words) >= 2 for words in known)
         only_a_word = len(normalise_name(text).split()) == 1
+        asked_about = ASKED_ABOUT.search(text) is not None
         owners: list[int] = []
         for words, part_marked in zip(known, marked, strict=True):
             if not words:
@@ -263,16 +266,16 @@ class AgencyRegistry:
                 shortest = MIN_LONE_WORD_MARKED if part_marked else MIN_LONE_WORD
                 if len(words[0]) < shortest or words[0] in NAME_WORDS or words[0] in PLACE_WORDS:
                     continue
-                if not (part_marked or only_a_word or two_words):
+                if not (part_marked or only_a_word or two_words or asked_about):
                     continue
             owner = self._name_words.only_owner(words)
-            if owner is not None and owner not in owners:
+            if owner is not None and owner not in owners and self._part_of(owner, " ".join(words)).kind == Found.CLEAR:
                 owners.append(owner)
         return [Lookup(Found.CLEAR, (owner,)) for owner in owners]
 
     def _marked(self, piece: str) -> bool:
         """Whether a piece of a message starts with PT/agen/... and then a word of a registered name."""
-        match = MARKED_PART.match(piece)
+        match = MARKED_PART.search(piece)
         return match is not None and self._name_words.known(normalise_name(match.group(1))) is not None
 
     def named_in(self, text: str) -> list[int]:
@@ -300,6 +303,16 @@ class AgencyRegistry:
             slips |= {owners[index] for _name, _distance, index in process.extract(
                 query, names, scorer=Levenshtein.distance, score_cutoff=limit, limit=None)}
         return Lookup(Found.CLEAR, (slips.pop(),)) if len(slips) == 1 else None
+
+    def _part_of(self, owner: int, query: str) -> Lookup:
+        """The verdict for a query made of (nearly) the words of one registered name: that company when the query
+        is its whole name or has a word few company names share ("pt ramzy", "multi intan"); otherwise not found,
+        the company shown as a similar, other one. A part made only of common name words ("PT Jaya Abadi" beside
+        the licensed PT Sinar Jaya Abadi) may be another company borrowing a licensed name: it must never be told
+        that company's licence."""
+        whole = any(_words_covered(name, query) for name in self._names_of.get(owner, ()))
+        distinctive = any(word not in NAME_WORDS and word not in PLACE_WORDS for word in query.split())
+        return Lookup(Found.CLEAR if whole or distinctive else Found.NONE, (owner,))
 
     def _has_words(self, owner: int, query: str) -> bool:
         """Whether every word of the query is, exactly, a word of one of the owner's names."""
