@@ -17,6 +17,9 @@ _REDUPLICATION = re.compile(r"\b([a-z]{2,})2\b")
 _NOT_WORD = re.compile(r"[^\w\s/-]|_")
 
 
+_PLACE_BEFORE = frozenset({"di", "ke", "dari", "dr"})
+
+
 @lru_cache(maxsize=4)
 def load_slang(path: Path = SLANG_FILE) -> dict[str, str]:
     """The informal-Indonesian and Kupang-Malay word map (one word -> standard words)."""
@@ -24,12 +27,22 @@ def load_slang(path: Path = SLANG_FILE) -> dict[str, str]:
     return {str(k).lower(): str(v).lower() for k, v in (raw.get("words") or {}).items()}
 
 
+@lru_cache(maxsize=4)
+def load_places(path: Path = SLANG_FILE) -> dict[str, str]:
+    """Abbreviated place names that are other words elsewhere ("di kl" is Kuala Lumpur, "kl" alone is "kalau")."""
+    raw = read_yaml(path) or {}
+    return {str(k).lower(): str(v).lower() for k, v in (raw.get("places") or {}).items()}
+
+
 def normalise(text: str, slang: dict[str, str] | None = None) -> str:
     """Lower-case, keep the first MAX_NLU_CHARS characters, squeeze repeated letters, drop punctuation
-    and emoji, expand reduplication ("pulang2") and map slang words to standard ones."""
+    and emoji, expand reduplication ("pulang2") and map slang words to standard ones (and "di kl" to the place)."""
     slang = load_slang() if slang is None else slang
+    places = load_places()
     text = unicodedata.normalize("NFKC", text)[:MAX_NLU_CHARS].lower()
     text = _REPEATED_LETTERS.sub(r"\1", text)
     text = _REDUPLICATION.sub(r"\1 \1", text)
     text = _NOT_WORD.sub(" ", text)
-    return " ".join(slang.get(word, word) for word in text.split())
+    words = text.split()
+    return " ".join(places[word] if word in places and i and words[i - 1] in _PLACE_BEFORE else slang.get(word, word)
+                    for i, word in enumerate(words))
