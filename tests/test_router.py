@@ -147,7 +147,7 @@ def test_one_country_asked_about_gets_its_own_card_before_a_topic_that_opens_wit
 
 
 def test_when_nothing_stands_out_the_one_destination_named_is_answered_with_the_guesses_beside_it(app):
-    text = "om di hongkong bilang gaji ART 8jt, brgkt lwt siapa"
+    text = "sepupu di taiwan bilang gaji pabrik 10jt, bnr ga"
     understanding = app.nlu.understand(text)
     assert decide(understanding, usable_labels(app.content.current())).kind == CLARIFY  # NLU alone would ask
     turn = say(app, text)
@@ -208,6 +208,8 @@ def test_a_film_about_a_danger_is_out_of_scope_with_the_emergency_contacts_one_t
     "kk sy td sms tlg jemput saya trus hp mati",
     "majikan suruh sy tidur di balkon, tdk dikasih selimut",
     "ade nona dong bawa pi malam ni dari oesapa, dia baru 14 taun",
+    # the condition that keeps someone working is a threat, and "terjebak" is now (session 11)
+    "agen bilang tiket pulang bayar sendiri, kalo blm bs bayar ya kerja trs. sy terjebak di penampungan",
 ])
 def test_people_in_danger_get_the_emergency_contacts_first(app, text):
     assert danger_level(text) == SITUATION
