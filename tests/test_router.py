@@ -217,6 +217,25 @@ def test_people_in_danger_get_the_emergency_contacts_first(app, text):
     assert turn.meaning == "emergency" and "Polisi 110" in text_of(turn.replies[0] and turn), text
 
 
+@pytest.mark.parametrize("text", [
+    "sy mau lapor calo yg dulu kirim sy ke sabah, sy dijual ke ladang sawit. skrg sy sdh selamat di rumah",
+    "mau laporin kasus lama, sepupu dijual ke malaysia thn 2018, baru skrg berani cerita. dia sdh di rumah",
+])
+def test_a_past_case_someone_wants_to_report_opens_the_report_which_first_asks_about_danger_now(app, text):
+    turn = say(app, text)
+    assert turn.meaning == "report_trafficking"
+    assert "dalam bahaya sekarang" in text_of(turn)
+
+
+@pytest.mark.parametrize("text", [
+    "saya mau lapor, saya dikurung majikan sekarang",
+    "mau lapor agen, dulu sy dipukul, skrg sdh di rumah tp agen ancam keluarga sy",  # a threat now
+])
+def test_a_wish_to_report_a_danger_that_goes_on_gets_the_emergency_contacts_first(app, text):
+    turn = say(app, text)
+    assert turn.meaning == "emergency" and "Polisi 110" in text_of(turn)
+
+
 def test_danger_levels():
     assert danger_level("kalau paspor ditahan majikan harus bagaimana") == QUESTION
     assert danger_level("apa saja tanda bahaya calo") == WEAK

@@ -14,7 +14,7 @@ from bot.dialogue.menu import back_to_menu_button, main_menu_buttons, with_menu,
 from bot.dialogue.messages import Button, Incoming, Reply, Turn
 from bot.insights.recorder import InsightRecorder
 from bot.limits import ChatRateLimiter
-from bot.nlu.danger import QUESTION, SITUATION, asks_generally, danger_level, is_over
+from bot.nlu.danger import QUESTION, SITUATION, asks_generally, danger_level, is_over, told_over
 from bot.nlu.phrases import says
 from bot.nlu.service import Nlu
 from bot.nlu.understanding import NOTHING, Matcher, Understanding, faq_topic_of
@@ -346,8 +346,10 @@ class Engine:
             self._insights.offer_checked(check)
 
     def _danger(self, m: TextMessage) -> list[Reply] | None:
-        """Someone describes a danger: the emergency contacts (for the country named) first, whatever else."""
-        if m.danger != SITUATION:
+        """Someone describes a danger: the emergency contacts (for the country named) first, whatever else; except
+        a wish to report a case that is over ("sy mau lapor calo yg dulu jual sy, skrg sdh selamat di rumah"): the
+        report, whose first question is whether anyone is in danger now."""
+        if m.danger != SITUATION or says(m.text, "report") and told_over(m.text):
             return None
         m.turn.meaning = "emergency"
         decision = self._decision(m)

@@ -57,10 +57,7 @@ def danger_level(text: str, rules: DangerRules | None = None) -> str | None:
     found = {name: match.start() for name, pattern in rules.situations.items() if (match := pattern.search(normalised))}
     if not found:
         return WEAK if not rules.weak_words.isdisjoint(normalised.split()) else None
-    past = rules.past.search(normalised)
-    over_after = 0 if past and past.start() < min(found.values()) else max(found.values())
-    if _over(normalised, rules, after=over_after) and rules.still_now.isdisjoint(found) \
-            and rules.always.isdisjoint(found):
+    if _told_over(normalised, rules, found) and rules.always.isdisjoint(found):
         return QUESTION  # "dulu dipukul majikan, sekarang sudah di rumah": the contacts are offered, not forced
     general = rules.general.search(normalised)
     if general and general.start() <= min(found.values()):
@@ -75,6 +72,23 @@ def danger_level(text: str, rules: DangerRules | None = None) -> str | None:
         return SITUATION
     # "gimana cara lapor polisi, saya dipukul majikan tiap hari": asked, but it goes on now.
     return SITUATION if rules.present.search(normalised, min(found.values())) else QUESTION
+
+
+def told_over(text: str, rules: DangerRules | None = None) -> bool:
+    """A danger is told and then said to be over, the person safe ("dulu dijual ke sawit, skrg sdh selamat di
+    rumah"), for any kind of danger, also those `danger_level` never calls over by themselves: for a past case
+    someone wants to report."""
+    rules = rules or load_danger_rules()
+    normalised = normalise(text)
+    found = {name: match.start() for name, pattern in rules.situations.items() if (match := pattern.search(normalised))}
+    return bool(found) and _told_over(normalised, rules, found)
+
+
+def _told_over(normalised: str, rules: DangerRules, found: dict[str, int]) -> bool:
+    """An `over` phrase after the last danger word (or after a "dulu" before the first), none that goes on now."""
+    past = rules.past.search(normalised)
+    over_after = 0 if past and past.start() < min(found.values()) else max(found.values())
+    return _over(normalised, rules, after=over_after) and rules.still_now.isdisjoint(found)
 
 
 def asks_generally(text: str, rules: DangerRules | None = None) -> bool:
