@@ -257,6 +257,11 @@ def test_danger_levels():
     assert danger_level("sy takut nanti dikurung majikan, gmn pilih agen yg aman") == QUESTION
     assert danger_level("mama takut anak dijual kalau lewat calo, cara cek agen gmn") == QUESTION
     assert danger_level("sy takut dipukul lagi sama majikan") == SITUATION
+    assert danger_level("mama takut ade nanti dijual ke orang, gmn supaya aman berangkat?") == QUESTION
+    assert danger_level("sy takut istri dipukul majikan tiap hari, dia nangis di telpon") == SITUATION  # goes on
+    # Hearsay and videos are questions; a relative who tells is not hearsay.
+    assert danger_level("taiwan aman ga utk cewek? bnyk cerita dipukul majikan") == QUESTION
+    assert danger_level("td liat video di tiktok tki dipukuli majikan di arab, itu beneran?") == QUESTION
     # "kalau" before the person's own act introduces a threat, not a general question.
     assert danger_level("gaji tdk dibayar, kalo protes mereka kurung di gudang") == SITUATION
     assert danger_level("kalau kabur dari majikan minta tolong ke mana") == QUESTION

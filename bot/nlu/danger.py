@@ -60,7 +60,8 @@ def danger_level(text: str, rules: DangerRules | None = None) -> str | None:
     if _told_over(normalised, rules, found) and rules.always.isdisjoint(found):
         return QUESTION  # "dulu dipukul majikan, sekarang sudah di rumah": the contacts are offered, not forced
     general = rules.general.search(normalised)
-    if general and general.start() <= min(found.values()):
+    goes_on = rules.present.search(normalised, min(found.values())) is not None
+    if general and general.start() <= min(found.values()) and not goes_on:
         return QUESTION  # "takut nanti dijual kalau lewat calo", "apa itu TPPO ... disekap lalu dijual"
     if not rules.always.isdisjoint(found):
         return SITUATION
@@ -71,7 +72,7 @@ def danger_level(text: str, rules: DangerRules | None = None) -> str | None:
     if not asked or min(asked) > min(found.values()):
         return SITUATION
     # "gimana cara lapor polisi, saya dipukul majikan tiap hari": asked, but it goes on now.
-    return SITUATION if rules.present.search(normalised, min(found.values())) else QUESTION
+    return SITUATION if goes_on else QUESTION
 
 
 def told_over(text: str, rules: DangerRules | None = None) -> bool:
