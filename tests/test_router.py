@@ -264,6 +264,8 @@ def test_danger_levels():
     assert danger_level("td liat video di tiktok tki dipukuli majikan di arab, itu beneran?") == QUESTION
     # "kalau" before the person's own act introduces a threat, not a general question.
     assert danger_level("gaji tdk dibayar, kalo protes mereka kurung di gudang") == SITUATION
+    assert danger_level("kalau kerja lambat kami dipukul mandor, paspor juga ditahan") == SITUATION
+    assert danger_level("kalau kerja di malaysia dipukul majikan, lapor kemana?") == QUESTION
     assert danger_level("kalau kabur dari majikan minta tolong ke mana") == QUESTION
     # A key is not a lock-in; a padlocked door, a phone taken, hunger and a child taken away are dangers.
     assert danger_level("kunci motor hilang, sy terkunci di luar rumah") != SITUATION
