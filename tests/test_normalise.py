@@ -12,7 +12,7 @@ from bot.nlu.normalise import MAX_NLU_CHARS, normalise
     ("!!! ???", ""),
     ("izin 1234/2020 TPPO-2026-7K3Q9", "izin 1234/2020 tppo-2026-7k3q9"),
     ("tlg sy msh di KL, klu mo pulang cm bs lwt agen?", "tolong saya masih di kuala lumpur kalau mau pulang cuma bisa lewat agen"),
-    ("kk sy kerja di kk", "kak saya kerja di kota kinabalu"),  # a place only after di/ke/dari
+    ("kk sy kerja di jb", "kak saya kerja di johor bahru"),  # a place only after di/ke/dari
 ])
 def test_normalise(raw, expected):
     assert normalise(raw) == expected

@@ -89,13 +89,21 @@ def test_a_company_named_with_pt_gets_its_verdict_whatever_nlu_thinks(app):
     ("my cousin goes through PT Elsafa Adiwiguna Mandiri. Can you check?", "PT Elsafa Adiwiguna Mandiri terdaftar"),
     ("alwihda", "PT Alwihda Jaya Sentosa terdaftar"),
     ("elsafa resmi kah kaka", "PT Elsafa Adiwiguna Mandiri terdaftar"),
-    ("alwihda aman?", "PT Alwihda Jaya Sentosa terdaftar"),
-    ("elsava adiwiguna", "PT Elsafa Adiwiguna Mandiri terdaftar"),  # one letter off in a six-letter word  # one word of one name, asked whether to trust it
-    ("sy mau daftar lwt alwihda jaya, aman kah?", "PT Alwihda Jaya Sentosa terdaftar"),
     ("pt ramzy msh bs brangkatin tkw ga", "PT Ramzy Cahaya Karya: IZINNYA DICABUT"),
 ])
 def test_registered_names_as_people_type_them_get_the_verdict(app, text, expected):
     assert expected in text_of(say(app, text))
+
+
+@pytest.mark.parametrize("text", ["calo widodo resmi ga?", "sy mau ikut pak widodo, aman?", "samawa resmi?"])
+def test_a_person_or_a_word_that_one_registered_name_shares_gets_no_verdict(app, text):
+    assert not say(app, text).meaning.startswith("agency:")  # PT Tulus Widodo Putra is not "pak widodo"
+
+
+def test_a_part_of_a_name_in_common_words_without_pt_is_not_found_and_the_company_shown_as_another(app):
+    turn = say(app, "setia mulia aman?")
+    assert turn.meaning == "agency:?" and "TIDAK DITEMUKAN" in text_of(turn)
+    assert any("Setia Mulia Kridatama" in label for label, _data in buttons_of(turn))
 
 
 def test_two_companies_in_one_message_get_two_verdicts(app):
@@ -164,6 +172,7 @@ def test_when_nothing_stands_out_the_one_destination_named_is_answered_with_the_
     ("sdh lapor 3 hari lalu ttg calo, ada tindak lanjut?", "report_status"),  # asked after in other words
     ("sudah 2 minggu lapor belum ada kabar", "report_status"),
     ("sy sudah lapor ke polisi tp belum ada tindak lanjut, sy mau lapor ke sini", "report_trafficking"),
+    ("bagaimana cara cek status laporan saya?", "report_status"),
 ])
 def test_a_wish_to_report_or_to_know_a_reports_status_said_outright_comes_before_nlu(app, text, meaning):
     assert say(app, text).meaning == meaning
@@ -265,6 +274,16 @@ def test_danger_levels():
     # "kalau" before the person's own act introduces a threat, not a general question.
     assert danger_level("gaji tdk dibayar, kalo protes mereka kurung di gudang") == SITUATION
     assert danger_level("kalau kerja lambat kami dipukul mandor, paspor juga ditahan") == SITUATION
+    assert danger_level("klu sy ga krj, majikan pukul sy, gaji jg dipotong trs") == SITUATION
+    # A question, then what happens, in a sentence of its own; a question about the law stays one.
+    assert danger_level("blh ga sy minta gaji? majikan kurung sy di rumah") == SITUATION
+    assert danger_level("apa itu TPPO? saya dijual agen ke malaysia") == SITUATION
+    assert danger_level("boleh gk sih majikan pegang paspor pekerja? temen bilang di Malaysia biasa") == QUESTION
+    assert danger_level("apa itu TPPO? katanya orang bisa disekap lalu dijual") == QUESTION
+    # Back at the agent's mess is not safe; a trap not fallen into is no danger.
+    assert danger_level("sy dipukul majikan, skrg dah pulang ke mess agen") == SITUATION
+    assert danger_level("jangan sampai anak kita terjebak TPPO, apa ciri-cirinya?") != SITUATION
+    assert danger_level("sy terjebak macet di jalan ke disnaker") is None
     assert danger_level("kalau kerja di malaysia dipukul majikan, lapor kemana?") == QUESTION
     assert danger_level("kalau kabur dari majikan minta tolong ke mana") == QUESTION
     # A key is not a lock-in; a padlocked door, a phone taken, hunger and a child taken away are dangers.

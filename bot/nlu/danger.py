@@ -14,6 +14,7 @@ DANGER_FILE = PROJECT_ROOT / "nlu_data" / "danger.yml"
 
 SITUATION = "situation"  # someone describes a danger: the emergency contacts come first
 QUESTION = "question"  # a danger asked about in general ("kalau paspor ditahan ..."): offered beside the answer
+_SENTENCE_END = re.compile(r"[.!?\n]+")
 WEAK = "weak"  # a word that may mean danger: acted on only when nothing else was understood
 
 
@@ -59,6 +60,8 @@ def danger_level(text: str, rules: DangerRules | None = None) -> str | None:
         return WEAK if not rules.weak_words.isdisjoint(normalised.split()) else None
     if _told_over(normalised, rules, found) and rules.always.isdisjoint(found):
         return QUESTION  # "dulu dipukul majikan, sekarang sudah di rumah": the contacts are offered, not forced
+    if any(_told_plainly(normalise(sentence), rules) for sentence in _SENTENCE_END.split(text)):
+        return SITUATION  # "blh ga sy minta gaji? majikan kurung sy di rumah": a question, then what happens
     general = rules.general.search(normalised)
     goes_on = rules.present.search(normalised, min(found.values())) is not None
     if general and general.start() <= min(found.values()) and not goes_on:
@@ -73,6 +76,17 @@ def danger_level(text: str, rules: DangerRules | None = None) -> str | None:
         return SITUATION
     # "gimana cara lapor polisi, saya dipukul majikan tiap hari": asked, but it goes on now.
     return SITUATION if goes_on else QUESTION
+
+
+def _told_plainly(sentence: str, rules: DangerRules) -> bool:
+    """A sentence (normalised) that tells a danger with no word before it that makes it general or hypothetical."""
+    found = [match.start() for pattern in rules.situations.values() if (match := pattern.search(sentence))]
+    if not found:
+        return False
+    general = rules.general.search(sentence)
+    conditional = {match.start() for match in rules.conditional.finditer(sentence)}
+    asked = [m.start() for m in rules.hypothetical.finditer(sentence) if m.start() not in conditional]
+    return not (general and general.start() <= min(found)) and not (asked and min(asked) <= min(found))
 
 
 def told_over(text: str, rules: DangerRules | None = None) -> bool:

@@ -17,7 +17,6 @@ from bot.registry.mentions import GENERIC_WORDS, NAME_WORDS, STOP_WORDS
 from bot.registry.names import normalise_name
 
 SLIP_SIMILARITY = 85
-SLIP_SIMILARITY_SIX = 80  # one letter changed in a six-letter word ("elsava": "elsafa") scores 83
 MIN_SLIP_WORD = 5
 MIN_JOINED = 7  # letters a name typed as one word needs ("bumimas"): shorter run-together names may be plain words
 
@@ -103,6 +102,5 @@ class NameWords:
     def _slip(self, word: str) -> str | None:
         if len(word) < MIN_SLIP_WORD or word in STOP_WORDS or word in GENERIC_WORDS or word.isdigit():
             return None
-        cutoff = SLIP_SIMILARITY_SIX if len(word) >= 6 else SLIP_SIMILARITY
-        match = process.extractOne(word, self._vocabulary, scorer=fuzz.ratio, score_cutoff=cutoff)
+        match = process.extractOne(word, self._vocabulary, scorer=fuzz.ratio, score_cutoff=SLIP_SIMILARITY)
         return match[0] if match else None

@@ -23,8 +23,6 @@ _NAME_BEFORE = frozenset({"lewat", "lwt", "via", "melalui", "namanya", "nama", "
 _LEGAL = r"resmi|legal|ilegal|legit|aman|asli|tipu|terdaftar|izin|ijin|bodong|abal"
 _ASKED_AFTER = re.compile(rf"\W*(?:\w+\W+){{0,2}}?({_LEGAL})", re.IGNORECASE)
 # Words that say a message asks about a company.
-# Words that ask whether a company may be trusted ("alwihda aman?").
-ASKED_ABOUT = re.compile(rf"\b({_LEGAL}|dicabut|sanksi|penipu|penipuan)\b", re.IGNORECASE)
 COMPANY_CUES = re.compile(rf"\b(pt|cv|agen|agensi|agency|perusahaan|{_LEGAL}|daftar|lewat|lwt|sanksi|dicabut|aktif|"
                           r"rekrut)\b")
 MAX_NAME_WORDS = 6

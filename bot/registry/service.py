@@ -14,7 +14,7 @@ from rapidfuzz.distance import Levenshtein
 
 from bot.registry.contained import NameWords
 from bot.registry.importer import parse_rows, read_table
-from bot.registry.mentions import ASKED_ABOUT, GENERIC_WORDS, NAME_WORDS, PLACE_WORDS, STOP_WORDS
+from bot.registry.mentions import GENERIC_WORDS, NAME_WORDS, PLACE_WORDS, STOP_WORDS
 from bot.registry.names import initials, licence_key, normalise_name
 from db.agencies import AgencyRecord, AgencyRepository, AgencyRow
 
@@ -47,8 +47,7 @@ MIN_LONE_WORD_MARKED = 5  # after PT/agen ("pt ramzy")
 # Words that join two companies in one question ("multi intan ato putri samawa", "elsafa vs tulus widodo").
 NAME_SEPARATORS = re.compile(r"\b(?:atau|ato|atw|dan|vs|versus|sama|dengan|dgn|or|and)\b|[,/&+]")
 # A part of a message that starts with a company marker and a word of a registered name ("pt ramzy ...").
-MARKED_PART = re.compile(r"(?:^|\W)(?:pt|p\.t|cv|agen|agensi|agency|perusahaan|penyalur|yayasan|lpk|lewat|lwt|via|"
-                         r"melalui)\b\W*(\w+)")
+MARKED_PART = re.compile(r"\W*(?:pt|p\.t|cv|agen|agensi|agency|perusahaan|penyalur|yayasan|lpk)\b\W*(\w+)")
 # Words that are no part of a name after it: di-/ter- verbs ending in -kan or -i and words ending in -nya
 # ("dihentikan", "sanksinya"), besides the stop words, places and noise of queries.
 _VERB_LIKE = re.compile(r"(di|ter)\w{3,}(kan|i)|\w{3,}nya")
@@ -239,9 +238,9 @@ class AgencyRegistry:
     def partial_names(self, text: str) -> list[Lookup]:
         """Parts of registered names in a short message, one per company named ("multi intan ato putri samawa",
         "pt ramzy msh bs brangkatin?"): the words of each part that a registered name has (exactly or with a slip)
-        are words of that one name and of no other. A part with one such word counts only right after PT/agen/
-        perusahaan/lewat, as the whole message ("alwihda"), in a message asking whether it may be trusted
-        ("alwihda aman?"), or beside a part with two ("alwihda sama alfa nusantara"):
+        are words of that one name and of no other; a part made only of common name words ("setia mulia aman?") is
+        not found, that company shown as another one (`_part_of`). A part with one such word counts only right after PT/agen/
+        perusahaan, as the whole message ("alwihda"), or beside a part with two ("alwihda sama alfa nusantara"):
         given names ("adik sy Intan ... lewat agen") and ordinary words ("izin keluarga") are not companies. Words no
         registered name has may stand beside them only in a part marked so, and never a company-name word ("Elsafa
         Tour")."""
@@ -257,8 +256,7 @@ class AgencyRegistry:
         known = [[name_word for _word, name_word in pairs if name_word is not None] for pairs in resolved]
         two_words = any(len(words) >= 2 for words in known)
         only_a_word = len(normalise_name(text).split()) == 1
-        asked_about = ASKED_ABOUT.search(text) is not None
-        owners: list[int] = []
+        parts: dict[int, Lookup] = {}
         for words, part_marked in zip(known, marked, strict=True):
             if not words:
                 continue
@@ -266,16 +264,16 @@ class AgencyRegistry:
                 shortest = MIN_LONE_WORD_MARKED if part_marked else MIN_LONE_WORD
                 if len(words[0]) < shortest or words[0] in NAME_WORDS or words[0] in PLACE_WORDS:
                     continue
-                if not (part_marked or only_a_word or two_words or asked_about):
+                if not (part_marked or only_a_word or two_words):
                     continue
             owner = self._name_words.only_owner(words)
-            if owner is not None and owner not in owners and self._part_of(owner, " ".join(words)).kind == Found.CLEAR:
-                owners.append(owner)
-        return [Lookup(Found.CLEAR, (owner,)) for owner in owners]
+            if owner is not None and owner not in parts:
+                parts[owner] = self._part_of(owner, " ".join(words))
+        return list(parts.values())
 
     def _marked(self, piece: str) -> bool:
         """Whether a piece of a message starts with PT/agen/... and then a word of a registered name."""
-        match = MARKED_PART.search(piece)
+        match = MARKED_PART.match(piece)
         return match is not None and self._name_words.known(normalise_name(match.group(1))) is not None
 
     def named_in(self, text: str) -> list[int]:
