@@ -252,8 +252,7 @@ def _evaluate_nlu(settings: Settings, fallback_only: bool, check: bool, sets: li
 
         content = app.content.current()
         trained = {text for _label, text in matcher_examples(content, NLU_DATA_DIR)}
-        country_topics = {code: frozenset(f"faq/{t}" for t, topic in content.topics.items() if code in topic.countries)
-                          for code in content.countries}
+        country_topics = first_reply.country_topics(content)
         outcomes = {}
         for path in sets:
             examples = first_reply.load_set(path)

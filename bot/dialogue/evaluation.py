@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.content import Content
 from bot.dialogue.messages import Turn
 from bot.yaml_files import read_yaml
 
@@ -65,6 +66,12 @@ def load_set(path: Path) -> list[tuple[str, str]]:
 def _label(item: dict[str, object]) -> str:
     label = str(item.get("expect") or item.get("intent"))
     return OLD_LABELS.get(label, label)
+
+
+def country_topics(content: Content) -> dict[str, frozenset[str]]:
+    """For each country code, the labels of the FAQ topics about it (their `countries:`)."""
+    return {code: frozenset(f"faq/{t}" for t, topic in content.topics.items() if code in topic.countries)
+            for code in content.countries}
 
 
 def is_right(expected: str, meaning: str, agency_ids: Callable[[str], int | None],
