@@ -268,13 +268,18 @@ def test_danger_levels():
     assert danger_level("sy takut dipukul lagi sama majikan") == SITUATION
     assert danger_level("mama takut ade nanti dijual ke orang, gmn supaya aman berangkat?") == QUESTION
     assert danger_level("sy takut istri dipukul majikan tiap hari, dia nangis di telpon") == SITUATION  # goes on
-    # Hearsay and videos are questions; a relative who tells is not hearsay.
-    assert danger_level("taiwan aman ga utk cewek? bnyk cerita dipukul majikan") == QUESTION
+    # A video watched is a question; a relative who tells or sends a video is not hearsay, nor is a fear about a
+    # relative now (only "nanti" makes it a worry about later).
     assert danger_level("td liat video di tiktok tki dipukuli majikan di arab, itu beneran?") == QUESTION
+    assert danger_level("adik sering cerita dipukul majikan") == SITUATION
+    assert danger_level("adik kirim video di tiktok minta tolong, dia dikurung") == SITUATION
+    assert danger_level("sy takut adik dipukul majikan") == SITUATION
     # "kalau" before the person's own act introduces a threat, not a general question.
     assert danger_level("gaji tdk dibayar, kalo protes mereka kurung di gudang") == SITUATION
     assert danger_level("kalau kerja lambat kami dipukul mandor, paspor juga ditahan") == SITUATION
     assert danger_level("klu sy ga krj, majikan pukul sy, gaji jg dipotong trs") == SITUATION
+    assert danger_level("klu majikan marah sy dipukul") == SITUATION  # "klu" is "kalau" now: the threat's condition
+    assert danger_level("kalau nanti majikan marah dan pukul, lapor kemana?") == QUESTION
     # A question, then what happens, in a sentence of its own; a question about the law stays one.
     assert danger_level("blh ga sy minta gaji? majikan kurung sy di rumah") == SITUATION
     assert danger_level("apa itu TPPO? saya dijual agen ke malaysia") == SITUATION
