@@ -239,10 +239,34 @@ def test_a_past_case_someone_wants_to_report_opens_the_report_which_first_asks_a
 @pytest.mark.parametrize("text", [
     "saya mau lapor, saya dikurung majikan sekarang",
     "mau lapor agen, dulu sy dipukul, skrg sdh di rumah tp agen ancam keluarga sy",  # a threat now
+    "sy mau lapor, adik sy dijual calo, sy sdh pulang ke kupang tp adik blm pulang",  # the reporter is safe, not adik
 ])
 def test_a_wish_to_report_a_danger_that_goes_on_gets_the_emergency_contacts_first(app, text):
     turn = say(app, text)
     assert turn.meaning == "emergency" and "Polisi 110" in text_of(turn)
+
+
+@pytest.mark.parametrize("text, level", [
+    # Said by people in danger (second review of session 11): a polite "kalau bisa", a request after "boleh tidak",
+    # "whenever I ..." as the condition, many of us here, a video call or a video a relative sent, a hospital or a
+    # friend's house is not safe, a secret kept from the employer.
+    ("klu bisa tlg jemput sy, paspor ditahan agen dan sy ga blh keluar", SITUATION),
+    ("blh tdk tlg sy, majikan ambil paspor sy dan ga kasih pulang", SITUATION),
+    ("klu sy tdr siang sedikit majikan tampar sy", SITUATION),
+    ("klu siang sy dikunci di gudang, malam baru dikasih keluar", SITUATION),
+    ("sy dan bnyk org lain dikurung di penampungan, ga blh keluar", SITUATION),
+    ("tadi liat video call adik nangis, dia dipukul majikan", SITUATION),
+    ("sy liat video yg ade kirim, dia dikurung di kamar majikan", SITUATION),
+    ("sy dipukul majikan, skrg dah di rumah sakit", SITUATION),
+    ("sy dipukul majikan, dah di rumah teman skrg tp majikan cari sy", SITUATION),
+    ("jgn sampe ketahuan, sy sms diam2, sy dikunci di kamar", SITUATION),
+    # Questions: examples after a definition, a question after a question, a trap not fallen into.
+    ("Apa itu kerja paksa? Misal paspor ditahan dan tdk blh pulang", QUESTION),
+    ("apa itu TPPO? apakah org yg dijual ke malaysia?", QUESTION),
+    ("sy hampir terjebak tawaran kerja palsu di fb", None),
+])
+def test_danger_told_in_sms_words(text, level):
+    assert danger_level(text) == level
 
 
 def test_danger_levels():

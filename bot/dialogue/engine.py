@@ -390,7 +390,7 @@ class Engine:
             if bare is not None and bare.kind == Found.CLEAR:
                 return self._verdicts(m, [(m.text, bare)])
         if not lookups and unmarked:  # "alwihda", "multi intan ato putri samawa?": parts of names, no PT before them
-            lookups = [(m.text, part) for part in self._registry.partial_names(m.text)]
+            lookups = self._registry.partial_names(m.text)
         return self._verdicts(m, lookups[:MAX_COMPANIES]) if lookups else None
 
     def _understood(self, m: TextMessage) -> list[Reply]:

@@ -14,7 +14,7 @@ DANGER_FILE = PROJECT_ROOT / "nlu_data" / "danger.yml"
 
 SITUATION = "situation"  # someone describes a danger: the emergency contacts come first
 QUESTION = "question"  # a danger asked about in general ("kalau paspor ditahan ..."): offered beside the answer
-_SENTENCE_END = re.compile(r"[.!?\n]+")
+_SENTENCE = re.compile(r"([^.!?\n]+)([.!?\n]*)")  # a sentence and what ends it
 WEAK = "weak"  # a word that may mean danger: acted on only when nothing else was understood
 
 
@@ -60,7 +60,8 @@ def danger_level(text: str, rules: DangerRules | None = None) -> str | None:
         return WEAK if not rules.weak_words.isdisjoint(normalised.split()) else None
     if _told_over(normalised, rules, found) and rules.always.isdisjoint(found):
         return QUESTION  # "dulu dipukul majikan, sekarang sudah di rumah": the contacts are offered, not forced
-    if any(_told_plainly(normalise(sentence), rules) for sentence in _SENTENCE_END.split(text)):
+    if any(_told_plainly(normalise(sentence.group(1)), rules) for sentence in _SENTENCE.finditer(text)
+           if "?" not in sentence.group(2)):
         return SITUATION  # "blh ga sy minta gaji? majikan kurung sy di rumah": a question, then what happens
     general = rules.general.search(normalised)
     goes_on = rules.present.search(normalised, min(found.values())) is not None
@@ -79,7 +80,8 @@ def danger_level(text: str, rules: DangerRules | None = None) -> str | None:
 
 
 def _told_plainly(sentence: str, rules: DangerRules) -> bool:
-    """A sentence (normalised) that tells a danger with no word before it that makes it general or hypothetical."""
+    """A sentence (normalised; not one that ends in a question mark) that tells a danger with no word before it
+    that makes it general or hypothetical."""
     found = [match.start() for pattern in rules.situations.values() if (match := pattern.search(sentence))]
     if not found:
         return False

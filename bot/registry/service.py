@@ -235,12 +235,13 @@ class AgencyRegistry:
             return Lookup(Found.SEVERAL, found.agency_ids)
         return lookup
 
-    def partial_names(self, text: str) -> list[Lookup]:
-        """Parts of registered names in a short message, one per company named ("multi intan ato putri samawa",
-        "pt ramzy msh bs brangkatin?"): the words of each part that a registered name has (exactly or with a slip)
-        are words of that one name and of no other; a part made only of common name words ("setia mulia aman?") is
-        not found, that company shown as another one (`_part_of`). A part with one such word counts only right after
-        PT/agen/perusahaan, as the whole message ("alwihda"), or beside a part with two ("alwihda sama alfa nusantara"):
+    def partial_names(self, text: str) -> list[tuple[str, Lookup]]:
+        """Parts of registered names in a short message, each as (the words, their lookup) ("multi intan ato putri
+        samawa", "pt ramzy msh bs brangkatin?"): the words of each part that a registered name has (exactly or with a
+        slip) are words of that one name and of no other; a part made only of common name words ("setia mulia
+        aman?") is not found, that company shown as another one (`_part_of`). A part with one such word counts only
+        right after PT/agen/perusahaan, as the whole message ("alwihda"), or beside a part with two ("alwihda sama
+        alfa nusantara"):
         given names ("adik sy Intan ... lewat agen") and ordinary words ("izin keluarga") are not companies. Words no
         registered name has may stand beside them only in a part marked so, and never a company-name word ("Elsafa
         Tour")."""
@@ -256,7 +257,7 @@ class AgencyRegistry:
         known = [[name_word for _word, name_word in pairs if name_word is not None] for pairs in resolved]
         two_words = any(len(words) >= 2 for words in known)
         only_a_word = len(normalise_name(text).split()) == 1
-        parts: dict[int, Lookup] = {}
+        parts: dict[int, tuple[str, Lookup]] = {}
         for words, part_marked in zip(known, marked, strict=True):
             if not words:
                 continue
@@ -268,7 +269,7 @@ class AgencyRegistry:
                     continue
             owner = self._name_words.only_owner(words)
             if owner is not None and owner not in parts:
-                parts[owner] = self._part_of(owner, " ".join(words))
+                parts[owner] = (" ".join(words).title(), self._part_of(owner, " ".join(words)))
         return list(parts.values())
 
     def _marked(self, piece: str) -> bool:
