@@ -14,8 +14,8 @@ DANGER_FILE = PROJECT_ROOT / "nlu_data" / "danger.yml"
 
 SITUATION = "situation"  # someone describes a danger: the emergency contacts come first
 QUESTION = "question"  # a danger asked about in general ("kalau paspor ditahan ..."): offered beside the answer
-_SENTENCE = re.compile(r"([^.!?\n]+)([.!?\n]*)")  # a sentence and what ends it
 WEAK = "weak"  # a word that may mean danger: acted on only when nothing else was understood
+_SENTENCE = re.compile(r"([^.!?\n]+)([.!?\n]*)")  # a sentence and what ends it
 
 
 @dataclass(frozen=True)

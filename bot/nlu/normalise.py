@@ -15,23 +15,27 @@ SLANG_FILE = PROJECT_ROOT / "nlu_data" / "slang.yml"
 _REPEATED_LETTERS = re.compile(r"([a-z])\1{2,}")
 _REDUPLICATION = re.compile(r"\b([a-z]{2,})2\b")
 _NOT_WORD = re.compile(r"[^\w\s/-]|_")
-
-
 _PLACE_BEFORE = frozenset({"di", "ke", "dari", "dr"})
 
 
-@lru_cache(maxsize=4)
 def load_slang(path: Path = SLANG_FILE) -> dict[str, str]:
     """The informal-Indonesian and Kupang-Malay word map (one word -> standard words)."""
-    raw = read_yaml(path) or {}
-    return {str(k).lower(): str(v).lower() for k, v in (raw.get("words") or {}).items()}
+    return _word_maps(path)[0]
+
+
+def load_places(path: Path = SLANG_FILE) -> dict[str, str]:
+    """Abbreviated place names that are other words elsewhere ("di kl" is Kuala Lumpur, "kl" alone is "kalau")."""
+    return _word_maps(path)[1]
 
 
 @lru_cache(maxsize=4)
-def load_places(path: Path = SLANG_FILE) -> dict[str, str]:
-    """Abbreviated place names that are other words elsewhere ("di kl" is Kuala Lumpur, "kl" alone is "kalau")."""
+def _word_maps(path: Path) -> tuple[dict[str, str], dict[str, str]]:
     raw = read_yaml(path) or {}
-    return {str(k).lower(): str(v).lower() for k, v in (raw.get("places") or {}).items()}
+
+    def word_map(key: str) -> dict[str, str]:
+        return {str(k).lower(): str(v).lower() for k, v in (raw.get(key) or {}).items()}
+
+    return word_map("words"), word_map("places")
 
 
 def normalise(text: str, slang: dict[str, str] | None = None) -> str:

@@ -241,10 +241,9 @@ class AgencyRegistry:
         slip) are words of that one name and of no other; a part made only of common name words ("setia mulia
         aman?") is not found, that company shown as another one (`_part_of`). A part with one such word counts only
         right after PT/agen/perusahaan, as the whole message ("alwihda"), or beside a part with two ("alwihda sama
-        alfa nusantara"):
-        given names ("adik sy Intan ... lewat agen") and ordinary words ("izin keluarga") are not companies. Words no
-        registered name has may stand beside them only in a part marked so, and never a company-name word ("Elsafa
-        Tour")."""
+        alfa nusantara"): given names ("adik sy Intan ... lewat agen") and ordinary words ("izin keluarga") are not
+        companies. Words no registered name has may stand beside them only in a part marked so, and never a
+        company-name word ("Elsafa Tour")."""
         self._refresh()
         if len(text) > MAX_PARTIAL_CHARS:
             return []
