@@ -240,6 +240,7 @@ def test_a_past_case_someone_wants_to_report_opens_the_report_which_first_asks_a
     "saya mau lapor, saya dikurung majikan sekarang",
     "mau lapor agen, dulu sy dipukul, skrg sdh di rumah tp agen ancam keluarga sy",  # a threat now
     "sy mau lapor, adik sy dijual calo, sy sdh pulang ke kupang tp adik blm pulang",  # the reporter is safe, not adik
+    "sy pgn lapor, adik dikurung agen di batam, sy sdh pulang ke rumah",  # no "dulu": adik may be held now
 ])
 def test_a_wish_to_report_a_danger_that_goes_on_gets_the_emergency_contacts_first(app, text):
     turn = say(app, text)

@@ -92,13 +92,15 @@ def _told_plainly(sentence: str, rules: DangerRules) -> bool:
 
 
 def told_over(text: str, rules: DangerRules | None = None) -> bool:
-    """A danger is told and then said to be over, the person safe ("dulu dijual ke sawit, skrg sdh selamat di
-    rumah"), for any kind of danger, also those `danger_level` never calls over by themselves: for a past case
-    someone wants to report."""
+    """A danger told as past ("dulu", "pernah", "kasus lama", a year) and then said to be over, the person safe
+    ("dulu dijual ke sawit, skrg sdh selamat di rumah"), for any kind of danger, also those `danger_level` never
+    calls over by themselves: for a past case someone wants to report. Not "adik dikurung agen, sy sdh pulang"."""
     rules = rules or load_danger_rules()
     normalised = normalise(text)
     found = {name: match.start() for name, pattern in rules.situations.items() if (match := pattern.search(normalised))}
-    return bool(found) and _told_over(normalised, rules, found)
+    past = rules.past.search(normalised)
+    return bool(found) and past is not None and past.start() < min(found.values()) \
+        and _told_over(normalised, rules, found)
 
 
 def _told_over(normalised: str, rules: DangerRules, found: dict[str, int]) -> bool:
