@@ -55,7 +55,7 @@ def danger_level(text: str, rules: DangerRules | None = None) -> str | None:
     """SITUATION, QUESTION, WEAK, or None when the message has no sign of danger."""
     rules = rules or load_danger_rules()
     normalised = normalise(text)
-    found = {name: match.start() for name, pattern in rules.situations.items() if (match := pattern.search(normalised))}
+    found = _dangers(normalised, rules)
     if not found:
         return WEAK if not rules.weak_words.isdisjoint(normalised.split()) else None
     if _told_over(normalised, rules, found) and rules.always.isdisjoint(found):
@@ -63,17 +63,11 @@ def danger_level(text: str, rules: DangerRules | None = None) -> str | None:
     if any(_told_plainly(normalise(sentence.group(1)), rules) for sentence in _SENTENCE.finditer(text)
            if "?" not in sentence.group(2)):
         return SITUATION  # "blh ga sy minta gaji? majikan kurung sy di rumah": a question, then what happens
-    general = rules.general.search(normalised)
-    goes_on = rules.present.search(normalised, min(found.values())) is not None
-    if general and general.start() <= min(found.values()) and not goes_on:
+    first = min(found.values())
+    goes_on = rules.present.search(normalised, first) is not None
+    if _general_before(normalised, rules, first) and not goes_on:
         return QUESTION  # "takut nanti dijual kalau lewat calo", "apa itu TPPO ... disekap lalu dijual"
-    if not rules.always.isdisjoint(found):
-        return SITUATION
-    # "kalau paspor ditahan ..." asks in general; "bos ancam kalau lapor" and "kalau protes, dia kurung di gudang"
-    # describe a threat.
-    conditional = {match.start() for match in rules.conditional.finditer(normalised)}
-    asked = [m.start() for m in rules.hypothetical.finditer(normalised) if m.start() not in conditional]
-    if not asked or min(asked) > min(found.values()):
+    if not rules.always.isdisjoint(found) or not _asked_before(normalised, rules, first):
         return SITUATION
     # "gimana cara lapor polisi, saya dipukul majikan tiap hari": asked, but it goes on now.
     return SITUATION if goes_on else QUESTION
@@ -82,13 +76,30 @@ def danger_level(text: str, rules: DangerRules | None = None) -> str | None:
 def _told_plainly(sentence: str, rules: DangerRules) -> bool:
     """A sentence (normalised; not one that ends in a question mark) that tells a danger with no word before it
     that makes it general or hypothetical."""
-    found = [match.start() for pattern in rules.situations.values() if (match := pattern.search(sentence))]
+    found = _dangers(sentence, rules)
     if not found:
         return False
-    general = rules.general.search(sentence)
-    conditional = {match.start() for match in rules.conditional.finditer(sentence)}
-    asked = [m.start() for m in rules.hypothetical.finditer(sentence) if m.start() not in conditional]
-    return not (general and general.start() <= min(found)) and not (asked and min(asked) <= min(found))
+    first = min(found.values())
+    return not _general_before(sentence, rules, first) and not _asked_before(sentence, rules, first)
+
+
+def _dangers(normalised: str, rules: DangerRules) -> dict[str, int]:
+    """The danger situations the (normalised) text tells, each with where its first sign starts."""
+    return {name: match.start() for name, pattern in rules.situations.items() if (match := pattern.search(normalised))}
+
+
+def _general_before(normalised: str, rules: DangerRules, first: int) -> bool:
+    """A general question (a definition, a worry, a film) starts at or before the first danger word."""
+    general = rules.general.search(normalised)
+    return general is not None and general.start() <= first
+
+
+def _asked_before(normalised: str, rules: DangerRules, first: int) -> bool:
+    """A word that makes the danger hypothetical comes at or before the first danger word: "kalau paspor ditahan
+    ..." asks in general; the condition of a threat ("bos ancam kalau lapor", "kalau protes, dia kurung di gudang")
+    does not."""
+    conditional = {match.start() for match in rules.conditional.finditer(normalised)}
+    return any(m.start() <= first and m.start() not in conditional for m in rules.hypothetical.finditer(normalised))
 
 
 def told_over(text: str, rules: DangerRules | None = None) -> bool:
@@ -97,7 +108,7 @@ def told_over(text: str, rules: DangerRules | None = None) -> bool:
     calls over by themselves: for a past case someone wants to report. Not "adik dikurung agen, sy sdh pulang"."""
     rules = rules or load_danger_rules()
     normalised = normalise(text)
-    found = {name: match.start() for name, pattern in rules.situations.items() if (match := pattern.search(normalised))}
+    found = _dangers(normalised, rules)
     past = rules.past.search(normalised)
     return bool(found) and past is not None and past.start() < min(found.values()) \
         and _told_over(normalised, rules, found)
@@ -127,6 +138,4 @@ def _over(normalised: str, rules: DangerRules, after: int = 0) -> bool:
 
 def situations_in(text: str, rules: DangerRules | None = None) -> list[str]:
     """The names of the danger situations the message describes (for tests and evaluation reports)."""
-    rules = rules or load_danger_rules()
-    normalised = normalise(text)
-    return [name for name, pattern in rules.situations.items() if pattern.search(normalised)]
+    return list(_dangers(normalise(text), rules or load_danger_rules()))
