@@ -1,4 +1,5 @@
-"""The local classifier (bot/nlu/local_classifier.py): its saved weights, and its opinion added to Rasa's."""
+"""The local classifier (bot/nlu/local_classifier.py): its saved weights, its sentence vectors, and its opinion added
+to Rasa's."""
 import subprocess
 import sys
 
@@ -7,6 +8,7 @@ import pytest
 from bot.content import Content
 from bot.nlu.local_classifier import LocalClassifier, keep_weights, local_classifier, weights_file
 from bot.nlu.normalise import normalise
+from bot.nlu.sentence_vectors import sentence_vectors
 from bot.nlu.service import combined
 from bot.nlu.training import NLU_DATA_DIR
 from bot.nlu.training_data import matcher_examples
@@ -51,6 +53,22 @@ def test_unreadable_weights_are_trained_again(examples, tmp_path, caplog):
     assert classifier.parse(normalise("syarat jadi pmi apa aja")).intent == "faq/syarat"
     assert "training again" in caplog.text
     assert LocalClassifier.load(weights_file(tmp_path, examples)).labels == classifier.labels  # saved anew
+
+
+@pytest.mark.parametrize("message, meaning", [
+    ("how much does it cost", "biaya"),  # another language
+    ("persyaratan administrasi", "dokumen"),  # other words
+    ("assalamualaikum", "greet"),
+])
+def test_a_message_sharing_no_word_with_the_examples_is_understood_by_its_meaning(message, meaning):
+    examples = [("biaya", text) for text in ("berapa biaya berangkat", "ongkos keberangkatan berapa",
+                                              "harganya berapa kalau mau kerja", "mahal tidak")]
+    examples += [("dokumen", text) for text in ("dokumen apa saja", "surat apa yang dibawa",
+                                                 "berkas yang perlu disiapkan", "kartu keluarga perlu tidak")]
+    examples += [("greet", text) for text in ("halo", "selamat pagi", "hai kak", "permisi")]
+    classifier, query = LocalClassifier.train(examples), normalise(message)
+    scores = classifier.scores(query, sentence_vectors([query])[0])  # the vector Rasa sends with its parse
+    assert max(scores, key=scores.__getitem__) == meaning
 
 
 def test_rasa_and_the_local_classifier_are_added_up_and_rasas_entities_kept():

@@ -5,10 +5,13 @@ import signal
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from bot.app import build_app
-from bot.nlu.rasa_client import RasaClient
+from bot.nlu.normalise import normalise
+from bot.nlu.rasa_client import RasaClient, understanding_from_rasa
+from bot.nlu.sentence_vectors import DIMENSIONS, sentence_vectors
 from bot.nlu.understanding import NluUnavailable
 from bot.settings import PROJECT_ROOT
 from tests.conftest import RASA_TEST_TOKEN, free_port, settings_for
@@ -23,11 +26,27 @@ from tests.helpers import say, text_of
 ])
 def test_rasa_understands_informal_indonesian(rasa_server, text, label):
     client = RasaClient(rasa_server.url, RASA_TEST_TOKEN, timeout=5)
-    from bot.nlu.normalise import normalise
-
     understanding = client.parse(normalise(text))
     assert understanding.intent == label and understanding.source == "rasa"
     assert understanding.confidence >= 0.6
+
+
+def test_rasa_sends_the_sentence_vector_the_local_classifier_was_trained_with(rasa_server):
+    """The vector comes from the Rasa process (Python 3.10, its own NumPy); `bot train` computed the training
+    examples' vectors in the bot's: the two must agree, or the local classifier would read noise."""
+    query = normalise("how much does it cost to work in malaysia")
+    sent = RasaClient(rasa_server.url, RASA_TEST_TOKEN, timeout=5).parse(query).meaning
+    assert len(sent) == DIMENSIONS
+    assert float(np.dot(sentence_vectors([query])[0], sent)) > 0.999
+
+
+@pytest.mark.parametrize("vector", [None, "x", [0.1] * 10, [0.1] * (DIMENSIONS - 1) + ["a"],
+                                    [0.1] * (DIMENSIONS - 1) + [float("nan")], {"a": 1}])
+def test_a_missing_or_malformed_sentence_vector_is_left_out(vector):
+    payload = {"intent": {"name": "greet", "confidence": 0.9},
+               "intent_ranking": [{"name": "greet", "confidence": 0.9}], "sentence_vector": vector}
+    understanding = understanding_from_rasa(payload)
+    assert understanding.intent == "greet" and understanding.meaning == ()
 
 
 def test_a_wrong_token_is_an_unavailable_server_not_a_crash(rasa_server):

@@ -132,7 +132,8 @@ def _parse_all(model: Path, local: LocalClassifier, var_dir: Path, tested: list[
             for label, text in tested:
                 query = normalise(strip_entity_markup(text))
                 payload = http.post("/model/parse", params={"token": token}, json={"text": query}).json()
-                results.append(Parsed(text, label, understanding_from_rasa(payload), local.scores(query)))
+                rasa = understanding_from_rasa(payload)
+                results.append(Parsed(text, label, rasa, local.scores(query, rasa.meaning)))
             return results
     finally:
         server.stop()

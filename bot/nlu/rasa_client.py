@@ -1,10 +1,12 @@
 """HTTP client for a Rasa NLU server's `/model/parse`."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import httpx
 
+from bot.nlu.sentence_vectors import DIMENSIONS, OUTPUT_KEY
 from bot.nlu.understanding import FAQ_PREFIX, UNSURE, Entity, NluUnavailable, Understanding
 
 
@@ -38,7 +40,8 @@ def understanding_from_rasa(payload: dict[str, Any]) -> Understanding:
     """Flatten Rasa's intent ranking and FAQ response-selector ranking into one ranked list of labels.
 
     A FAQ topic's confidence is the intent confidence times the response selector's, so an answer
-    needs both to be sure. `payload` is Rasa's JSON as received: a malformed one raises KeyError or TypeError.
+    needs both to be sure. `payload` is Rasa's JSON as received: a malformed one raises KeyError or TypeError
+    (a malformed sentence vector is left out: the local classifier then answers from the words alone).
     """
     selector = (payload.get("response_selector") or {}).get(FAQ_PREFIX.rstrip("/"), {})
     ranked: list[tuple[str, float]] = []
@@ -55,9 +58,20 @@ def understanding_from_rasa(payload: dict[str, Any]) -> Understanding:
     entities = tuple(
         Entity(entity=e["entity"], value=e.get("value")) for e in payload.get("entities") or []
     )
+    meaning = _sentence_vector(payload.get(OUTPUT_KEY))
     top_name = (payload.get("intent") or {}).get("name")
     if top_name == UNSURE or not ranked:
         # Rasa's FallbackClassifier found the message too unclear or too ambiguous.
         confidence = ranked[0][1] if ranked else 0.0
-        return Understanding(UNSURE, confidence, tuple(ranked[:10]), entities=entities)
-    return Understanding(ranked[0][0], ranked[0][1], tuple(ranked[:10]), entities=entities)
+        return Understanding(UNSURE, confidence, tuple(ranked[:10]), entities=entities, meaning=meaning)
+    return Understanding(ranked[0][0], ranked[0][1], tuple(ranked[:10]), entities=entities, meaning=meaning)
+
+
+def _sentence_vector(value: object) -> tuple[float, ...]:
+    if not isinstance(value, list) or len(value) != DIMENSIONS:
+        return ()
+    try:
+        vector = tuple(float(x) for x in value)
+    except (TypeError, ValueError):
+        return ()
+    return vector if all(math.isfinite(x) for x in vector) else ()

@@ -41,7 +41,8 @@ class Nlu:
         local = self._local(content or self._content.current())
         if self._rasa is not None:
             try:
-                return combined(self._rasa.parse(query), local.scores(query))
+                rasa = self._rasa.parse(query)
+                return combined(rasa, local.scores(query, rasa.meaning))
             except NluUnavailable as exc:
                 now = time.monotonic()
                 if now - self._last_warning > WARN_EVERY_SECONDS:

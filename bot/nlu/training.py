@@ -26,13 +26,14 @@ def rasa_executable() -> Path:
 
 def rasa_environment(var_dir: Path) -> dict[str, str]:
     """Rasa's environment: only what a process needs (none of the bot's secrets), no telemetry, caches inside var/,
-    quiet TensorFlow."""
+    quiet TensorFlow; the project on its path for the pipeline's own component (bot/nlu/rasa_sentence_vectors.py)."""
     env = minimal_environment()
     env.update(
         RASA_TELEMETRY_ENABLED="false",
         RASA_CACHE_DIRECTORY=str(var_dir / "rasa-cache"),
         MPLCONFIGDIR=str(var_dir / "matplotlib"),
         TF_CPP_MIN_LOG_LEVEL="2",
+        PYTHONPATH=str(PROJECT_ROOT),
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
     )
     return env

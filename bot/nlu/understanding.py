@@ -1,7 +1,7 @@
 """What NLU understood from one message, whichever matcher produced it; what a remote NLU server offers."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol, TypedDict
 
@@ -39,6 +39,8 @@ class Understanding:
     candidates: tuple[tuple[str, float], ...] = ()
     source: Matcher = Matcher.RASA
     entities: tuple[Entity, ...] = ()
+    # The message's sentence vector when the NLU server sent one (bot/nlu/sentence_vectors.py), else empty.
+    meaning: tuple[float, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def faq_topic(self) -> str | None:
