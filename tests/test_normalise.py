@@ -12,7 +12,13 @@ from bot.nlu.normalise import MAX_NLU_CHARS, normalise
     ("!!! ???", ""),
     ("izin 1234/2020 TPPO-2026-7K3Q9", "izin 1234/2020 tppo-2026-7k3q9"),
     ("tlg sy msh di KL, klu mo pulang cm bs lwt agen?", "tolong saya masih di kuala lumpur kalau mau pulang cuma bisa lewat agen"),
-    ("kk sy kerja di jb", "kak saya kerja di johor bahru"),  # a place only after di/ke/dari
+    ("kk sy kerja di jb", "kak saya kerja di johor bahru"),  # a place after di/ke/dari
+    # ... or ending a clause: "kalau" never ends one
+    ("adik ditinggal agen di bandara kl, paspor dibawa agen", "adik ditinggal agen di bandara kuala lumpur paspor dibawa agen"),
+    ("kl sy mau pulang gmn", "kalau saya mau pulang bagaimana"),
+    # Kupang "sa": "saya" before what a person does or after a conjunction, else "saja"
+    ("sa pung adik di Taiping, kalau sa salah dia kasih tangan", "saya punya adik di taiping kalau saya salah dia kasih tangan"),
+    ("surat apa sa yg perlu? ikut dia sa", "surat apa saja yang perlu ikut dia saja"),
 ])
 def test_normalise(raw, expected):
     assert normalise(raw) == expected

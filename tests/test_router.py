@@ -261,6 +261,14 @@ def test_a_wish_to_report_a_danger_that_goes_on_gets_the_emergency_contacts_firs
     ("sy dipukul majikan, skrg dah di rumah sakit", SITUATION),
     ("sy dipukul majikan, dah di rumah teman skrg tp majikan cari sy", SITUATION),
     ("jgn sampe ketahuan, sy sms diam2, sy dikunci di kamar", SITUATION),
+    # Session 12 (a tuning set of hard emergencies): Kupang "sa" is "saya" here, "kasih tangan" is hitting, no food
+    # given to me, thrown out at night without papers.
+    ("Sa di Taiping, majikan kasih sa kerja di 3 rumah, kalau sa salah sedikit dia kasih tangan", SITUATION),
+    ("hari ini majikan tdk kasih sa makan lagi, ini hari ke-4", SITUATION),
+    ("ipar di Hongkong telpon, majikan usir dia jam 11 malam, paspor dan HP ditinggal di dalam", SITUATION),
+    ("sa takut nanti majikan kasih tangan, bagaimana cara cek agen resmi?", QUESTION),
+    ("kalau diusir majikan tanpa gaji bagaimana", QUESTION),
+    ("apakah pmi yg diusir dari malaysia tanpa paspor bisa pulang", None),
     # Questions: examples after a definition, a question after a question, a trap not fallen into.
     ("Apa itu kerja paksa? Misal paspor ditahan dan tdk blh pulang", QUESTION),
     ("apa itu TPPO? apakah org yg dijual ke malaysia?", QUESTION),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -20,33 +21,60 @@ _PLACE_BEFORE = frozenset({"di", "ke", "dari", "dr"})
 
 def load_slang(path: Path = SLANG_FILE) -> dict[str, str]:
     """The informal-Indonesian and Kupang-Malay word map (one word -> standard words)."""
-    return _word_maps(path)[0]
+    return _word_maps(path).words
 
 
 def load_places(path: Path = SLANG_FILE) -> dict[str, str]:
     """Abbreviated place names that are other words elsewhere ("di kl" is Kuala Lumpur, "kl" alone is "kalau")."""
-    return _word_maps(path)[1]
+    return _word_maps(path).places
+
+
+@dataclass(frozen=True)
+class _WordMaps:
+    words: dict[str, str]
+    places: dict[str, str]
+    subjects: dict[str, str]  # "sa" -> "saya" before a word of `subject_before` or after one of `subject_after`
+    subject_before: frozenset[str]
+    subject_after: frozenset[str]
 
 
 @lru_cache(maxsize=4)
-def _word_maps(path: Path) -> tuple[dict[str, str], dict[str, str]]:
+def _word_maps(path: Path) -> _WordMaps:
     raw = read_yaml(path) or {}
 
     def word_map(key: str) -> dict[str, str]:
         return {str(k).lower(): str(v).lower() for k, v in (raw.get(key) or {}).items()}
 
-    return word_map("words"), word_map("places")
+    def word_set(key: str) -> frozenset[str]:
+        return frozenset(str(w).lower() for w in raw.get(key) or [])
+
+    return _WordMaps(word_map("words"), word_map("places"), word_map("subjects"), word_set("subject_before"),
+                     word_set("subject_after"))
+
+
+@lru_cache(maxsize=4)
+def _clause_end(words: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(rf"\b({'|'.join(map(re.escape, words))})\b(?=\s*(?:[,.;!?)]|$))")
 
 
 def normalise(text: str, slang: dict[str, str] | None = None) -> str:
     """Lower-case, keep the first MAX_NLU_CHARS characters, squeeze repeated letters, drop punctuation
-    and emoji, expand reduplication ("pulang2") and map slang words to standard ones (and "di kl" to the place)."""
+    and emoji, expand reduplication ("pulang2") and map slang words to standard ones ("di kl" to the place, "sa mau"
+    to "saya mau" but "apa sa" to "apa saja")."""
     slang = load_slang() if slang is None else slang
-    places = load_places()
+    maps = _word_maps(SLANG_FILE)
+    places = maps.places
     text = unicodedata.normalize("NFKC", text)[:MAX_NLU_CHARS].lower()
     text = _REPEATED_LETTERS.sub(r"\1", text)
     text = _REDUPLICATION.sub(r"\1 \1", text)
+    if places:  # a place word that ends a clause ("di bandara kl, paspor ...") is the place: "kalau" never ends one
+        text = _clause_end(tuple(places)).sub(lambda found: places[found.group(1)], text)
     text = _NOT_WORD.sub(" ", text)
     words = text.split()
-    return " ".join(places[word] if word in places and i and words[i - 1] in _PLACE_BEFORE else slang.get(word, word)
-                    for i, word in enumerate(words))
+    mapped = [places[word] if word in places and i and words[i - 1] in _PLACE_BEFORE else slang.get(word, word)
+              for i, word in enumerate(words)]
+    for i, word in enumerate(words):
+        if word in maps.subjects and (i + 1 < len(words) and mapped[i + 1].split(" ")[0] in maps.subject_before
+                                      or i and mapped[i - 1].split(" ")[-1] in maps.subject_after):
+            mapped[i] = maps.subjects[word]
+    return " ".join(mapped)
