@@ -30,3 +30,14 @@ def test_python310_is_found_through_an_explicit_path() -> None:
                            env={"PATH": "/usr/bin:/bin", "PYTHON310": found.stdout.strip(),
                                 "PYENV_ROOT": "/nonexistent"})
     assert again.returncode == 0 and again.stdout.strip() == found.stdout.strip()
+
+
+def test_the_deployed_rasa_unit_gives_rasa_the_environment_the_bot_gives_it(tmp_path):
+    """The systemd unit starts Rasa without the bot: it must set what `rasa_environment` sets (the project on
+    PYTHONPATH above all: config.yml names a component of the project, and Rasa cannot load the model without it)."""
+    from bot.logsafety import minimal_environment
+    from bot.nlu.training import rasa_environment
+
+    unit = (PROJECT_ROOT / "deploy" / "systemd" / "migrasi-rasa@.service").read_text(encoding="utf-8")
+    in_unit = {line.split("=", 2)[1] for line in unit.splitlines() if line.startswith("Environment=")}
+    assert set(rasa_environment(tmp_path)) - set(minimal_environment()) <= in_unit
