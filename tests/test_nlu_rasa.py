@@ -41,7 +41,8 @@ def test_rasa_sends_the_sentence_vector_the_local_classifier_was_trained_with(ra
 
 
 @pytest.mark.parametrize("vector", [None, "x", [0.1] * 10, [0.1] * (DIMENSIONS - 1) + ["a"],
-                                    [0.1] * (DIMENSIONS - 1) + [float("nan")], {"a": 1}])
+                                    [0.1] * (DIMENSIONS - 1) + [float("nan")], {"a": 1}, [1e39] * DIMENSIONS,
+                                    [50.0] * DIMENSIONS, [True] * DIMENSIONS, ["0.04"] * DIMENSIONS])
 def test_a_missing_or_malformed_sentence_vector_is_left_out(vector):
     payload = {"intent": {"name": "greet", "confidence": 0.9},
                "intent_ranking": [{"name": "greet", "confidence": 0.9}], "sentence_vector": vector}

@@ -68,10 +68,10 @@ def understanding_from_rasa(payload: dict[str, Any]) -> Understanding:
 
 
 def _sentence_vector(value: object) -> tuple[float, ...]:
+    """The vector as sent when it is one: DIMENSIONS plain numbers of unit length (or all zero, for an empty text)."""
     if not isinstance(value, list) or len(value) != DIMENSIONS:
         return ()
-    try:
-        vector = tuple(float(x) for x in value)
-    except (TypeError, ValueError):
+    if not all(isinstance(x, int | float) and not isinstance(x, bool) for x in value):
         return ()
-    return vector if all(math.isfinite(x) for x in vector) else ()
+    length = math.sqrt(math.fsum(float(x) * float(x) for x in value))
+    return tuple(float(x) for x in value) if length == 0 or abs(length - 1) < 0.01 else ()
