@@ -19,6 +19,8 @@ from bot.nlu.normalise import MAX_NLU_CHARS, normalise
     # Kupang "sa": "saya" before what a person does or after a conjunction, else "saja"
     ("sa pung adik di Taiping, kalau sa salah dia kasih tangan", "saya punya adik di taiping kalau saya salah dia kasih tangan"),
     ("surat apa sa yg perlu? ikut dia sa", "surat apa saja yang perlu ikut dia saja"),
+    ("dokumen apa sa di butuhkan", "dokumen apa saja di butuhkan"),  # never "saya" after a question word
+    ("sa di bandara kl 😭 paspor", "saya di bandara kuala lumpur paspor"),
 ])
 def test_normalise(raw, expected):
     assert normalise(raw) == expected

@@ -267,7 +267,12 @@ def test_a_wish_to_report_a_danger_that_goes_on_gets_the_emergency_contacts_firs
     ("hari ini majikan tdk kasih sa makan lagi, ini hari ke-4", SITUATION),
     ("ipar di Hongkong telpon, majikan usir dia jam 11 malam, paspor dan HP ditinggal di dalam", SITUATION),
     ("sa takut nanti majikan kasih tangan, bagaimana cara cek agen resmi?", QUESTION),
-    ("kalau diusir majikan tanpa gaji bagaimana", QUESTION),
+    ("kalau diusir majikan tanpa paspor bagaimana", QUESTION),
+    ("apakah majikan boleh usir pekerja tanpa pesangon?", None),
+    ("harus kasih tangan ke majikan kah waktu datang?", None),  # a handshake
+    ("kalau sa dapat majikan yang suka pukul, lapor ke mana?", QUESTION),
+    ("bos laki masuk kamar sa tiap malam", SITUATION),  # "sa" after a thing one has is "saya"
+    ("sa di bandara kl 😭 paspor ditahan agen", SITUATION),  # "kl" before an emoji is Kuala Lumpur
     ("apakah pmi yg diusir dari malaysia tanpa paspor bisa pulang", None),
     # Questions: examples after a definition, a question after a question, a trap not fallen into.
     ("Apa itu kerja paksa? Misal paspor ditahan dan tdk blh pulang", QUESTION),

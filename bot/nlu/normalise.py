@@ -16,7 +16,7 @@ SLANG_FILE = PROJECT_ROOT / "nlu_data" / "slang.yml"
 _REPEATED_LETTERS = re.compile(r"([a-z])\1{2,}")
 _REDUPLICATION = re.compile(r"\b([a-z]{2,})2\b")
 _NOT_WORD = re.compile(r"[^\w\s/-]|_")
-_PLACE_BEFORE = frozenset({"di", "ke", "dari", "dr"})
+_PLACE_BEFORE = frozenset({"di", "ke", "dari", "dr", "bandara", "airport", "terminal", "sampai", "tiba"})
 
 
 def load_slang(path: Path = SLANG_FILE) -> dict[str, str]:
@@ -36,6 +36,7 @@ class _WordMaps:
     subjects: dict[str, str]  # "sa" -> "saya" before a word of `subject_before` or after one of `subject_after`
     subject_before: frozenset[str]
     subject_after: frozenset[str]
+    subject_never_after: frozenset[str]  # "apa sa": "saja" whatever follows
 
 
 @lru_cache(maxsize=4)
@@ -49,12 +50,12 @@ def _word_maps(path: Path) -> _WordMaps:
         return frozenset(str(w).lower() for w in raw.get(key) or [])
 
     return _WordMaps(word_map("words"), word_map("places"), word_map("subjects"), word_set("subject_before"),
-                     word_set("subject_after"))
+                     word_set("subject_after"), word_set("subject_never_after"))
 
 
 @lru_cache(maxsize=4)
 def _clause_end(words: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile(rf"\b({'|'.join(map(re.escape, words))})\b(?=\s*(?:[,.;!?)]|$))")
+    return re.compile(rf"\b({'|'.join(map(re.escape, words))})\b(?=[ \t]*(?:[^\w\s]|\n|$))")
 
 
 def normalise(text: str, slang: dict[str, str] | None = None) -> str:
@@ -67,14 +68,18 @@ def normalise(text: str, slang: dict[str, str] | None = None) -> str:
     text = unicodedata.normalize("NFKC", text)[:MAX_NLU_CHARS].lower()
     text = _REPEATED_LETTERS.sub(r"\1", text)
     text = _REDUPLICATION.sub(r"\1 \1", text)
-    if places:  # a place word that ends a clause ("di bandara kl, paspor ...") is the place: "kalau" never ends one
+    if places:  # a place word before punctuation, an emoji or a line end ("di bandara kl, paspor ...") is the place:
+        # "kalau" never ends a clause
         text = _clause_end(tuple(places)).sub(lambda found: places[found.group(1)], text)
     text = _NOT_WORD.sub(" ", text)
     words = text.split()
     mapped = [places[word] if word in places and i and words[i - 1] in _PLACE_BEFORE else slang.get(word, word)
               for i, word in enumerate(words)]
     for i, word in enumerate(words):
-        if word in maps.subjects and (i + 1 < len(words) and mapped[i + 1].split(" ")[0] in maps.subject_before
-                                      or i and mapped[i - 1].split(" ")[-1] in maps.subject_after):
+        if word not in maps.subjects:
+            continue
+        before = mapped[i - 1].split(" ")[-1] if i else ""
+        after = mapped[i + 1].split(" ")[0] if i + 1 < len(words) else ""
+        if before not in maps.subject_never_after and (after in maps.subject_before or before in maps.subject_after):
             mapped[i] = maps.subjects[word]
     return " ".join(mapped)
