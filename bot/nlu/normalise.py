@@ -25,7 +25,7 @@ def load_slang(path: Path = SLANG_FILE) -> dict[str, str]:
 
 
 def load_places(path: Path = SLANG_FILE) -> dict[str, str]:
-    """Abbreviated place names that are other words elsewhere ("di kl" is Kuala Lumpur, "kl" alone is "kalau")."""
+    """Abbreviated place names that are other words elsewhere ("di kl" is Kuala Lumpur, "kl sy mau" is "kalau")."""
     return _word_maps(path).places
 
 
