@@ -74,14 +74,24 @@ def test_unreadable_weights_are_trained_again(examples, tmp_path, caplog):
     ("assalamualaikum", "greet"),
 ])
 def test_a_message_sharing_no_word_with_the_examples_is_understood_by_its_meaning(message, meaning):
+    classifier, query = _small_classifier(), normalise(message)
+    scores = classifier.scores(query, sentence_vectors([query])[0])  # the vector Rasa sends with its parse
+    assert max(scores, key=scores.__getitem__) == meaning
+
+
+def test_a_message_in_another_script_is_not_matched_by_meaning():
+    """The encoder understands Arabic; the bot's examples are Indonesian (the engine says it did not understand)."""
+    classifier, query = _small_classifier(), normalise("أريد العمل في السعودية")
+    assert classifier.scores(query, sentence_vectors([query])[0]) == classifier.scores(query)
+
+
+def _small_classifier() -> LocalClassifier:
     examples = [("biaya", text) for text in ("berapa biaya berangkat", "ongkos keberangkatan berapa",
                                               "harganya berapa kalau mau kerja", "mahal tidak")]
     examples += [("dokumen", text) for text in ("dokumen apa saja", "surat apa yang dibawa",
                                                  "berkas yang perlu disiapkan", "kartu keluarga perlu tidak")]
     examples += [("greet", text) for text in ("halo", "selamat pagi", "hai kak", "permisi")]
-    classifier, query = LocalClassifier.train(examples), normalise(message)
-    scores = classifier.scores(query, sentence_vectors([query])[0])  # the vector Rasa sends with its parse
-    assert max(scores, key=scores.__getitem__) == meaning
+    return LocalClassifier.train(examples)
 
 
 def test_rasa_and_the_local_classifier_are_added_up_and_rasas_entities_kept():

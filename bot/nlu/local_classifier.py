@@ -128,10 +128,12 @@ class LocalClassifier:
 
     def scores(self, query: str, meaning: Sequence[float] = ()) -> dict[str, float]:
         """Every label's probability for an already normalised message (one-vs-rest, normalised to add up to 1);
-        `meaning`: its sentence vector when the Rasa server sent one (without it, the n-grams alone decide)."""
+        `meaning`: its sentence vector when the Rasa server sent one (without it, the n-grams alone decide). The
+        encoder reads other scripts too, the examples are Indonesian: a message not in Latin letters is not matched
+        by meaning ("أريد العمل في السعودية" got the Middle East topic as a best guess)."""
         columns, weights = _grams(self._words, self._chars, query)
         model = self._beside_rasa
-        if model is not None and len(meaning) == DIMENSIONS:
+        if model is not None and len(meaning) == DIMENSIONS and _in_latin_letters(query):
             vector = MEANING_WEIGHT * np.asarray(meaning, dtype=np.float32)
             decision = model.coef[:, columns] @ weights + model.coef[:, -DIMENSIONS:] @ vector + model.intercept
         else:
@@ -195,6 +197,11 @@ class LocalClassifier:
                        _Block({g: i for i, g in enumerate(vocabularies["chars"])}, saved["char_idf"]),
                        _Linear(saved["coef"], saved["intercept"]),
                        _Linear(saved["coef_beside_rasa"], saved["intercept_beside_rasa"]))
+
+
+def _in_latin_letters(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return sum(c.isascii() for c in letters) * 2 >= len(letters) > 0
 
 
 def _grams(words: _Block, chars: _Block, text: str) -> tuple[list[int], NDArray[np.float32]]:
