@@ -185,6 +185,23 @@ def test_matching_tolerates_what_people_type(imported, query, expected):
     assert expected in check(app, query)
 
 
+NAME_DIFFERS = "tidak persis sama"
+
+
+@pytest.mark.parametrize("query, differs", [
+    ("PT Sinar Jaya Abadi di Kupang", False),
+    ("abadi sinar jaya", False),  # every word of the registered name, in another order
+    ("KEP 100 2020", False),  # a licence number names the company exactly
+    ("sinar jyaa abadi", True),
+    ("SJA", True),
+    ("bumi flobamora", True),  # a part of the name: the sanctioned company's verdict says so too
+])
+def test_a_verdict_for_a_name_not_written_as_registered_says_so(imported, query, differs):
+    # Calo borrow licensed names with a word left out or a letter changed: the user is told to compare the names.
+    app, _settings, _output = imported
+    assert (NAME_DIFFERS in check(app, query)) == differs
+
+
 @pytest.mark.parametrize("query", ["PT Jaya Abadi", "pt sinar abadi resmi?", "PT Jaya Abadi Kupang msh aktif ga"])
 def test_a_part_of_a_licensed_name_in_common_words_is_never_told_that_licence(imported, query):
     # Scams borrow licensed names: "PT Jaya Abadi" may be another company than PT Sinar Jaya Abadi.

@@ -30,7 +30,7 @@ def answer_lookup(content: Content, state: ConversationState, registry: AgencyRe
     if lookup.kind == Found.CLEAR:
         record = registry.get(lookup.agency_ids[0])
         if record is not None:
-            return verdict(content, state, registry, record)
+            return verdict(content, state, registry, record, asked=query)
     if lookup.kind == Found.SEVERAL:
         records = [r for r in (registry.get(i) for i in lookup.agency_ids) if r is not None]
         state.enter(FLOW, "choose")
@@ -48,9 +48,12 @@ def answer_lookup(content: Content, state: ConversationState, registry: AgencyRe
 
 
 def verdict(content: Content, state: ConversationState, registry: AgencyRegistry,
-            record: AgencyRecord) -> list[Reply]:
+            record: AgencyRecord, asked: str | None = None) -> list[Reply]:
+    """The verdict on one agency; `asked`: the words it was found by, when typed (a name that is not the registered
+    one is said to be different: calo borrow licensed names with a word left out or changed)."""
     state.enter(FLOW, "verdict", {"agency": record.id})
-    context = {"agency": record, "stamp": registry.stamp(record), "demo": record.is_demo}
+    context = {"agency": record, "stamp": registry.stamp(record), "demo": record.is_demo,
+               "name_differs": asked is not None and not registry.written_whole(record.id, asked)}
     if record.status in ("skorsing", "dicabut"):  # whether or not still on the latest list
         text = content.render("agency_sanctioned", **context)
     elif not record.listed or record.status == "tidak_aktif":

@@ -302,6 +302,15 @@ class AgencyRegistry:
                 query, names, scorer=Levenshtein.distance, score_cutoff=limit, limit=None)}
         return Lookup(Found.CLEAR, (slips.pop(),)) if len(slips) == 1 else None
 
+    def written_whole(self, agency_id: int, text: str) -> bool:
+        """Whether the text has every word of one of the agency's registered names, exactly (in any order), or its
+        licence number: a verdict found by a part of the name, a slip or an acronym was not asked as registered."""
+        self._refresh()
+        if agency_id in self.by_licence(text):
+            return True
+        words = set(normalise_name(text[:MAX_TEXT]).split())
+        return any(set(name.split()) <= words for name in self._names_of.get(agency_id, ()))
+
     def _part_of(self, owner: int, query: str) -> Lookup:
         """The verdict for a query made of (nearly) the words of one registered name: that company when the query
         is its whole name or has a word few company names share ("pt ramzy", "multi intan"); otherwise not found,
