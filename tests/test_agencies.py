@@ -195,11 +195,15 @@ NAME_DIFFERS = "tidak persis sama"
     ("sinar jyaa abadi", True),
     ("SJA", True),
     ("bumi flobamora", True),  # a part of the name: the sanctioned company's verdict says so too
+    ("CV Sinar Jaya", True),  # another legal form: another company, maybe
+    ("P.T. Sinar Jaya", False),
+    ("sy sdh kirim cv ke PT Sinar Jaya, resmi kah", False),  # a curriculum vitae, not another company
 ])
 def test_a_verdict_for_a_name_not_written_as_registered_says_so(imported, query, differs):
     # Calo borrow licensed names with a word left out or a letter changed: the user is told to compare the names.
     app, _settings, _output = imported
-    assert (NAME_DIFFERS in check(app, query)) == differs
+    reply = check(app, query)
+    assert reply.startswith(("✅", "⛔")) and (NAME_DIFFERS in reply) == differs
 
 
 @pytest.mark.parametrize("query", ["PT Jaya Abadi", "pt sinar abadi resmi?", "PT Jaya Abadi Kupang msh aktif ga"])

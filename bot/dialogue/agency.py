@@ -53,7 +53,7 @@ def verdict(content: Content, state: ConversationState, registry: AgencyRegistry
     one is said to be different: calo borrow licensed names with a word left out or changed)."""
     state.enter(FLOW, "verdict", {"agency": record.id})
     context = {"agency": record, "stamp": registry.stamp(record), "demo": record.is_demo,
-               "name_differs": asked is not None and not registry.written_whole(record.id, asked)}
+               "name_differs": asked is not None and not registry.written_whole(record, asked)}
     if record.status in ("skorsing", "dicabut"):  # whether or not still on the latest list
         text = content.render("agency_sanctioned", **context)
     elif not record.listed or record.status == "tidak_aktif":

@@ -19,6 +19,12 @@ def normalise_name(name: str) -> str:
     return " ".join(words)
 
 
+def legal_forms(name: str) -> set[str]:
+    """The legal forms written in a name or message: 'cv. sinar jaya' -> {'cv'}, 'P.T Sinar Jaya' -> {'pt'}."""
+    found = re.findall(r"\b(pt|p\.\s*t|cv|c\.\s*v)\b", unicodedata.normalize("NFKD", name).lower())
+    return {re.sub(r"[^a-z]", "", form) for form in found}
+
+
 def licence_key(number: str) -> str:
     """Licence numbers compared without separators, case or leading zeros: 'KEP-0123/2020' == 'kep 123.2020'."""
     return _NOT_ALNUM.sub("", _LEADING_ZEROS.sub("", unicodedata.normalize("NFKD", number).lower()))
