@@ -1,5 +1,7 @@
 """The dialogue engine through the whole app (real SQLite, real content), NLU by the local classifier."""
 from bot.app import build_app
+from bot.dialogue.decision import ANSWER, decide
+from bot.dialogue.engine import usable_labels
 from tests.conftest import settings_for
 from tests.helpers import buttons_of, press, say, text_of, vague_message
 
@@ -51,6 +53,26 @@ def test_out_of_scope_and_foreign_language_never_get_a_faq_answer(fallback_app):
     for text in ("siapa presiden indonesia", "what is the weather today in london", "x", "asdfghjkl qwerty"):
         turn = say(fallback_app, text)
         assert "Dasar hukum" not in text_of(turn), text
+
+
+def test_a_message_only_guessed_to_be_out_of_scope_is_not_understood(fallback_app):
+    """"I only help with ..." is for what is surely out of scope; typos, gibberish or a new way to ask that merely lean
+    that way get "say it another way", with the FAQ topics NLU also guessed as buttons."""
+    sure = say(fallback_app, "siapa presiden indonesia")
+    assert sure.meaning == "out_of_scope" and "hanya bisa membantu" in text_of(sure)
+    usable = usable_labels(fallback_app.content.current())
+    guessed = []
+    for text in ("zxqv blorp qwrt", "zxqv blorp Yohana 0812345999", "mnbv lkjh poiu", "xkcd wqer plmk"):
+        decision = decide(fallback_app.nlu.understand(text), usable)
+        if decision.kind == ANSWER and decision.labels[0] == "out_of_scope" and not decision.sure:
+            guessed.append(text)
+    assert len(guessed) >= 2  # which ones lean out of scope depends on the training data
+    for text in guessed:
+        turn = say(fallback_app, text)
+        assert turn.meaning == "not_understood" and "belum mengerti" in text_of(turn), text
+        assert "hanya bisa membantu" not in text_of(turn)
+        offered = [button.data for reply in turn.replies[1:] for button in reply.buttons]
+        assert all(data.startswith("faq:") for data in offered)
 
 
 def test_an_unclear_question_is_clarified_and_the_choice_survives_a_restart(sqlite_url):

@@ -409,6 +409,8 @@ class Engine:
         if destination is not None:  # "kk di singapore gaji ART brp, brgkt lwt apa": nothing stood out but the place
             others = tuple(label for label in decision.labels if label != destination)
             decision = Decision(ANSWER, (destination, *others[:MAX_ALTERNATIVES]), sure=False)
+        if decision.kind == ANSWER and decision.labels[0] == "out_of_scope" and not decision.sure:
+            return self._not_understood(m, list(decision.labels[1:]))
         if decision.kind == ANSWER:
             label = decision.labels[0]
             m.turn.sure = decision.sure and understanding.source != Matcher.FALLBACK
@@ -430,9 +432,19 @@ class Engine:
             m.turn.meaning = "clarify"
             options = [*decision.labels, *(["emergency"] if m.emergency_set_aside else [])]
             return faq.clarify(content, state, self._option_buttons(content, options))
-        self._reset(state)
+        return self._not_understood(m, [])
+
+    def _not_understood(self, m: TextMessage, guesses: list[str]) -> list[Reply]:
+        """Nothing understood, or only a guess that the message is out of scope (typos, a new way to ask, gibberish
+        lean that way): "I don't understand, say it another way" rather than "I only help with ...", with the FAQ
+        topics among the other guesses as buttons (the menu below has the rest, the emergency contacts first)."""
+        self._reset(m.state)
         m.turn.meaning = "not_understood"
-        return [with_menu(content, "not_understood")]
+        replies = [with_menu(m.content, "not_understood")]
+        buttons = self._option_buttons(m.content, [label for label in guesses if faq_topic_of(label) is not None])
+        if buttons:
+            replies.append(Reply(m.content.render("maybe_this"), tuple(buttons)))
+        return replies
 
     # ---- helpers of the recognisers ----------------------------------------------------------------
 
