@@ -270,7 +270,7 @@ def _evaluate_nlu(settings: Settings, fallback_only: bool, check: bool, sets: li
     (out_dir / "report.md").write_text(evaluation.render_markdown(report, name), encoding="utf-8")
     evaluation.write_confusion_png(report, out_dir / "confusion.png")
     replies_md = "# Right first reply through the whole engine\n\n" + "\n".join(
-        first_reply.render(path.name, result, show_errors=path.name not in first_reply.BLIND_SETS)
+        first_reply.render(path.name, result, show_errors=not first_reply.is_blind(path))
         for path, result in outcomes.items())
     (out_dir / "first_reply.md").write_text(replies_md, encoding="utf-8")
     for path, result in outcomes.items():

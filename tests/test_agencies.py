@@ -185,7 +185,7 @@ def test_matching_tolerates_what_people_type(imported, query, expected):
     assert expected in check(app, query)
 
 
-NAME_DIFFERS = "tidak persis sama"
+NAME_DIFFERS = "Perhatikan namanya"
 
 
 @pytest.mark.parametrize("query, differs", [
@@ -204,6 +204,30 @@ def test_a_verdict_for_a_name_not_written_as_registered_says_so(imported, query,
     app, _settings, _output = imported
     reply = check(app, query)
     assert reply.startswith(("✅", "⛔")) and (NAME_DIFFERS in reply) == differs
+    assert ("harus berbentuk PT" in reply) == query.startswith("CV")
+
+
+@pytest.mark.parametrize("query, differs", [
+    ("CV Sinar Jaya Abadi resmi?", True),
+    ("yayasan sinar jaya abadi aman kah", True),
+    ("Sinar Jaya Abadi minta CV dan paspor, aman?", False),
+    ("pt bumi flobamora msh boleh rekrut?", True),
+    ("PT Bumi Flobamora Sejahtera msh boleh rekrut?", False),
+])
+def test_a_name_in_free_text_not_written_as_registered_says_so_too(imported, query, differs):
+    app, _settings, _output = imported
+    reply = text_of(say(app, query))
+    assert reply.startswith(("✅", "⛔")) and (NAME_DIFFERS in reply) == differs
+    assert ("harus berbentuk PT" in reply) == query.lower().startswith(("cv", "yayasan"))
+
+
+def test_two_companies_one_written_whole_only_the_other_is_told_its_name_differs(imported):
+    app, _settings, _output = imported
+    turn = say(app, "CV Sinar Jaya atau Sinar Jaya Abadi, mana yang resmi?")
+    verdicts = [reply.text for reply in turn.replies if reply.text.startswith("✅")]
+    assert len(verdicts) == 2 and turn.meaning.count("|") == 1
+    first, second = sorted(verdicts, key=lambda text: "Abadi" in text)
+    assert NAME_DIFFERS in first and "(CV)" in first and NAME_DIFFERS not in second
 
 
 @pytest.mark.parametrize("query", ["PT Jaya Abadi", "pt sinar abadi resmi?", "PT Jaya Abadi Kupang msh aktif ga"])

@@ -25,12 +25,13 @@ def waiting_for_name(state: ConversationState) -> bool:
 
 
 def answer_lookup(content: Content, state: ConversationState, registry: AgencyRegistry,
-                  query: str, lookup: Lookup) -> list[Reply]:
-    """The reply to a lookup: the verdict, a choice of close matches, or not found (never "safe")."""
+                  query: str, lookup: Lookup, message: str) -> list[Reply]:
+    """The reply to a lookup of `query` (the name as found in `message`): the verdict, a choice of close matches, or
+    not found (never "safe")."""
     if lookup.kind == Found.CLEAR:
         record = registry.get(lookup.agency_ids[0])
         if record is not None:
-            return verdict(content, state, registry, record, asked=query)
+            return verdict(content, state, registry, record, asked=message)
     if lookup.kind == Found.SEVERAL:
         records = [r for r in (registry.get(i) for i in lookup.agency_ids) if r is not None]
         state.enter(FLOW, "choose")
@@ -49,11 +50,13 @@ def answer_lookup(content: Content, state: ConversationState, registry: AgencyRe
 
 def verdict(content: Content, state: ConversationState, registry: AgencyRegistry,
             record: AgencyRecord, asked: str | None = None) -> list[Reply]:
-    """The verdict on one agency; `asked`: the words it was found by, when typed (a name that is not the registered
-    one is said to be different: calo borrow licensed names with a word left out or changed)."""
+    """The verdict on one agency; `asked`: the message it was found in, when typed (a name that is not the
+    registered one, or under another legal form, is said to be different: calo borrow licensed names)."""
     state.enter(FLOW, "verdict", {"agency": record.id})
+    other_form = registry.other_form(record, asked) if asked is not None else None
+    differs = asked is not None and (other_form is not None or not registry.written_whole(record, asked))
     context = {"agency": record, "stamp": registry.stamp(record), "demo": record.is_demo,
-               "name_differs": asked is not None and not registry.written_whole(record, asked)}
+               "name_differs": differs, "other_form": other_form}
     if record.status in ("skorsing", "dicabut"):  # whether or not still on the latest list
         text = content.render("agency_sanctioned", **context)
     elif not record.listed or record.status == "tidak_aktif":

@@ -429,19 +429,30 @@ class Engine:
                 replies.append(Reply(content.render("not_this"), tuple(buttons)))
             return replies
         if decision.kind == CLARIFY:
-            m.turn.meaning = "clarify"
             options = [*decision.labels, *(["emergency"] if m.emergency_set_aside else [])]
-            return faq.clarify(content, state, self._option_buttons(content, options))
+            buttons = self._option_buttons(content, options)
+            if len(buttons) < 2:  # out of scope or small talk among them: never a question with one option or none
+                return self._not_understood(m, list(decision.labels))
+            m.turn.meaning = "clarify"
+            return faq.clarify(content, state, buttons)
         return self._not_understood(m, [])
 
     def _not_understood(self, m: TextMessage, guesses: list[str]) -> list[Reply]:
         """Nothing understood, or only a guess that the message is out of scope (typos, a new way to ask, gibberish
-        lean that way): "I don't understand, say it another way" rather than "I only help with ...", with the FAQ
-        topics among the other guesses as buttons (the menu below has the rest, the emergency contacts first)."""
+        lean that way, and so does a close call between them): "not understood, or not something I help with; say it
+        another way", with the other guesses as buttons (the emergency contacts first when NLU heard them). Only an
+        agency question NLU leant to, too weakly to act on, is answered when the registry clearly finds the company
+        ("elsafa resmi kah kaka")."""
+        leaning = m.understanding.candidates[0][0] if m.understanding.candidates else None
+        if leaning == "check_agency" and len(m.text) <= MAX_BARE_NAME_CHARS:
+            lookup = self._registry.lookup(m.text)
+            if lookup.kind == Found.CLEAR:
+                return self._verdicts(m, [(m.text, lookup)])
         self._reset(m.state)
         m.turn.meaning = "not_understood"
         replies = [with_menu(m.content, "not_understood")]
-        buttons = self._option_buttons(m.content, [label for label in guesses if faq_topic_of(label) is not None])
+        guesses = [*(["emergency"] if m.emergency_set_aside else []), *guesses]
+        buttons = self._option_buttons(m.content, list(dict.fromkeys(guesses)))
         if buttons:
             replies.append(Reply(m.content.render("maybe_this"), tuple(buttons)))
         return replies
@@ -472,8 +483,8 @@ class Engine:
         when nothing else was understood."""
         if decision.kind == ANSWER and decision.labels[0] != "out_of_scope":
             return False
-        if m.danger is None:
-            return m.emergency_set_aside and decision.kind == NOTHING_FOUND
+        if m.danger is None:  # nothing understood, or only guessed to be out of scope (`_not_understood`)
+            return m.emergency_set_aside and (decision.kind == NOTHING_FOUND or not decision.sure)
         if not m.emergency_set_aside:  # a word of danger, not a general question
             return True
         out_of_scope_for_sure = decision.kind == ANSWER and decision.sure
@@ -522,10 +533,18 @@ class Engine:
         return [with_menu(content, SIMPLE_INTENTS[label])]
 
     def _verdicts(self, m: TextMessage, lookups: list[tuple[str, Lookup]]) -> list[Reply]:
-        m.turn.meaning = "agency:" + "|".join(_verdict_meaning(lookup) for _query, lookup in lookups)
-        replies: list[Reply] = []
+        """One answer per company (a name found twice, after PT and whole, is answered once)."""
+        answered: set[int] = set()
+        distinct = []
         for query, lookup in lookups:
-            replies.extend(agency.answer_lookup(m.content, m.state, self._registry, query, lookup))
+            if lookup.kind == Found.CLEAR and lookup.agency_ids[0] in answered:
+                continue
+            answered.update(lookup.agency_ids[:1] if lookup.kind == Found.CLEAR else ())
+            distinct.append((query, lookup))
+        m.turn.meaning = "agency:" + "|".join(_verdict_meaning(lookup) for _query, lookup in distinct)
+        replies: list[Reply] = []
+        for query, lookup in distinct:
+            replies.extend(agency.answer_lookup(m.content, m.state, self._registry, query, lookup, m.text))
         return replies
 
     def _emergency(self, content: Content, state: ConversationState, text: str, topics: list[str]) -> list[Reply]:

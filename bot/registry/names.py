@@ -8,21 +8,40 @@ import unicodedata
 LEGAL_FORMS = {"pt", "p", "t", "tbk", "persero", "cv"}
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 _LEADING_ZEROS = re.compile(r"(?<![0-9])0+(?=[0-9])")
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})  # phones type "Ma’arif"
+
+
+def _plain(text: str) -> str:
+    return unicodedata.normalize("NFKD", text.translate(_APOSTROPHES)).encode("ascii", "ignore").decode().lower()
 
 
 def normalise_name(name: str) -> str:
     """'PT. Sinar  Jaya-Abadi, Tbk' -> 'sinar jaya abadi'."""
-    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    text = _plain(name)
     text = re.sub(r"\bp\.\s*t\.?", " pt ", text)
     text = re.sub(r"\b(?:int\W?l|international)\b", "internasional", text)  # "Int'l", "Intl"
     words = [w for w in _NOT_ALNUM.sub(" ", text).split() if w not in LEGAL_FORMS]
     return " ".join(words)
 
 
-def legal_forms(name: str) -> set[str]:
-    """The legal forms written in a name or message: 'cv. sinar jaya' -> {'cv'}, 'P.T Sinar Jaya' -> {'pt'}."""
-    found = re.findall(r"\b(pt|p\.\s*t|cv|c\.\s*v)\b", unicodedata.normalize("NFKD", name).lower())
-    return {re.sub(r"[^a-z]", "", form) for form in found}
+# Legal forms people write before a company name, by how a reply names them. A placement company (P3MI) must be a PT
+# (UU 18/2017 Pasal 51): the others are never the registered company of the same name.
+LEGAL_FORM_NAMES = {"pt": "PT", "cv": "CV", "yayasan": "Yayasan", "lpk": "LPK", "ud": "UD", "koperasi": "Koperasi"}
+_FORM = r"(p\W{0,2}t|c\W{0,2}v|yayasan|lpk|ud|koperasi)"
+
+
+def form_before(text: str, name: str) -> str | None:
+    """The legal form written right before a (normalised) name in the text: 'cv. sinar jaya' -> 'cv'; None without
+    one ('kirim cv ke PT Sinar Jaya' has PT before the name, 'Sinar Jaya minta CV' none)."""
+    words = r"\W+".join(re.escape(word) for word in name.split())
+    match = re.search(rf"\b{_FORM}\W*{words}\b", _plain(text))
+    return re.sub(r"[^a-z]", "", match.group(1)) if match else None
+
+
+def registered_form(name: str) -> str | None:
+    """The legal form in a registered name ('PT. Sinar Jaya' -> 'pt'), if it has one."""
+    match = re.search(rf"\b{_FORM}\b", _plain(name))
+    return re.sub(r"[^a-z]", "", match.group(1)) if match else None
 
 
 def licence_key(number: str) -> str:

@@ -15,7 +15,7 @@ from rapidfuzz.distance import Levenshtein
 from bot.registry.contained import NameWords
 from bot.registry.importer import parse_rows, read_table
 from bot.registry.mentions import GENERIC_WORDS, NAME_WORDS, PLACE_WORDS, STOP_WORDS
-from bot.registry.names import initials, legal_forms, licence_key, normalise_name
+from bot.registry.names import LEGAL_FORM_NAMES, form_before, initials, licence_key, normalise_name, registered_form
 from db.agencies import AgencyRecord, AgencyRepository, AgencyRow
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "db" / "seed"
@@ -303,17 +303,24 @@ class AgencyRegistry:
         return Lookup(Found.CLEAR, (slips.pop(),)) if len(slips) == 1 else None
 
     def written_whole(self, agency: AgencyRecord, text: str) -> bool:
-        """Whether the text has every word of one of the agency's registered names, exactly (in any order), and no
-        other legal form ("CV Sinar Jaya" is not PT Sinar Jaya), or its licence number: a verdict found by a part of
-        the name, a slip or an acronym was not asked as registered."""
+        """Whether the text has every word of one of the agency's registered names, exactly (in any order), or its
+        licence number: a verdict found by a part of the name, a slip or an acronym was not asked as registered."""
         self._refresh()
         if agency.id in self.by_licence(text):
             return True
-        asked, registered = legal_forms(text[:MAX_TEXT]), legal_forms(agency.name)
-        if asked and registered and asked.isdisjoint(registered):  # "kirim cv ke PT ..." names the PT
-            return False
         words = set(normalise_name(text[:MAX_TEXT]).split())
         return any(set(name.split()) <= words for name in self._names_of.get(agency.id, ()))
+
+    def other_form(self, agency: AgencyRecord, text: str) -> str | None:
+        """The legal form written right before the agency's name in the text when it is not the registered one (a
+        name without one is a PT, as every P3MI): "CV Sinar Jaya" for PT Sinar Jaya -> "CV"."""
+        self._refresh()
+        registered = registered_form(agency.name) or "pt"
+        for name in self._names_of.get(agency.id, ()):
+            written = form_before(text[:MAX_TEXT], name)
+            if written is not None and written != registered:
+                return LEGAL_FORM_NAMES[written]
+        return None
 
     def _part_of(self, owner: int, query: str) -> Lookup:
         """The verdict for a query made of (nearly) the words of one registered name: that company when the query
