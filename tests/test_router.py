@@ -278,6 +278,10 @@ def test_a_wish_to_report_a_danger_that_goes_on_gets_the_emergency_contacts_firs
     ("Apa itu kerja paksa? Misal paspor ditahan dan tdk blh pulang", QUESTION),
     ("apa itu TPPO? apakah org yg dijual ke malaysia?", QUESTION),
     ("sy hampir terjebak tawaran kerja palsu di fb", None),
+    # Held by a person somewhere (session 13: "ditahan" alone is also withheld goods or pay).
+    ("adik sy ditahan calo di rumah kos di batam, hp nya mati", SITUATION),
+    ("kalau nanti ditahan agen di penampungan lapor kemana?", QUESTION),
+    ("barang sy ditahan bea cukai di bandara", WEAK),
 ])
 def test_danger_told_in_sms_words(text, level):
     assert danger_level(text) == level
