@@ -30,6 +30,8 @@ BLIND_PATTERN = "blind*.yml"
 
 def is_blind(path: Path) -> bool:
     return fnmatch(path.name, BLIND_PATTERN)
+
+
 # Regression guards for `nlu eval --check` (and so `make test`): the old held-out file has been tuned on, so its
 # figures only tell when something broke; they are not what users get (that is blind.yml, reported, not gated).
 GUARDS = {"heldout.yml": {"right first reply": (0.85, ">="), "confident wrong": (0.10, "<=")}}
