@@ -381,8 +381,12 @@ class Engine:
         unmarked = m.danger != QUESTION  # names without PT/agen, but not in a question about a danger
         for mention in company_mentions(m.text[:MAX_TEXT], unmarked=unmarked)[:MAX_COMPANIES]:
             # The name after PT decides for its span: "PT Sinar Jaya Makmur" is not PT Sinar Jaya.
-            lookups.append((mention.text, self._registry.lookup_mention(mention.text)))
+            lookup = self._registry.lookup_mention(mention.text)
+            if lookup.kind == Found.CLEAR and lookup.agency_ids[0] in claimed:
+                continue  # the same company named twice
+            lookups.append((mention.text, lookup))
             claimed.update(self._registry.named_in(mention.text))
+            claimed.update(lookup.agency_ids if lookup.kind == Found.CLEAR else ())
         named = self._registry.named_in(m.text)
         lookups += [(m.text, found_lookup([owner])) for owner in named if owner not in claimed]
         if not lookups and len(m.text) <= MAX_BARE_NAME_CHARS:
@@ -533,17 +537,9 @@ class Engine:
         return [with_menu(content, SIMPLE_INTENTS[label])]
 
     def _verdicts(self, m: TextMessage, lookups: list[tuple[str, Lookup]]) -> list[Reply]:
-        """One answer per company (a name found twice, after PT and whole, is answered once)."""
-        answered: set[int] = set()
-        distinct = []
-        for query, lookup in lookups:
-            if lookup.kind == Found.CLEAR and lookup.agency_ids[0] in answered:
-                continue
-            answered.update(lookup.agency_ids[:1] if lookup.kind == Found.CLEAR else ())
-            distinct.append((query, lookup))
-        m.turn.meaning = "agency:" + "|".join(_verdict_meaning(lookup) for _query, lookup in distinct)
+        m.turn.meaning = "agency:" + "|".join(_verdict_meaning(lookup) for _query, lookup in lookups)
         replies: list[Reply] = []
-        for query, lookup in distinct:
+        for query, lookup in lookups:
             replies.extend(agency.answer_lookup(m.content, m.state, self._registry, query, lookup, m.text))
         return replies
 

@@ -24,15 +24,10 @@ def load_slang(path: Path = SLANG_FILE) -> dict[str, str]:
     return _word_maps(path).words
 
 
-def load_places(path: Path = SLANG_FILE) -> dict[str, str]:
-    """Abbreviated place names that are other words elsewhere ("di kl" is Kuala Lumpur, "kl sy mau" is "kalau")."""
-    return _word_maps(path).places
-
-
 @dataclass(frozen=True)
 class _WordMaps:
     words: dict[str, str]
-    places: dict[str, str]
+    places: dict[str, str]  # abbreviations that are places only after di/ke/... or before a clause end ("di kl")
     subjects: dict[str, str]  # "sa" -> "saya" before a word of `subject_before` or after one of `subject_after`
     subject_before: frozenset[str]
     subject_after: frozenset[str]

@@ -24,9 +24,9 @@ def normalise_name(name: str) -> str:
     return " ".join(words)
 
 
-# Legal forms people write before a company name, by how a reply names them. A placement company (P3MI) must be a PT
-# (UU 18/2017 Pasal 51): the others are never the registered company of the same name.
-LEGAL_FORM_NAMES = {"pt": "PT", "cv": "CV", "yayasan": "Yayasan", "lpk": "LPK", "ud": "UD", "koperasi": "Koperasi"}
+# Legal forms people write before a company name ("p.t" and "c.v" as "pt" and "cv"; replies name them in
+# content/templates/_name_differs.j2). A placement company (P3MI) must be a PT (UU 18/2017 Pasal 51): the others are
+# never the registered company of the same name.
 _FORM = r"(p\W{0,2}t|c\W{0,2}v|yayasan|lpk|ud|koperasi)"
 
 

@@ -15,7 +15,7 @@ from rapidfuzz.distance import Levenshtein
 from bot.registry.contained import NameWords
 from bot.registry.importer import parse_rows, read_table
 from bot.registry.mentions import GENERIC_WORDS, NAME_WORDS, PLACE_WORDS, STOP_WORDS
-from bot.registry.names import LEGAL_FORM_NAMES, form_before, initials, licence_key, normalise_name, registered_form
+from bot.registry.names import form_before, initials, licence_key, normalise_name, registered_form
 from db.agencies import AgencyRecord, AgencyRepository, AgencyRow
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "db" / "seed"
@@ -313,13 +313,13 @@ class AgencyRegistry:
 
     def other_form(self, agency: AgencyRecord, text: str) -> str | None:
         """The legal form written right before the agency's name in the text when it is not the registered one (a
-        name without one is a PT, as every P3MI): "CV Sinar Jaya" for PT Sinar Jaya -> "CV"."""
+        name without one is a PT, as every P3MI): "CV Sinar Jaya" for PT Sinar Jaya -> "cv"."""
         self._refresh()
         registered = registered_form(agency.name) or "pt"
         for name in self._names_of.get(agency.id, ()):
             written = form_before(text[:MAX_TEXT], name)
             if written is not None and written != registered:
-                return LEGAL_FORM_NAMES[written]
+                return written
         return None
 
     def _part_of(self, owner: int, query: str) -> Lookup:
