@@ -195,7 +195,6 @@ NAME_DIFFERS = "Perhatikan namanya"
     ("sinar jyaa abadi", True),
     ("SJA", True),
     ("bumi flobamora", True),  # a part of the name: the sanctioned company's verdict says so too
-    ("CV Sinar Jaya", True),  # another legal form: another company, maybe
     ("P.T. Sinar Jaya", False),
     ("sy sdh kirim cv ke PT Sinar Jaya, resmi kah", False),  # a curriculum vitae, not another company
 ])
@@ -204,13 +203,10 @@ def test_a_verdict_for_a_name_not_written_as_registered_says_so(imported, query,
     app, _settings, _output = imported
     reply = check(app, query)
     assert reply.startswith(("✅", "⛔")) and (NAME_DIFFERS in reply) == differs
-    assert ("harus berbentuk PT" in reply) == query.startswith("CV")
 
 
 @pytest.mark.parametrize("query, differs", [
-    ("CV Sinar Jaya Abadi resmi?", True),
-    ("yayasan sinar jaya abadi aman kah", True),
-    ("Sinar Jaya Abadi minta CV dan paspor, aman?", False),
+    ("Sinar Jaya Abadi minta CV dan paspor, aman?", False),  # a curriculum vitae, not another company
     ("pt bumi flobamora msh boleh rekrut?", True),
     ("PT Bumi Flobamora Sejahtera msh boleh rekrut?", False),
 ])
@@ -218,16 +214,47 @@ def test_a_name_in_free_text_not_written_as_registered_says_so_too(imported, que
     app, _settings, _output = imported
     reply = text_of(say(app, query))
     assert reply.startswith(("✅", "⛔")) and (NAME_DIFFERS in reply) == differs
-    assert ("harus berbentuk PT" in reply) == query.lower().startswith(("cv", "yayasan"))
 
 
-def test_two_companies_one_written_whole_only_the_other_is_told_its_name_differs(imported):
+@pytest.mark.parametrize("query, asked", [
+    ("CV Sinar Jaya", "CV Sinar Jaya"),
+    ("CV Sinar Jaya Abadi resmi?", "CV Sinar Jaya Abadi"),
+    ("yayasan sinar jaya abadi aman kah", "Yayasan Sinar Jaya Abadi"),
+    ("c.v. bumi flobamora sejahtera msh rekrut?", "CV Bumi Flobamora Sejahtera"),
+])
+def test_a_registered_name_under_another_legal_form_is_not_that_company(imported, query, asked):
+    # A placement company must be a PT: "CV Sinar Jaya" is another company, never told PT Sinar Jaya's licence.
+    app, _settings, _output = imported
+    turn = say(app, query)
+    reply = text_of(turn)
+    assert reply.startswith(f"❓ {asked} TIDAK DITEMUKAN") and "harus berbentuk PT" in reply
+    assert "AKTIF" not in reply and turn.meaning == "agency:?"
+    offered = [data for label, data in buttons_of(turn) if asked.split(" ", 1)[1].lower() in label.lower()]
+    picked = text_of(press(app, offered[0]))  # the registered one, shown as another company
+    assert picked.startswith(("✅", "⛔")) and NAME_DIFFERS in picked and "harus berbentuk PT" in picked
+
+
+def test_two_companies_one_under_another_legal_form(imported):
     app, _settings, _output = imported
     turn = say(app, "CV Sinar Jaya atau Sinar Jaya Abadi, mana yang resmi?")
+    assert turn.meaning.count("|") == 1 and "?" in turn.meaning.split(":")[1].split("|")
+    assert "❓ CV Sinar Jaya TIDAK DITEMUKAN" in text_of(turn)
     verdicts = [reply.text for reply in turn.replies if reply.text.startswith("✅")]
-    assert len(verdicts) == 2 and turn.meaning.count("|") == 1
-    first, second = sorted(verdicts, key=lambda text: "Abadi" in text)
-    assert NAME_DIFFERS in first and "(CV)" in first and NAME_DIFFERS not in second
+    assert len(verdicts) == 1 and "Sinar Jaya Abadi" in verdicts[0] and NAME_DIFFERS not in verdicts[0]
+
+
+@pytest.mark.parametrize("query", ["PT Sinar Jaya Gemilang", "PT Jaya Abadi"])
+def test_a_company_picked_from_the_names_offered_for_another_name_is_told_the_names_differ(imported, query):
+    # "Did you mean PT Sinar Jaya?" or "other companies": a tap must not turn the name typed into a licensed one.
+    app, _settings, _output = imported
+    press(app, "menu:agency")
+    offered = [data for label, data in buttons_of(say(app, query)) if "Sinar Jaya" in label]
+    assert offered
+    picked = text_of(press(app, offered[0]))
+    assert picked.startswith(("✅", "⛔")) and NAME_DIFFERS in picked
+    check(app, "PT Sinar Jaya")  # typed whole: the same button afterwards shows the verdict alone
+    again = text_of(press(app, offered[0]))
+    assert again.startswith(("✅", "⛔")) and NAME_DIFFERS not in again
 
 
 @pytest.mark.parametrize("query", ["PT Jaya Abadi", "pt sinar abadi resmi?", "PT Jaya Abadi Kupang msh aktif ga"])

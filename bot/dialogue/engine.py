@@ -244,7 +244,7 @@ class Engine:
             return faq.answer(content, state, arg)
         if action.kind == actions.AGENCY and arg and arg.isdigit() and len(arg) <= MAX_ID_DIGITS:
             record = self._registry.get(int(arg))
-            return agency.verdict(content, state, self._registry, record) if record is not None else None
+            return agency.picked(content, state, self._registry, record) if record is not None else None
         if action.kind == actions.COUNTRY:
             if arg is None:
                 return countries.country_list(content, state)
@@ -537,6 +537,7 @@ class Engine:
         return [with_menu(content, SIMPLE_INTENTS[label])]
 
     def _verdicts(self, m: TextMessage, lookups: list[tuple[str, Lookup]]) -> list[Reply]:
+        lookups = [(query, agency.under_other_form(self._registry, lookup, m.text)) for query, lookup in lookups]
         m.turn.meaning = "agency:" + "|".join(_verdict_meaning(lookup) for _query, lookup in lookups)
         replies: list[Reply] = []
         for query, lookup in lookups:

@@ -44,6 +44,11 @@ def registered_form(name: str) -> str | None:
     return re.sub(r"[^a-z]", "", match.group(1)) if match else None
 
 
+def without_form(name: str) -> str:
+    """A registered name without the legal form it starts with, as written: 'PT. Sinar Jaya' -> 'Sinar Jaya'."""
+    return re.sub(rf"^\s*{_FORM}\b\W*", "", name, flags=re.IGNORECASE) or name
+
+
 def licence_key(number: str) -> str:
     """Licence numbers compared without separators, case or leading zeros: 'KEP-0123/2020' == 'kep 123.2020'."""
     return _NOT_ALNUM.sub("", _LEADING_ZEROS.sub("", unicodedata.normalize("NFKD", number).lower()))

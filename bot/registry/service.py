@@ -311,6 +311,14 @@ class AgencyRegistry:
         words = set(normalise_name(text[:MAX_TEXT]).split())
         return any(set(name.split()) <= words for name in self._names_of.get(agency.id, ()))
 
+    def named_exactly(self, agency: AgencyRecord, name: str) -> bool:
+        """Whether a name typed alone is one of the agency's registered names (after normalisation) or its licence
+        number: "PT Sinar Jaya Gemilang" is not PT Sinar Jaya, though it has all of that name's words."""
+        self._refresh()
+        query = clean_query(name[:300])
+        return (agency.id in self.by_licence(name) or agency.id in self._exact.get(query, ())
+                or agency.id in self._name_words.joined(query))
+
     def other_form(self, agency: AgencyRecord, text: str) -> str | None:
         """The legal form written right before the agency's name in the text when it is not the registered one (a
         name without one is a PT, as every P3MI): "CV Sinar Jaya" for PT Sinar Jaya -> "cv"."""
