@@ -234,6 +234,12 @@ def test_a_registered_name_under_another_legal_form_is_not_that_company(imported
     assert picked.startswith(("✅", "⛔")) and NAME_DIFFERS in picked and "harus berbentuk PT" in picked
 
 
+def test_a_name_typed_apart_from_a_longer_one_that_contains_it_is_a_second_company(imported):
+    app, _settings, _output = imported
+    assert say(app, "sinar jaya deng sinar jaya abadi tu satu perusahaan ko beda?").meaning.count("|") == 1
+    assert "|" not in say(app, "sinar jaya abadi, sinar jaya abadi resmi?").meaning
+
+
 def test_two_companies_one_under_another_legal_form(imported):
     app, _settings, _output = imported
     turn = say(app, "CV Sinar Jaya atau Sinar Jaya Abadi, mana yang resmi?")

@@ -186,6 +186,6 @@ def test_a_country_page_that_cannot_render_is_an_error(content_copy, tmp_path):
 
 def test_a_destination_topic_naming_a_country_without_a_card_is_an_error(content_copy, tmp_path):
     path = content_copy / "faq" / "korea_jepang.yml"
-    _edit(path, "countries: [kr]", "countries: [kr, korea]")
+    _edit(path, "countries: [kr, jp]", "countries: [kr, jp, korea]")
     status, output = run_check(content_copy, tmp_path)
     assert status == 1 and f"{path}:" in output and "country 'korea' has no file in content/countries/" in output

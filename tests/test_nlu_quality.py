@@ -97,7 +97,7 @@ def test_a_country_question_answered_by_that_countrys_topic_counts_as_right():
     no_agency = lambda name: None  # noqa: E731
     assert is_right("country:kr", "faq/korea_jepang", no_agency, topics)  # "korea selatan" -> the Korea topic
     assert is_right("country:jp", "country:jp", no_agency, topics)
-    assert not is_right("country:jp", "faq/korea_jepang", no_agency, topics)  # that topic opens with Korea
+    assert not is_right("country:jp", "faq/korea_jepang", no_agency, topics)  # a topic not about jp here
     assert not is_right("country:kr", "faq/malaysia", no_agency, topics)
 
 

@@ -21,6 +21,8 @@ from bot.nlu.normalise import MAX_NLU_CHARS, normalise
     ("surat apa sa yg perlu? ikut dia sa", "surat apa saja yang perlu ikut dia saja"),
     ("dokumen apa sa di butuhkan", "dokumen apa saja di butuhkan"),  # never "saya" after a question word
     ("sa di bandara kl 😭 paspor", "saya di bandara kuala lumpur paspor"),
+    ("sa dulu kerja di johor", "saya dulu kerja di johor"),  # starting the message
+    ("yang sa lapor kemarin", "yang saya lapor kemarin"),
 ])
 def test_normalise(raw, expected):
     assert normalise(raw) == expected

@@ -8,6 +8,7 @@ from bot.app import build_app
 from bot.dialogue.decision import ANSWER, CLARIFY, NOTHING_FOUND, decide
 from bot.dialogue.engine import usable_labels
 from bot.nlu.danger import QUESTION, SITUATION, WEAK, danger_level
+from bot.nlu.phrases import says
 from bot.nlu.understanding import Understanding
 from tests.helpers import buttons_of, press, say, text_of
 from tests.test_reports import report_settings
@@ -145,12 +146,20 @@ def test_an_faq_question_mentioning_a_company_word_is_not_a_company(app):
         assert not (say(app, text).meaning or "").startswith("agency:"), text
 
 
-def test_one_country_asked_about_gets_its_own_card_before_a_topic_that_opens_with_another(app):
-    turn = say(app, "kerja di jepang lewat ssw gmn")  # NLU hears the topic that opens with Korea
-    assert turn.meaning == "country:jp" and text_of(turn).startswith("Jepang")
-    assert ("Korea Selatan dan Jepang", "faq:korea_jepang") in buttons_of(turn)  # the topic, one tap away
-    assert say(app, "program eps korea daftarnya dmn").meaning == "faq/korea_jepang"  # the country it opens with
+def test_one_country_asked_about_gets_its_own_card_before_a_topic_about_others(app):
+    turn = say(app, "kerja di thailand dilarang kah?")  # NLU hears the topic about Cambodia and Myanmar
+    assert turn.meaning == "country:th" and text_of(turn).startswith("Thailand")
+    assert ("Negara yang bukan tujuan dan moratorium", "faq:negara_terlarang") in buttons_of(turn)  # one tap away
+    assert say(app, "kerja di jepang lewat ssw gmn").meaning == "faq/korea_jepang"  # a country the topic is about
     assert say(app, "kerja di jepang atau korea lebih bagus?").meaning == "faq/korea_jepang"  # two countries
+
+
+def test_a_question_about_working_in_a_country_gets_the_topic_about_it_and_the_name_alone_its_card(app):
+    understanding = app.nlu.understand("Sy mau ke Taiwan jaga lansia, info nya gimana")
+    assert understanding.intent == "country_info"  # NLU hears a question about the country
+    turn = say(app, "Sy mau ke Taiwan jaga lansia, info nya gimana")
+    assert turn.meaning == "faq/hongkong_taiwan_singapura" and ("Taiwan", "country:tw") in buttons_of(turn)
+    assert say(app, "UEA").meaning == "country:ae"
 
 
 
@@ -173,9 +182,23 @@ def test_when_nothing_stands_out_the_one_destination_named_is_answered_with_the_
     ("sudah 2 minggu lapor belum ada kabar", "report_status"),
     ("sy sudah lapor ke polisi tp belum ada tindak lanjut, sy mau lapor ke sini", "report_trafficking"),
     ("bagaimana cara cek status laporan saya?", "report_status"),
+    ("R7XK29QD gmn kabarnya", "report_status"),  # a code (not one of ours) and how it goes
+    ("Selamat siang, minggu lalu saya melaporkan calo di desa kami. Apakah sudah ada tindak lanjut?", "report_status"),
+    ("bapa, yang sa lapor soal sponsor di desa tu su sampe ke polisi ko belum", "report_status"),
+    ("Saya ingin membuat laporan tentang perusahaan yang memberangkatkan saudara saya ke Kamboja dengan visa turis. "
+     "Lowongan kerja di FB, gaji 15 juta, hubungi WA 0812 3456 7890, daftar sekarang", "report_trafficking"),
 ])
 def test_a_wish_to_report_or_to_know_a_reports_status_said_outright_comes_before_nlu(app, text, meaning):
     assert say(app, text).meaning == meaning
+
+
+@pytest.mark.parametrize("text", ["sip2mi gmn statusnya", "kode pos 85111 gmn", "nomor hp 081234567 gimana"])
+def test_words_like_codes_are_not_a_question_about_our_reports(app, text):
+    assert not says(text, "status")
+
+
+def test_a_question_about_the_steps_that_ends_with_a_particle_is_not_a_pasted_offer(app):
+    assert say(app, "alur daftar kerja luar negeri dari awal sampai berangkat bagaimana ya").meaning != "offer"
 
 
 def test_a_relative_who_reported_elsewhere_and_has_no_news_is_not_sent_to_the_report_status(app):
@@ -282,6 +305,19 @@ def test_a_wish_to_report_a_danger_that_goes_on_gets_the_emergency_contacts_firs
     ("adik sy ditahan calo di rumah kos di batam, hp nya mati", SITUATION),
     ("kalau nanti ditahan agen di penampungan lapor kemana?", QUESTION),
     ("barang sy ditahan bea cukai di bandara", WEAK),
+    # Session 14 (a tuning set): a beating denied, the employer's fear that someone runs away, a passport one holds,
+    # no day off, safe at home for a year, what an agent says will happen, a radio heard today.
+    ("majikan sering marah tp tdk pukul, lembur tdk dihitung", None),
+    ("majikan sering marah tp tdk pukul, kemarin dia tampar sa", SITUATION),
+    ("gaji adik ditahan majikan dgn alasan takut dia kabur", WEAK),
+    ("sa sudah kabur dari majikan, skrg di jalan", SITUATION),
+    ("permit ada, paspor sa pegang sendiri, tapi gaji 5 bulan blm dibayar", None),
+    ("majikan sonde pernah kasi libur, PMI punya hak libur ko", None),
+    ("majikan sonde kasi sa keluar rumah su 3 bulan", SITUATION),
+    ("sa dulu kerja di johor sering kena pukul nyonya, sekarang su 1 taun di rumah di belu", QUESTION),
+    ("agen bilang nanti paspor dong yang pegang selama di malaysia, wajar ko", QUESTION),
+    ("apa itu jeratan utang, tadi sa dengar di radio", QUESTION),
+    ("tadi majikan pukul sa, apa itu kekerasan", SITUATION),
 ])
 def test_danger_told_in_sms_words(text, level):
     assert danger_level(text) == level

@@ -15,6 +15,7 @@ from bot.dialogue.messages import Button, Incoming, Reply, Turn
 from bot.insights.recorder import InsightRecorder
 from bot.limits import ChatRateLimiter
 from bot.nlu.danger import QUESTION, SITUATION, asks_generally, danger_level, is_over, told_over
+from bot.nlu.normalise import normalise
 from bot.nlu.phrases import says
 from bot.nlu.service import Nlu
 from bot.nlu.understanding import NOTHING, Matcher, Understanding, faq_topic_of
@@ -34,8 +35,10 @@ MAX_COMPANIES = 3
 HEARD_DANGER = 0.15
 MAX_ID_DIGITS = 9  # a registry id in button data; longer is forged (and would overflow the database integer)
 QUESTION_END = re.compile(r"\?\W*$|\b(kah|ko|ga|gak|gk|ngga|nggak|tidak|tdk|sonde|son|bagaimana|gimana|gmn|aman|"
-                          r"resmi|benar|bener)\W*$", re.IGNORECASE)
+                          r"resmi|benar|bener)(\W+(ya|yah|kak|kaka|kakak|pak|bapa|bapak|bu|ibu|mama|min|admin|dong|nih|"
+                          r"to|tuh))?\W*$", re.IGNORECASE)
 STARTS_WITH_MARKER = re.compile(r"\W*(p\.?\s?t\b|cv\b|perusahaan|agen|yayasan|penyalur)", re.IGNORECASE)
+MAX_COUNTRY_ONLY_WORDS = 2  # "taiwan", "info UEA": the country's card, not a topic about working there
 ONLY_A_MARKER = re.compile(r"\W*(p\.?\s?t\.?|cv|pjtki|p3mi|agen|perusahaan)\W*", re.IGNORECASE)
 # While the bot waits for a company name, these meanings do not count as "asked something else".
 NOT_A_NAME_INSTEAD = ("check_agency", "out_of_scope", "affirm", "deny", "greet", "thanks", "bot_challenge")
@@ -332,8 +335,8 @@ class Engine:
     def _pasted_offer(self, m: TextMessage) -> list[Reply] | None:
         """Pasted text that reads like a job offer is checked without asking first; someone telling their own story
         and asking about it ("Anak saya ... aman kah?", "pt X buka pendaftaran, aman gk") is a question."""
-        if not looks_like_offer(m.text) or QUESTION_END.search(m.text):
-            return None
+        if not looks_like_offer(m.text) or QUESTION_END.search(m.text) or says(m.text, "report"):
+            return None  # "Saya ingin membuat laporan tentang perusahaan yang ...": the report, not an offer
         return self._check_offer(m)
 
     def _check_offer(self, m: TextMessage) -> list[Reply]:
@@ -617,14 +620,32 @@ class Engine:
         return agency.start(m.content, m.state)
 
     def _country(self, m: TextMessage) -> list[Reply]:
-        """The country NLU found, else one named in the text, else the list of countries."""
+        """The country NLU found, else one named in the text, else the list of countries. A question about working
+        in a country a topic is about ("sy mau ke taiwan jaga lansia, infonya gimana") gets that topic, the
+        country's card beside it; the country's name alone ("Taiwan", "info UEA") gets the card."""
         named = [str(e.get("value") or "") for e in m.understanding.entities if e["entity"] == "country"]
         for name in named or [m.text]:
             code = countries.country_in_text(m.content, name)
-            if code is not None:
+            if code is None:
+                continue
+            topic = self._country_topic(m, code)
+            if topic is None:
                 m.turn.meaning = f"country:{code}"
                 return countries.country_info(m.content, m.state, code)
+            m.turn.meaning = f"faq/{topic}"
+            card = Button(m.content.countries[code].name, actions.country(code))
+            return [*faq.answer(m.content, m.state, topic), Reply(m.content.render("not_this"), (card,))]
         return countries.country_list(m.content, m.state)
+
+    @staticmethod
+    def _country_topic(m: TextMessage, code: str) -> str | None:
+        """The topic about working in the country (the one NLU ranks highest when several are), unless the message
+        is little more than the country's name."""
+        if len(normalise(m.text).split()) <= MAX_COUNTRY_ONLY_WORDS:
+            return None
+        about = [t for t, topic in m.content.topics.items() if code in topic.countries]
+        ranked = [t for t in map(faq_topic_of, (label for label, _score in m.understanding.candidates)) if t in about]
+        return next(iter(ranked or about), None)
 
     @staticmethod
     def _option_buttons(content: Content, labels: list[str]) -> list[Button]:

@@ -56,7 +56,7 @@ def _clause_end(words: tuple[str, ...]) -> re.Pattern[str]:
 def normalise(text: str, slang: dict[str, str] | None = None) -> str:
     """Lower-case, keep the first MAX_NLU_CHARS characters, squeeze repeated letters, drop punctuation
     and emoji, expand reduplication ("pulang2") and map slang words to standard ones ("di kl" to the place, "sa mau"
-    to "saya mau" but "apa sa" to "apa saja")."""
+    to "saya mau", a message that starts with it to "saya ...", but "apa sa" to "apa saja")."""
     slang = load_slang() if slang is None else slang
     maps = _word_maps(SLANG_FILE)
     places = maps.places
@@ -75,6 +75,7 @@ def normalise(text: str, slang: dict[str, str] | None = None) -> str:
             continue
         before = mapped[i - 1].split(" ")[-1] if i else ""
         after = mapped[i + 1].split(" ")[0] if i + 1 < len(words) else ""
-        if before not in maps.subject_never_after and (after in maps.subject_before or before in maps.subject_after):
+        subject = not i or after in maps.subject_before or before in maps.subject_after
+        if subject and before not in maps.subject_never_after:
             mapped[i] = maps.subjects[word]
     return " ".join(mapped)

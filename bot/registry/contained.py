@@ -4,8 +4,9 @@ Every word of a registered name (of two words or more) must appear in the messag
 with a slip ("mulya" for "mulia"); a name of four words or more may lack its last word ("multi intan amanah" for
 "Multi Intan Amanah Internasional"). A name of two or three words may also be typed as one word, the way handles
 and hashtags are ("sinarjaya jaktim aman?"). A name found inside a longer found name is dropped ("sinar jaya" inside
-"sinar jaya abadi"). Cost: one dictionary look-up per word, a fuzzy look-up for unknown words of five letters or
-more, and a count over the names sharing the message's words.
+"sinar jaya abadi") unless it is also typed apart ("sinar jaya atau sinar jaya abadi"). Cost: one dictionary look-up
+per word, a fuzzy look-up for unknown words of five letters or more, and a count over the names sharing the message's
+words.
 """
 from __future__ import annotations
 
@@ -57,7 +58,9 @@ class NameWords:
         found = [i for i, count in hits.items() if self._complete(i, count, position)
                  and not self._runs_on(i, position, text_words)]
         found += [i for i in joined_at if i not in found]
-        kept = [i for i in found if not any(j != i and set(self._words[i]) < set(self._words[j]) for j in found)]
+        known_words = [self.known(word) for word in text_words]
+        kept = [i for i in found if not any(j != i and set(self._words[i]) < set(self._words[j])
+                                            and not self._stands_alone(i, j, known_words) for j in found)]
 
         def first_at(i: int) -> int:
             return joined_at.get(i, min((position[w] for w in self._words[i] if w in position), default=0))
@@ -86,6 +89,18 @@ class NameWords:
     def joined(self, word: str) -> list[int]:
         """The owners of the registered names that `word` is, typed as one word ("sinarjaya")."""
         return list(dict.fromkeys(self._owners[i] for i in self._joined.get(word, ())))
+
+    def _stands_alone(self, inner: int, outer: int, known_words: list[str | None]) -> bool:
+        """Whether the shorter name is typed, in order, somewhere not inside the longer one: "sinar jaya deng sinar
+        jaya abadi" names both."""
+        inner_words, outer_words = list(self._words[inner]), list(self._words[outer])
+        covered: set[int] = set()
+        for start in range(len(known_words) - len(outer_words) + 1):
+            if known_words[start:start + len(outer_words)] == outer_words:
+                covered.update(range(start, start + len(outer_words)))
+        return any(known_words[start:start + len(inner_words)] == inner_words
+                   and not covered.intersection(range(start, start + len(inner_words)))
+                   for start in range(len(known_words) - len(inner_words) + 1))
 
     def _runs_on(self, index: int, position: dict[str, int], text_words: list[str]) -> bool:
         """Whether a name word the registered name lacks follows it: "sinar jaya abadi makmur" is another company."""
