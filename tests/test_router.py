@@ -114,9 +114,11 @@ def test_two_companies_in_one_message_get_two_verdicts(app):
     assert "PT Alfa Nusantara Perdana" in text and "PT Sinar Jaya terdaftar" in text
     turn = say(app, "pt malindo mitra perkasa kupang + pt alfa nusantara perdana jkt dua2nya aman?")
     assert len(turn.meaning.split("|")) == 2 and "?" not in turn.meaning
-    for text in ("mending lwt multi intan ato putri samawa?", "Alwihda sama Alfa Nusantara mana yg kena sanksi?"):
-        turn = say(app, text)  # parts of two names, no PT
+    for text in ("mending lwt multi intan ato putri samawa?", "Alwihda sama Alfa Nusantara mana yg kena sanksi?",
+                 "putri samawa ato ramzy cahaya karya, mana yg lebih aman buat kerja di arab?"):
+        turn = say(app, text)  # parts of two names (or a part beside a whole one), no PT
         assert len(turn.meaning.split("|")) == 2 and "?" not in turn.meaning, text
+    assert "|" not in say(app, "sinar jaya abadi resmi? adik sy putri mau daftar").meaning  # a given name
 
 
 def test_an_unknown_company_is_not_found_and_similar_names_are_labelled_as_other_companies(app):

@@ -392,6 +392,8 @@ class Engine:
             claimed.update(lookup.agency_ids if lookup.kind == Found.CLEAR else ())
         named = self._registry.named_in(m.text)
         lookups += [(m.text, found_lookup([owner])) for owner in named if owner not in claimed]
+        if lookups and unmarked:  # "putri samawa ato ramzy cahaya karya": a second company by a part of its name
+            lookups += self._registry.parts_beside(m.text, claimed | set(named))
         if not lookups and len(m.text) <= MAX_BARE_NAME_CHARS:
             bare = self._registry.exact_lookup(m.text)
             if bare is not None and bare.kind == Found.CLEAR:

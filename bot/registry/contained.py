@@ -68,6 +68,25 @@ class NameWords:
         kept.sort(key=first_at)
         return list(dict.fromkeys(self._owners[i] for i in kept))
 
+    def pairs(self, text: str) -> list[tuple[str, int]]:
+        """Two words side by side that are two neighbouring words of one registered name and of no other name, as
+        (the two words, its owner): "putri samawa" for Putri Samawa Mandiri. The caller decides whether they are
+        distinctive enough to name that company."""
+        known = [self.known(word) for word in normalise_name(text).split()]
+        found: list[tuple[str, int]] = []
+        for first, second in zip(known, known[1:], strict=False):
+            if first is None or second is None or first == second:
+                continue
+            names = [i for i in self._postings[first] if self._neighbours(i, first, second)]
+            owners = {self._owners[i] for i in names}
+            if len(owners) == 1:
+                found.append((f"{first} {second}", owners.pop()))
+        return found
+
+    def _neighbours(self, index: int, first: str, second: str) -> bool:
+        words = self._words[index]
+        return second in words and words.index(second) == words.index(first) + 1
+
     def has_word(self, word: str) -> bool:
         """Whether a registered name (of two words or more) has this word."""
         return word in self._postings

@@ -281,6 +281,17 @@ class AgencyRegistry:
         self._refresh()
         return self._name_words.find(text[:MAX_TEXT])
 
+    def parts_beside(self, text: str, found: set[int]) -> list[tuple[str, Lookup]]:
+        """Further companies in a message that already names one (`found`), each by two neighbouring words of its
+        registered name, one of them a word few names have ("putri samawa ato ramzy cahaya karya, mana yg aman?")."""
+        self._refresh()
+        parts: dict[int, tuple[str, Lookup]] = {}
+        for words, owner in self._name_words.pairs(text[:MAX_TEXT]):
+            distinctive = any(word not in NAME_WORDS and word not in PLACE_WORDS for word in words.split())
+            if owner not in found and owner not in parts and distinctive:
+                parts[owner] = (words, Lookup(Found.CLEAR, (owner,)))
+        return list(parts.values())
+
     def exact_lookup(self, text: str) -> Lookup | None:
         """A message that may be nothing but a company's name: found only by its exact name (after normalisation)
         or with a one-letter slip, never by resemblance. Cheap enough to run on every message."""
