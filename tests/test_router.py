@@ -121,6 +121,16 @@ def test_two_companies_in_one_message_get_two_verdicts(app):
     assert "|" not in say(app, "sinar jaya abadi resmi? adik sy putri mau daftar").meaning  # a given name
 
 
+@pytest.mark.parametrize("text, name", [
+    ("elsava adiwiguna", "Elsafa Adiwiguna Mandiri"),  # one letter changed in a long word
+    ("sy mau daftar lwt alwihda jaya, aman kah? biaya nya 0 katanya", "Alwihda Jaya Sentosa"),  # two of its words
+])
+def test_a_company_named_by_part_of_its_name_in_free_text_gets_its_verdict(app, text, name):
+    turn = say(app, text)
+    assert turn.meaning.startswith("agency:") and "?" not in turn.meaning and name in text_of(turn)
+    assert "Perhatikan namanya" in text_of(turn)  # not the whole registered name: compare before trusting it
+
+
 def test_an_unknown_company_is_not_found_and_similar_names_are_labelled_as_other_companies(app):
     turn = say(app, "PT Sinar Jaya Makmur resmi gak?")
     text = text_of(turn)

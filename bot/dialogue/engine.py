@@ -392,14 +392,15 @@ class Engine:
             claimed.update(lookup.agency_ids if lookup.kind == Found.CLEAR else ())
         named = self._registry.named_in(m.text)
         lookups += [(m.text, found_lookup([owner])) for owner in named if owner not in claimed]
-        if lookups and unmarked:  # "putri samawa ato ramzy cahaya karya": a second company by a part of its name
-            lookups += self._registry.parts_beside(m.text, claimed | set(named))
         if not lookups and len(m.text) <= MAX_BARE_NAME_CHARS:
             bare = self._registry.exact_lookup(m.text)
             if bare is not None and bare.kind == Found.CLEAR:
                 return self._verdicts(m, [(m.text, bare)])
         if not lookups and unmarked:  # "alwihda", "multi intan ato putri samawa?": parts of names, no PT before them
             lookups = self._registry.partial_names(m.text)
+        if unmarked:  # "daftar lwt alwihda jaya, aman?", "putri samawa ato ramzy cahaya karya": two words of a name
+            found = claimed | set(named) | {i for _query, lookup in lookups for i in lookup.agency_ids}
+            lookups += self._registry.pairs_in(m.text, found)
         return self._verdicts(m, lookups[:MAX_COMPANIES]) if lookups else None
 
     def _understood(self, m: TextMessage) -> list[Reply]:

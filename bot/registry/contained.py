@@ -13,12 +13,14 @@ from __future__ import annotations
 from collections import Counter
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
 from bot.registry.mentions import GENERIC_WORDS, NAME_WORDS, STOP_WORDS
 from bot.registry.names import normalise_name
 
 SLIP_SIMILARITY = 85
 MIN_SLIP_WORD = 5
+MIN_SWAP_WORD = 6  # letters a word needs for one changed letter to be a slip ("timor" is not "timur")
 MIN_JOINED = 7  # letters a name typed as one word needs ("bumimas"): shorter run-together names may be plain words
 
 
@@ -137,4 +139,7 @@ class NameWords:
         if len(word) < MIN_SLIP_WORD or word in STOP_WORDS or word in GENERIC_WORDS or word.isdigit():
             return None
         match = process.extractOne(word, self._vocabulary, scorer=fuzz.ratio, score_cutoff=SLIP_SIMILARITY)
+        if match is None and len(word) >= MIN_SWAP_WORD:  # one letter changed: "elsava" for "elsafa"
+            match = process.extractOne(word, self._vocabulary, scorer=Levenshtein.normalized_similarity,
+                                       score_cutoff=1 - 1 / len(word) - 1e-9)
         return match[0] if match else None

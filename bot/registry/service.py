@@ -281,9 +281,9 @@ class AgencyRegistry:
         self._refresh()
         return self._name_words.find(text[:MAX_TEXT])
 
-    def parts_beside(self, text: str, found: set[int]) -> list[tuple[str, Lookup]]:
-        """Further companies in a message that already names one (`found`), each by two neighbouring words of its
-        registered name, one of them a word few names have ("putri samawa ato ramzy cahaya karya, mana yg aman?")."""
+    def pairs_in(self, text: str, found: set[int]) -> list[tuple[str, Lookup]]:
+        """Companies named in free text by two neighbouring words of their registered name, one of them a word few
+        names have ("daftar lwt alwihda jaya, aman?", "putri samawa ato ramzy cahaya karya"), other than `found`."""
         self._refresh()
         parts: dict[int, tuple[str, Lookup]] = {}
         for words, owner in self._name_words.pairs(text[:MAX_TEXT]):
