@@ -30,6 +30,19 @@ def countries_in_text(content: Content, text: str) -> list[str]:
     return found
 
 
+# Words around a country's name that ask for nothing more than information about it ("info soal jepang dong").
+ABOUT_WORDS = frozenset({"info", "informasi", "tentang", "soal", "seputar", "mengenai", "negara", "dong", "gimana",
+                         "bagaimana", "dengan", "kalau", "apa", "ya", "kak", "kakak", "min", "admin", "tolong", "minta",
+                         "mau", "tanya"})
+
+
+def only_the_country(content: Content, text: str) -> bool:
+    """Whether the message names a country and asks nothing more ("Taiwan", "info negara taiwan", "gimana dengan
+    brunei"), not about working there ("dubai bisa kerja ga")."""
+    names = {word for c in content.countries.values() for n in c.all_names for word in normalise(n).split()}
+    return all(word in names or word in ABOUT_WORDS for word in normalise(text).split())
+
+
 def ordered_codes(content: Content) -> list[str]:
     """Country codes in the order editors gave (field `order`), the most common destinations first."""
     return sorted(content.countries, key=lambda code: content.countries[code].order)

@@ -15,7 +15,6 @@ from bot.dialogue.messages import Button, Incoming, Reply, Turn
 from bot.insights.recorder import InsightRecorder
 from bot.limits import ChatRateLimiter
 from bot.nlu.danger import QUESTION, SITUATION, asks_generally, danger_level, is_over, told_over
-from bot.nlu.normalise import normalise
 from bot.nlu.phrases import says
 from bot.nlu.service import Nlu
 from bot.nlu.understanding import NOTHING, Matcher, Understanding, faq_topic_of
@@ -38,7 +37,6 @@ QUESTION_END = re.compile(r"\?\W*$|\b(kah|ko|ga|gak|gk|ngga|nggak|tidak|tdk|sond
                           r"resmi|benar|bener)(\W+(ya|yah|kak|kaka|kakak|pak|bapa|bapak|bu|ibu|mama|min|admin|dong|nih|"
                           r"to|tuh))?\W*$", re.IGNORECASE)
 STARTS_WITH_MARKER = re.compile(r"\W*(p\.?\s?t\b|cv\b|perusahaan|agen|yayasan|penyalur)", re.IGNORECASE)
-MAX_COUNTRY_ONLY_WORDS = 2  # "taiwan", "info UEA": the country's card, not a topic about working there
 ONLY_A_MARKER = re.compile(r"\W*(p\.?\s?t\.?|cv|pjtki|p3mi|agen|perusahaan)\W*", re.IGNORECASE)
 # While the bot waits for a company name, these meanings do not count as "asked something else".
 NOT_A_NAME_INSTEAD = ("check_agency", "out_of_scope", "affirm", "deny", "greet", "thanks", "bot_challenge")
@@ -625,7 +623,7 @@ class Engine:
     def _country(self, m: TextMessage) -> list[Reply]:
         """The country NLU found, else one named in the text, else the list of countries. A question about working
         in a country a topic is about ("sy mau ke taiwan jaga lansia, infonya gimana") gets that topic, the
-        country's card beside it; the country's name alone ("Taiwan", "info UEA") gets the card."""
+        country's card beside it; the country's name alone ("Taiwan", "info soal UEA dong") gets the card."""
         named = [str(e.get("value") or "") for e in m.understanding.entities if e["entity"] == "country"]
         for name in named or [m.text]:
             code = countries.country_in_text(m.content, name)
@@ -643,8 +641,8 @@ class Engine:
     @staticmethod
     def _country_topic(m: TextMessage, code: str) -> str | None:
         """The topic about working in the country (the one NLU ranks highest when several are), unless the message
-        is little more than the country's name."""
-        if len(normalise(m.text).split()) <= MAX_COUNTRY_ONLY_WORDS:
+        only names it ("info negara taiwan")."""
+        if countries.only_the_country(m.content, m.text):
             return None
         about = [t for t, topic in m.content.topics.items() if code in topic.countries]
         ranked = [t for t in map(faq_topic_of, (label for label, _score in m.understanding.candidates)) if t in about]
