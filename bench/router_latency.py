@@ -50,6 +50,7 @@ def recognise(registry: AgencyRegistry, text: str) -> None:
     if not mentions and not named and len(text) <= 80:
         registry.exact_lookup(text)
         registry.partial_names(text)
+    registry.pairs_in(text, set(named))
 
 
 def main() -> None:
@@ -79,6 +80,10 @@ def main() -> None:
             p99 = latencies[int(0.99 * len(latencies)) - 1]
             print(f"{name}, {len(messages)} at {len(rows)} agencies: p50 {statistics.median(latencies):.2f} ms, "
                   f"p99 {p99:.2f} ms, max {latencies[-1]:.2f} ms")
+        # Two words of one registered name in an FAQ question would answer it with that company's verdict.
+        taken = sorted({q for q in questions if registry.pairs_in(q, set())})
+        print(f"FAQ questions (of {len(questions)}) where two words name one of {len(rows)} agencies: {len(taken)}"
+              + "".join(f"\n  {q}" for q in taken[:10]))
         engine.dispose()
 
 

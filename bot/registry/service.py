@@ -287,7 +287,8 @@ class AgencyRegistry:
         self._refresh()
         parts: dict[int, tuple[str, Lookup]] = {}
         for words, owner in self._name_words.pairs(text[:MAX_TEXT]):
-            distinctive = any(word not in NAME_WORDS and word not in PLACE_WORDS for word in words.split())
+            distinctive = any(len(word) >= MIN_LONE_WORD_MARKED and word not in NAME_WORDS | PLACE_WORDS | GENERIC_WORDS
+                              | STOP_WORDS for word in words.split())
             if owner not in found and owner not in parts and distinctive:
                 parts[owner] = (words, Lookup(Found.CLEAR, (owner,)))
         return list(parts.values())
