@@ -328,7 +328,17 @@ def test_a_wish_to_report_a_danger_that_goes_on_gets_the_emergency_contacts_firs
     ("majikan sonde pernah kasi libur, PMI punya hak libur ko", None),
     ("majikan sonde kasi sa keluar rumah su 3 bulan", SITUATION),
     ("sa dulu kerja di johor sering kena pukul nyonya, sekarang su 1 taun di rumah di belu", QUESTION),
-    ("agen bilang nanti paspor dong yang pegang selama di malaysia, wajar ko", QUESTION),
+    # Session 14 (a tuning set of dangers told in transit, in holding places and in scam offices): what an agent
+    # says will happen there is what is being done to them; a condition that tells what happens is no question.
+    ("agen bilang nanti malam kami jalan kaki lewat hutan ke seberang, hp su dia kumpul", SITUATION),
+    ("majikan kunci pintu dari luar kalau dia pergi", SITUATION),
+    ("kalau target tidak capai, bos setrum kami", SITUATION),
+    ("di kapal yang sakit tidak dapat makan, sa demam 3 hari", SITUATION),
+    ("mami bilang utang makin banyak, sa tidak akan pernah bisa pulang", SITUATION),
+    ("mereka minta 20 juta kalau mau pulang", SITUATION),
+    ("sa di penampungan, sebenarnya umur 16 tapi disuruh bilang 19", SITUATION),
+    ("kalau hp dikumpul waktu pelatihan itu wajar?", QUESTION),
+    ("paspor sa masih di agen untuk urus visa", None),
     ("apa itu jeratan utang, tadi sa dengar di radio", QUESTION),
     ("tadi majikan pukul sa, apa itu kekerasan", SITUATION),
 ])
