@@ -251,16 +251,34 @@ def test_two_companies_one_under_another_legal_form(imported):
 
 @pytest.mark.parametrize("query", ["PT Sinar Jaya Gemilang", "PT Jaya Abadi"])
 def test_a_company_picked_from_the_names_offered_for_another_name_is_told_the_names_differ(imported, query):
-    # "Did you mean PT Sinar Jaya?" or "other companies": a tap must not turn the name typed into a licensed one.
+    # "Did you mean PT Sinar Jaya?" or "other companies": a tap must not turn the name typed into a licensed one,
+    # whichever button is pressed, in whatever order, however late.
     app, _settings, _output = imported
     press(app, "menu:agency")
     offered = [data for label, data in buttons_of(say(app, query)) if "Sinar Jaya" in label]
     assert offered
-    picked = text_of(press(app, offered[0]))
-    assert picked.startswith(("✅", "⛔")) and NAME_DIFFERS in picked
-    check(app, "PT Sinar Jaya")  # typed whole: the same button afterwards shows the verdict alone
-    again = text_of(press(app, offered[0]))
-    assert again.startswith(("✅", "⛔")) and NAME_DIFFERS not in again
+    for data in [*offered, offered[0]]:
+        picked = text_of(press(app, data))
+        assert picked.startswith(("✅", "⛔")) and NAME_DIFFERS in picked, data
+    verdict_button = "agency:" + offered[0].split(":")[1]  # the same company from a verdict's own button
+    assert NAME_DIFFERS not in text_of(press(app, verdict_button))
+
+
+def test_companies_offered_beside_another_verdict_still_warn_when_picked(imported):
+    app, _settings, _output = imported
+    turn = say(app, "PT Sinar Jaya Gemilang atau PT Bumi Flobamora Sejahtera, mana yg resmi?")
+    assert turn.meaning.count("|") == 1
+    offered = [data for _label, data in buttons_of(turn) if data.startswith("offered:")]
+    assert offered
+    for data in offered:
+        assert NAME_DIFFERS in text_of(press(app, data))
+
+
+@pytest.mark.parametrize("data", ["offered:999999999", "offered:10_xx", "offered:10_", "offered:abc", "offered:",
+                                  "offered:1234567890_cv"])
+def test_forged_offered_company_buttons_are_expired_buttons(imported, data):
+    app, _settings, _output = imported
+    assert "tidak berlaku" in text_of(press(app, data))
 
 
 @pytest.mark.parametrize("query", ["PT Jaya Abadi", "pt sinar abadi resmi?", "PT Jaya Abadi Kupang msh aktif ga"])

@@ -16,11 +16,12 @@ FAQ_TOPIC = "faq"  # faq:<topic id>
 TOPIC_GROUP = "group"  # group:<group id from content/topic_menu.yml>
 COUNTRY = "country"  # country:<code from content/countries/>, or alone for the list
 AGENCY = "agency"  # agency:<registry id>
+OFFERED_AGENCY = "offered"  # offered:<registry id>[_<legal form typed>]: offered for a name typed otherwise
 REPORT = "report"  # report:<step answer>, see bot/dialogue/report.py
 OFFER = "offer"  # offer:report (report the checked offer), offer:agency (check another company)
 
 # Buttons that lead away to something to read: pressed mid-report, they ask whether to leave the report.
-BROWSING_KINDS = (FAQ_TOPIC, TOPIC_GROUP, COUNTRY, AGENCY)
+BROWSING_KINDS = (FAQ_TOPIC, TOPIC_GROUP, COUNTRY, AGENCY, OFFERED_AGENCY)
 
 MAX_DATA_BYTES = 64
 _DATA_RE = re.compile(r"^([a-z]{1,10})(?::([a-z0-9_]{1,40}))?$")
@@ -46,6 +47,10 @@ def country(code: str | None = None) -> str:
 
 def agency(agency_id: int) -> str:
     return f"{AGENCY}:{agency_id}"
+
+
+def offered_agency(agency_id: int, legal_form: str | None = None) -> str:
+    return f"{OFFERED_AGENCY}:{agency_id}" + (f"_{legal_form}" if legal_form else "")
 
 
 def parse(data: str) -> Action | None:

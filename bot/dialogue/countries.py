@@ -1,6 +1,8 @@
 """Destination-country information from content/countries/."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from bot.content import Content
 from bot.dialogue import actions
 from bot.dialogue.menu import back_to_menu_button
@@ -31,7 +33,8 @@ def countries_in_text(content: Content, text: str) -> list[str]:
 
 
 # Words around a country's name that ask for nothing more than information about it ("info soal jepang dong").
-ABOUT_WORDS = frozenset({"info", "informasi", "tentang", "soal", "seputar", "mengenai", "negara", "dong", "gimana",
+# Normalised, so as slang.yml leaves them ("dong" is read as Kupang "mereka", "gimana" as "bagaimana").
+ABOUT_WORDS = frozenset({"info", "informasi", "tentang", "soal", "seputar", "mengenai", "negara", "mereka",
                          "bagaimana", "dengan", "kalau", "apa", "ya", "kak", "kakak", "min", "admin", "tolong", "minta",
                          "mau", "tanya"})
 
@@ -39,8 +42,13 @@ ABOUT_WORDS = frozenset({"info", "informasi", "tentang", "soal", "seputar", "men
 def only_the_country(content: Content, text: str) -> bool:
     """Whether the message names a country and asks nothing more ("Taiwan", "info negara taiwan", "gimana dengan
     brunei"), not about working there ("dubai bisa kerja ga")."""
-    names = {word for c in content.countries.values() for n in c.all_names for word in normalise(n).split()}
+    names = _name_words(tuple(n for c in content.countries.values() for n in c.all_names))
     return all(word in names or word in ABOUT_WORDS for word in normalise(text).split())
+
+
+@lru_cache(maxsize=4)
+def _name_words(names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(word for name in names for word in normalise(name).split())
 
 
 def ordered_codes(content: Content) -> list[str]:

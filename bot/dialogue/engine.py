@@ -21,6 +21,7 @@ from bot.nlu.understanding import NOTHING, Matcher, Understanding, faq_topic_of
 from bot.offers.analyse import OfferCheck, looks_like_offer
 from bot.offers.rules import RULES_FILE, RuleStore
 from bot.registry.mentions import company_mentions
+from bot.registry.names import WRITTEN_FORMS
 from bot.registry.service import MAX_TEXT, AgencyRegistry, Found, Lookup, clean_query, found_lookup
 from bot.reports.service import ReportService
 from db.chat_state import ChatStateRepository, ConversationState
@@ -32,6 +33,7 @@ MAX_BARE_NAME_CHARS = 80
 MAX_COMPANIES = 3
 # NLU's score for an emergency or a report above which a message is never answered with a destination instead.
 HEARD_DANGER = 0.15
+REPORT_OPENING = 60  # a wish to report opening a long message ("Saya ingin membuat laporan ..."), not an offer's
 MAX_ID_DIGITS = 9  # a registry id in button data; longer is forged (and would overflow the database integer)
 QUESTION_END = re.compile(r"\?\W*$|\b(kah|ko|ga|gak|gk|ngga|nggak|tidak|tdk|sonde|son|bagaimana|gimana|gmn|aman|"
                           r"resmi|benar|bener)(\W+(ya|yah|kak|kaka|kakak|pak|bapa|bapak|bu|ibu|mama|min|admin|dong|nih|"
@@ -245,7 +247,14 @@ class Engine:
             return faq.answer(content, state, arg)
         if action.kind == actions.AGENCY and arg and arg.isdigit() and len(arg) <= MAX_ID_DIGITS:
             record = self._registry.get(int(arg))
-            return agency.picked(content, state, self._registry, record) if record is not None else None
+            return agency.verdict(content, state, self._registry, record) if record is not None else None
+        if action.kind == actions.OFFERED_AGENCY and arg:
+            number, _, form = arg.partition("_")
+            if number.isdigit() and len(number) <= MAX_ID_DIGITS and (form == "" or form in WRITTEN_FORMS):
+                record = self._registry.get(int(number))
+                if record is not None:
+                    return agency.offered_verdict(content, state, self._registry, record, form or None)
+            return None
         if action.kind == actions.COUNTRY:
             if arg is None:
                 return countries.country_list(content, state)
@@ -333,7 +342,7 @@ class Engine:
     def _pasted_offer(self, m: TextMessage) -> list[Reply] | None:
         """Pasted text that reads like a job offer is checked without asking first; someone telling their own story
         and asking about it ("Anak saya ... aman kah?", "pt X buka pendaftaran, aman gk") is a question."""
-        if not looks_like_offer(m.text) or QUESTION_END.search(m.text) or says(m.text, "report"):
+        if not looks_like_offer(m.text) or QUESTION_END.search(m.text) or says(m.text[:REPORT_OPENING], "report"):
             return None  # "Saya ingin membuat laporan tentang perusahaan yang ...": the report, not an offer
         return self._check_offer(m)
 

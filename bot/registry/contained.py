@@ -13,14 +13,12 @@ from __future__ import annotations
 from collections import Counter
 
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import Levenshtein
 
-from bot.registry.mentions import GENERIC_WORDS, NAME_WORDS, STOP_WORDS
+from bot.registry.mentions import GENERIC_WORDS, NAME_WORDS, PERSON_WORDS, STOP_WORDS
 from bot.registry.names import normalise_name
 
 SLIP_SIMILARITY = 85
 MIN_SLIP_WORD = 5
-MIN_SWAP_WORD = 6  # letters a word needs for one changed letter to be a slip ("timor" is not "timur")
 MIN_JOINED = 7  # letters a name typed as one word needs ("bumimas"): shorter run-together names may be plain words
 
 
@@ -48,10 +46,11 @@ class NameWords:
         position: dict[str, int] = {}
         joined_at: dict[int, int] = {}  # names typed as one word, and where
         text_words = normalise_name(text).split()
+        known_words = [self.known(word) for word in text_words]
         for at, word in enumerate(text_words):
             for index in self._joined.get(word, ()):
                 joined_at.setdefault(index, at)
-            known = self.known(word)
+            known = known_words[at]
             if known is not None:
                 position.setdefault(known, at)
         hits: Counter[int] = Counter()
@@ -60,7 +59,6 @@ class NameWords:
         found = [i for i, count in hits.items() if self._complete(i, count, position)
                  and not self._runs_on(i, position, text_words)]
         found += [i for i in joined_at if i not in found]
-        known_words = [self.known(word) for word in text_words]
         kept = [i for i in found if not any(j != i and set(self._words[i]) < set(self._words[j])
                                             and not self._stands_alone(i, j, known_words) for j in found)]
 
@@ -72,12 +70,18 @@ class NameWords:
 
     def pairs(self, text: str) -> list[tuple[str, int]]:
         """Two words side by side that are two neighbouring words of one registered name and of no other name, as
-        (the two words, its owner): "putri samawa" for Putri Samawa Mandiri. The caller decides whether they are
-        distinctive enough to name that company."""
-        known = [self.known(word) for word in normalise_name(text).split()]
+        (the two words, its owner): "putri samawa" for Putri Samawa Mandiri. Not after a word for a person ("om
+        tulus widodo" is a sponsor) and not before another word of a company name ("elnusa prima sejahtera" is
+        another company than Elnusa Prima Karya). The caller decides whether they are distinctive enough."""
+        text_words = normalise_name(text).split()
+        known = [self.known(word) for word in text_words]
         found: list[tuple[str, int]] = []
-        for first, second in zip(known, known[1:], strict=False):
-            if first is None or second is None or first == second:
+        for at in range(len(known) - 1):
+            first, second = known[at], known[at + 1]
+            if first is None or second is None or first == second or (at and text_words[at - 1] in PERSON_WORDS):
+                continue
+            following = text_words[at + 2] if at + 2 < len(text_words) else ""
+            if following in NAME_WORDS or following in self._postings:
                 continue
             names = [i for i in self._postings[first] if self._neighbours(i, first, second)]
             owners = {self._owners[i] for i in names}
@@ -139,7 +143,4 @@ class NameWords:
         if len(word) < MIN_SLIP_WORD or word in STOP_WORDS or word in GENERIC_WORDS or word.isdigit():
             return None
         match = process.extractOne(word, self._vocabulary, scorer=fuzz.ratio, score_cutoff=SLIP_SIMILARITY)
-        if match is None and len(word) >= MIN_SWAP_WORD:  # one letter changed: "elsava" for "elsafa"
-            match = process.extractOne(word, self._vocabulary, scorer=Levenshtein.normalized_similarity,
-                                       score_cutoff=1 - 1 / len(word) - 1e-9)
         return match[0] if match else None

@@ -50,6 +50,11 @@ beneran bodong legit dipercaya percaya msh bs sm ni situ bae lewat via punya pak
 duanya dua2nya keduanya semua semuanya ny kaka lwt lg mending sementara dihentikan
 is the a an my your their legit real fake registered licensed ok okay
 """)
+# Words for a person before a name: "om Tulus Widodo" is a sponsor, not PT Tulus Widodo Putra.
+PERSON_WORDS = _word_set("""
+om pak bapak bapa ibu bu mama kak kakak kaka adik ade nona nama namanya sdr saudara mas mbak bang tante
+opa oma tuan nyonya bos
+""")
 # Words that alone do not name a company ("perusahaan penempatan pekerja migran").
 GENERIC_WORDS = _word_set("""
 penempatan pekerja migran indonesia tki tkw pmi cpmi swasta pengerah perekrut penyalur jasa tenaga kerja luar negeri
@@ -65,7 +70,7 @@ tiongkok vietnam filipina
 NAME_WORDS = _word_set("""
 abadi agung alam amanah anugerah artha bahari bakti bangun berkah bersama bina bintang buana cahaya cipta citra
 dharma duta global graha griya harapan indah indo inti jaya karya kencana kurnia lestari makmur mandiri
-megah mitra mulia multi nusantara perdana perkasa permata persada prima putra putri raya sakti samudra sarana
+gemilang megah mitra mulia multi nusantara perdana perkasa permata persada prima putra putri raya sakti samudra sarana
 sejahtera sentosa setia sinar sukses surya tama tunggal utama wijaya express group grup travel tour tours
 internasional international manpower employment bersaudara sumber
 """)

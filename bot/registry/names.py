@@ -25,17 +25,19 @@ def normalise_name(name: str) -> str:
 
 
 # Legal forms people write before a company name ("p.t" and "c.v" as "pt" and "cv"; replies name them in
-# content/templates/_name_differs.j2). A placement company (P3MI) must be a PT (UU 18/2017 Pasal 51): the others are
-# never the registered company of the same name.
+# content/templates/_legal_form.j2, which must know every form here). A placement company (P3MI) must be a PT (UU
+# 18/2017 Pasal 51): the others are never the registered company of the same name.
 _FORM = r"(p\W{0,2}t|c\W{0,2}v|yayasan|lpk|ud|koperasi)"
+WRITTEN_FORMS = frozenset({"pt", "cv", "yayasan", "lpk", "ud", "koperasi"})  # the forms as `forms_before` gives them
 
 
-def form_before(text: str, name: str) -> str | None:
-    """The legal form written right before a (normalised) name in the text: 'cv. sinar jaya' -> 'cv'; None without
-    one ('kirim cv ke PT Sinar Jaya' has PT before the name, 'Sinar Jaya minta CV' none)."""
+def forms_before(text: str, name: str) -> list[tuple[str | None, str]]:
+    """For each place the (normalised) name is written in the text, the legal form right before it (or None) and
+    the word after it (or ""): 'cv sinar jaya atau PT Sinar Jaya Abadi' -> [('cv', 'atau'), ('pt', 'abadi')]
+    ('kirim cv ke PT Sinar Jaya' has PT before the name, 'Sinar Jaya minta CV' none)."""
     words = r"\W+".join(re.escape(word) for word in name.split())
-    match = re.search(rf"\b{_FORM}\W*{words}\b", _plain(text))
-    return re.sub(r"[^a-z]", "", match.group(1)) if match else None
+    return [(re.sub(r"[^a-z]", "", match.group(1)) if match.group(1) else None, match.group(2) or "")
+            for match in re.finditer(rf"(?:\b{_FORM}\W*)?\b{words}\b(?:\W+(\w+))?", _plain(text))]
 
 
 def registered_form(name: str) -> str | None:

@@ -14,8 +14,8 @@ from rapidfuzz.distance import Levenshtein
 
 from bot.registry.contained import NameWords
 from bot.registry.importer import parse_rows, read_table
-from bot.registry.mentions import GENERIC_WORDS, NAME_WORDS, PLACE_WORDS, STOP_WORDS
-from bot.registry.names import form_before, initials, licence_key, normalise_name, registered_form
+from bot.registry.mentions import COMPANY_CUES, GENERIC_WORDS, NAME_WORDS, PLACE_WORDS, STOP_WORDS
+from bot.registry.names import forms_before, initials, licence_key, normalise_name, registered_form
 from db.agencies import AgencyRecord, AgencyRepository, AgencyRow
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "db" / "seed"
@@ -282,15 +282,19 @@ class AgencyRegistry:
         return self._name_words.find(text[:MAX_TEXT])
 
     def pairs_in(self, text: str, found: set[int]) -> list[tuple[str, Lookup]]:
-        """Companies named in free text by two neighbouring words of their registered name, one of them a word few
-        names have ("daftar lwt alwihda jaya, aman?", "putri samawa ato ramzy cahaya karya"), other than `found`."""
+        """Companies other than `found` that a message about a company (PT, agen, resmi, daftar lewat ...) may name
+        by two neighbouring words of their registered name, one of them a word of five letters or more that is no
+        common name, place or question word ("daftar lwt alwihda jaya, aman?", "putri samawa ato ramzy cahaya
+        karya"): a part is never the answer (another company may share it), so the user is asked "did you mean"."""
         self._refresh()
+        if not COMPANY_CUES.search(text[:MAX_TEXT].lower()):
+            return []
         parts: dict[int, tuple[str, Lookup]] = {}
         for words, owner in self._name_words.pairs(text[:MAX_TEXT]):
-            distinctive = any(len(word) >= MIN_LONE_WORD_MARKED and word not in NAME_WORDS | PLACE_WORDS | GENERIC_WORDS
-                              | STOP_WORDS for word in words.split())
+            distinctive = any(len(word) >= MIN_LONE_WORD_MARKED and word not in NAME_WORDS | PLACE_WORDS
+                              | GENERIC_WORDS | STOP_WORDS for word in words.split())
             if owner not in found and owner not in parts and distinctive:
-                parts[owner] = (words, Lookup(Found.CLEAR, (owner,)))
+                parts[owner] = (words, Lookup(Found.SEVERAL, (owner,)))
         return list(parts.values())
 
     def exact_lookup(self, text: str) -> Lookup | None:
@@ -332,15 +336,30 @@ class AgencyRegistry:
                 or agency.id in self._name_words.joined(query))
 
     def other_form(self, agency: AgencyRecord, text: str) -> str | None:
-        """The legal form written right before the agency's name in the text when it is not the registered one (a
-        name without one is a PT, as every P3MI): "CV Sinar Jaya" for PT Sinar Jaya -> "cv"."""
-        self._refresh()
+        """A legal form written right before the agency's name (or the first two words of a longer one) in the text
+        that is not the registered one (a name without one is a PT, as every P3MI): "CV Sinar Jaya" -> "cv"."""
         registered = registered_form(agency.name) or "pt"
+        return next((form for form in self._forms_written(agency, text) if form and form != registered), None)
+
+    def only_other_form(self, agency: AgencyRecord, text: str) -> bool:
+        """Whether every place the text names the agency has another legal form before it ("CV Sinar Jaya resmi?";
+        not "CV Sinar Jaya atau PT Sinar Jaya"): another company, since a placement company must be a PT."""
+        registered = registered_form(agency.name) or "pt"
+        forms = self._forms_written(agency, text)
+        return bool(forms) and all(form and form != registered for form in forms)
+
+    def _forms_written(self, agency: AgencyRecord, text: str) -> list[str | None]:
+        """The legal form (or None) before each place the text names the agency (its whole name, or else the first
+        two words of a longer one), not where the name runs on into a longer one ("Sinar Jaya Abadi")."""
+        self._refresh()
+        forms: list[str | None] = []
         for name in self._names_of.get(agency.id, ()):
-            written = form_before(text[:MAX_TEXT], name)
-            if written is not None and written != registered:
-                return written
-        return None
+            words = name.split()
+            written = forms_before(text[:MAX_TEXT], name) or (
+                forms_before(text[:MAX_TEXT], " ".join(words[:2])) if len(words) >= 3 else [])
+            forms += [form for form, following in written
+                      if following not in NAME_WORDS and not self._name_words.has_word(following)]
+        return forms
 
     def _part_of(self, owner: int, query: str) -> Lookup:
         """The verdict for a query made of (nearly) the words of one registered name: that company when the query
