@@ -84,7 +84,7 @@ def main() -> None:
         # Two words of one registered name in an FAQ question would ask "did you mean" that company instead.
         taken = sorted({q for q in questions if registry.pairs_in(q, set())})
         print(f"FAQ questions (of {len(questions)}) where two words may name one of {len(rows)} agencies: "
-              f"{len(taken)} (the bench's names share their words; see tests for a real-sized list)"
+              f"{len(taken)} (its synthetic names share most words, so this says little)"
               + "".join(f"\n  {q}" for q in taken[:10]))
         engine.dispose()
 
