@@ -240,6 +240,26 @@ def test_a_name_typed_apart_from_a_longer_one_that_contains_it_is_a_second_compa
     assert "|" not in say(app, "sinar jaya abadi, sinar jaya abadi resmi?").meaning
 
 
+@pytest.mark.parametrize("query, verdict", [
+    # Found by a second review: a comma ends a name, so the word after it does not make the name a longer one ...
+    ("CV Sinar Jaya, Intan adik saya mau daftar di situ. resmi kah?", "not found"),
+    ("CV Sinar Jaya. Alfa bilang resmi, benar kah?", "not found"),
+    # ... both forms named, even side by side or by the first two words of a longer name: the PT, with the note ...
+    ("PT Sinar Jaya, CV Sinar Jaya juga ada, mana yang benar?", "with note"),
+    ("PT Sinar Jaya CV Sinar Jaya resmi?", "with note"),
+    ("CV Alwihda Jaya atau PT Alwihda Jaya Sentosa, mana yang resmi?", "with note"),
+    # ... and a curriculum vitae before a comma is no legal form.
+    ("Saya sudah kirim CV, Sinar Jaya resmi kah?", "plain"),
+])
+def test_legal_forms_are_read_where_they_stand(sqlite_url, query, verdict):
+    with build_app(settings_for(database_url=sqlite_url), fallback_only=True) as app:  # the seeded registry: PT Alwihda Jaya Sentosa too
+        reply = text_of(say(app, query))
+    if verdict == "not found":
+        assert "TIDAK DITEMUKAN" in reply and "harus berbentuk PT" in reply and "AKTIF" not in reply
+    else:
+        assert reply.startswith("✅") and (NAME_DIFFERS in reply) == (verdict == "with note")
+
+
 def test_two_companies_one_under_another_legal_form(imported):
     app, _settings, _output = imported
     turn = say(app, "CV Sinar Jaya atau Sinar Jaya Abadi, mana yang resmi?")

@@ -48,7 +48,7 @@ def answer_lookup(content: Content, state: ConversationState, registry: AgencyRe
     shown = " ".join(query.split())[:MAX_QUERY_SHOWN]
     others = [r for r in (registry.get(i) for i in lookup.agency_ids) if r is not None]
     other_form = registry.other_form(others[0], message) if len(others) == 1 else None
-    if other_form is not None:  # shown as "CV" + "Sinar Jaya": the name under the form it was asked with
+    if other_form is not None and query == message:  # named in the message: "CV" + the registered name
         shown = without_form(others[0].name)
     buttons = tuple(Button(_label(r), actions.offered_agency(r.id, other_form)) for r in others)
     return [Reply(content.render("agency_not_found", query=shown, stamp=registry.registry_stamp(), demo=False,

@@ -250,7 +250,7 @@ class Engine:
             return agency.verdict(content, state, self._registry, record) if record is not None else None
         if action.kind == actions.OFFERED_AGENCY and arg:
             number, _, form = arg.partition("_")
-            if number.isdigit() and len(number) <= MAX_ID_DIGITS and (form == "" or form in WRITTEN_FORMS):
+            if number.isdigit() and len(number) <= MAX_ID_DIGITS and (form == "" or form in WRITTEN_FORMS - {"pt"}):
                 record = self._registry.get(int(number))
                 if record is not None:
                     return agency.offered_verdict(content, state, self._registry, record, form or None)

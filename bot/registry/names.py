@@ -36,8 +36,10 @@ def forms_before(text: str, name: str) -> list[tuple[str | None, str]]:
     the word after it (or ""): 'cv sinar jaya atau PT Sinar Jaya Abadi' -> [('cv', 'atau'), ('pt', 'abadi')]
     ('kirim cv ke PT Sinar Jaya' has PT before the name, 'Sinar Jaya minta CV' none)."""
     words = r"\W+".join(re.escape(word) for word in name.split())
+    # The form is right before the name ("CV Sinar", "C.V. Sinar", not "kirim CV, Sinar"); the word after it only
+    # when nothing but spaces stands between (a comma ends the name), read ahead so that it may be the next form.
     return [(re.sub(r"[^a-z]", "", match.group(1)) if match.group(1) else None, match.group(2) or "")
-            for match in re.finditer(rf"(?:\b{_FORM}\W*)?\b{words}\b(?:\W+(\w+))?", _plain(text))]
+            for match in re.finditer(rf"(?:\b{_FORM}[ \t.]*)?\b{words}\b(?=(?:[ \t]+(\w+))?)", _plain(text))]
 
 
 def registered_form(name: str) -> str | None:

@@ -355,11 +355,19 @@ class AgencyRegistry:
         forms: list[str | None] = []
         for name in self._names_of.get(agency.id, ()):
             words = name.split()
-            written = forms_before(text[:MAX_TEXT], name) or (
-                forms_before(text[:MAX_TEXT], " ".join(words[:2])) if len(words) >= 3 else [])
-            forms += [form for form, following in written
-                      if following not in NAME_WORDS and not self._name_words.has_word(following)]
+            written = forms_before(text[:MAX_TEXT], name)
+            start = " ".join(words[:2])
+            if len(words) >= 3 and start not in self._exact:  # "CV Alwihda Jaya", not another company ("Sinar Jaya")
+                written += [(form, following) for form, following in forms_before(text[:MAX_TEXT], start)
+                            if following != words[2]]  # nor the start of "Alwihda Jaya Sentosa" written whole
+            forms += [form for form, following in written if not self._runs_into_another(name, following)]
         return forms
+
+    def _runs_into_another(self, name: str, following: str) -> bool:
+        """Whether the word after a name makes it another name: a company-name word, or the next word of a longer
+        registered name ("sinar jaya abadi" is not PT Sinar Jaya)."""
+        return bool(following) and (following in NAME_WORDS or any(other.startswith(f"{name} {following}")
+                                                                   for other in self._names))
 
     def _part_of(self, owner: int, query: str) -> Lookup:
         """The verdict for a query made of (nearly) the words of one registered name: that company when the query
