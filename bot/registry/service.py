@@ -349,8 +349,9 @@ class AgencyRegistry:
         return bool(forms) and all(form not in (None, "pt", registered) for form in forms)
 
     def _forms_written(self, agency: AgencyRecord, text: str) -> list[str | None]:
-        """The legal form (or None) before each place the text names the agency (its whole name, or else the first
-        two words of a longer one), not where the name runs on into a longer one ("Sinar Jaya Abadi")."""
+        """The legal form (or None) before each place the text names the agency (its whole name, and the first two
+        words of a longer one unless they are another company's name), not where the name runs on into a longer one
+        ("Sinar Jaya Abadi")."""
         self._refresh()
         forms: list[str | None] = []
         for name in self._names_of.get(agency.id, ()):
