@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.registry.names import WRITTEN_FORMS
+
 MENU = "menu"
 MENU_FAQ = "menu:faq"
 MENU_AGENCY = "menu:agency"
@@ -51,6 +53,14 @@ def agency(agency_id: int) -> str:
 
 def offered_agency(agency_id: int, legal_form: str | None = None) -> str:
     return f"{OFFERED_AGENCY}:{agency_id}" + (f"_{legal_form}" if legal_form else "")
+
+
+def offered_agency_arg(arg: str, max_id_digits: int) -> tuple[int, str | None] | None:
+    """The registry id and the legal form typed (not PT) in an `offered_agency` argument; None when forged."""
+    number, _, form = arg.partition("_")
+    if not number.isdigit() or len(number) > max_id_digits or not (form == "" or form in WRITTEN_FORMS - {"pt"}):
+        return None
+    return int(number), form or None
 
 
 def parse(data: str) -> Action | None:

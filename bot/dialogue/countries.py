@@ -21,7 +21,7 @@ def country_in_text(content: Content, text: str) -> str | None:
 
 def countries_in_text(content: Content, text: str) -> list[str]:
     """The codes of the countries named in the text, each once, longer names first (one to three words)."""
-    names = {normalise(n): code for code, c in content.countries.items() for n in c.all_names}
+    names = _normalised_names(tuple((n, code) for code, c in content.countries.items() for n in c.all_names))
     words = normalise(text).split()
     found: list[str] = []
     for size in (3, 2, 1):
@@ -42,13 +42,15 @@ ABOUT_WORDS = frozenset({"info", "informasi", "tentang", "soal", "seputar", "men
 def only_the_country(content: Content, text: str) -> bool:
     """Whether the message names a country and asks nothing more ("Taiwan", "info negara taiwan", "gimana dengan
     brunei"), not about working there ("dubai bisa kerja ga")."""
-    names = _name_words(tuple(n for c in content.countries.values() for n in c.all_names))
-    return all(word in names or word in ABOUT_WORDS for word in normalise(text).split())
+    names = _normalised_names(tuple((n, code) for code, c in content.countries.items() for n in c.all_names))
+    name_words = {word for name in names for word in name.split()}
+    return all(word in name_words or word in ABOUT_WORDS for word in normalise(text).split())
 
 
 @lru_cache(maxsize=4)
-def _name_words(names: tuple[str, ...]) -> frozenset[str]:
-    return frozenset(word for name in names for word in normalise(name).split())
+def _normalised_names(names: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """Each country name as normalised, with its code (once per content version, not per message)."""
+    return {normalise(name): code for name, code in names}
 
 
 def ordered_codes(content: Content) -> list[str]:

@@ -21,7 +21,6 @@ from bot.nlu.understanding import NOTHING, Matcher, Understanding, faq_topic_of
 from bot.offers.analyse import OfferCheck, looks_like_offer
 from bot.offers.rules import RULES_FILE, RuleStore
 from bot.registry.mentions import company_mentions
-from bot.registry.names import WRITTEN_FORMS
 from bot.registry.service import MAX_TEXT, AgencyRegistry, Found, Lookup, clean_query, found_lookup
 from bot.reports.service import ReportService
 from db.chat_state import ChatStateRepository, ConversationState
@@ -110,6 +109,12 @@ class TextMessage:
             self.turn.intent = self._understanding.intent
             self.turn.confidence = round(self._understanding.confidence, 4)
         return self._understanding
+
+
+def _ranked_topics_about(m: TextMessage, code: str) -> list[str]:
+    """The destination topics about a country (their `countries:`) that NLU ranked for the message, best first."""
+    about = {t for t, topic in m.content.topics.items() if code in topic.countries}
+    return [t for t in map(faq_topic_of, (label for label, _score in m.understanding.candidates)) if t in about]
 
 
 def _verdict_meaning(lookup: Lookup) -> str:
@@ -248,13 +253,12 @@ class Engine:
         if action.kind == actions.AGENCY and arg and arg.isdigit() and len(arg) <= MAX_ID_DIGITS:
             record = self._registry.get(int(arg))
             return agency.verdict(content, state, self._registry, record) if record is not None else None
-        if action.kind == actions.OFFERED_AGENCY and arg:
-            number, _, form = arg.partition("_")
-            if number.isdigit() and len(number) <= MAX_ID_DIGITS and (form == "" or form in WRITTEN_FORMS - {"pt"}):
-                record = self._registry.get(int(number))
-                if record is not None:
-                    return agency.offered_verdict(content, state, self._registry, record, form or None)
-            return None
+        offered = None
+        if action.kind == actions.OFFERED_AGENCY:
+            offered = actions.offered_agency_arg(arg or "", MAX_ID_DIGITS)
+        if offered is not None:
+            record = self._registry.get(offered[0])
+            return agency.offered_verdict(content, state, self._registry, record, offered[1]) if record else None
         if action.kind == actions.COUNTRY:
             if arg is None:
                 return countries.country_list(content, state)
@@ -516,9 +520,8 @@ class Engine:
         heard = {label for label, score in m.understanding.candidates if score >= HEARD_DANGER}
         if len(named) != 1 or not heard.isdisjoint({"emergency", "report_trafficking"}):
             return None
-        opening = {f"faq/{t}" for t, topic in m.content.topics.items() if named[0] in topic.countries}
-        ranked = [label for label, _score in m.understanding.candidates if label in opening]
-        return ranked[0] if ranked else "country_info"
+        ranked = _ranked_topics_about(m, named[0])
+        return f"faq/{ranked[0]}" if ranked else "country_info"
 
     @staticmethod
     def _other_destination(m: TextMessage, label: str) -> str | None:
@@ -654,8 +657,7 @@ class Engine:
         if countries.only_the_country(m.content, m.text):
             return None
         about = [t for t, topic in m.content.topics.items() if code in topic.countries]
-        ranked = [t for t in map(faq_topic_of, (label for label, _score in m.understanding.candidates)) if t in about]
-        return next(iter(ranked or about), None)
+        return next(iter(_ranked_topics_about(m, code) or about), None)
 
     @staticmethod
     def _option_buttons(content: Content, labels: list[str]) -> list[Button]:
