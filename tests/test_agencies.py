@@ -209,6 +209,7 @@ def test_a_verdict_for_a_name_not_written_as_registered_says_so(imported, query,
     ("Sinar Jaya Abadi minta CV dan paspor, aman?", False),  # a curriculum vitae, not another company
     ("pt bumi flobamora msh boleh rekrut?", True),
     ("PT Bumi Flobamora Sejahtera msh boleh rekrut?", False),
+    ("anak sa daftar di PT SJA, resmi ko?", True),  # an acronym after PT: a guess, so the names are compared
 ])
 def test_a_name_in_free_text_not_written_as_registered_says_so_too(imported, query, differs):
     app, _settings, _output = imported
@@ -248,8 +249,12 @@ def test_a_name_typed_apart_from_a_longer_one_that_contains_it_is_a_second_compa
     ("PT Sinar Jaya, CV Sinar Jaya juga ada, mana yang benar?", "with note"),
     ("PT Sinar Jaya CV Sinar Jaya resmi?", "with note"),
     ("CV Alwihda Jaya atau PT Alwihda Jaya Sentosa, mana yang resmi?", "with note"),
-    # ... and a curriculum vitae before a comma is no legal form.
+    # ... a form written after a name that ends there is read too ...
+    ("Sinar Jaya CV resmi?", "not found"),
+    ("sinar jaya pt resmi ko?", "plain"),
+    # ... and a curriculum vitae before a comma or after the name is no legal form.
     ("Saya sudah kirim CV, Sinar Jaya resmi kah?", "plain"),
+    ("di Sinar Jaya CV saya sudah masuk, resmi kah?", "plain"),
 ])
 def test_legal_forms_are_read_where_they_stand(sqlite_url, query, verdict):
     with build_app(settings_for(database_url=sqlite_url), fallback_only=True) as app:  # the seeded registry: PT Alwihda Jaya Sentosa too

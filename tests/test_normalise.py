@@ -23,6 +23,7 @@ from bot.nlu.normalise import MAX_NLU_CHARS, normalise
     ("sa di bandara kl 😭 paspor", "saya di bandara kuala lumpur paspor"),
     ("sa dulu kerja di johor", "saya dulu kerja di johor"),  # starting the message
     ("yang sa lapor kemarin", "yang saya lapor kemarin"),
+    ("anak sa su 2 tahun di sabah, majikan sa sonde kasi pulang", "anak saya sudah 2 tahun di sabah majikan saya tidak kasi pulang"),  # after a person
     ("info kerja kemalaysia, sa skrg dikupang", "info kerja ke malaysia saya sekarang di kupang"),  # joined places
 ])
 def test_normalise(raw, expected):

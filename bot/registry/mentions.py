@@ -147,7 +147,8 @@ def _after_markers(text: str) -> list[Mention]:
         capitalised = [w for w in distinctive if w[:1].isupper()]
         if not strong and not capitalised:
             continue
-        if len(distinctive) == 1 and not (capitalised and len(distinctive[0]) >= 4):
+        acronym = strong and distinctive[0].isupper() and distinctive[0].isalpha()  # "PT TWP"
+        if len(distinctive) == 1 and not (capitalised and len(distinctive[0]) >= 4 or acronym):
             continue  # "PT pengirim", "pt bilang": one plain word after PT is rarely a company's name
         if all(name.lower() != m.text.lower() for m in found):
             found.append(Mention(name, strong))

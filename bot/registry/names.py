@@ -28,18 +28,27 @@ def normalise_name(name: str) -> str:
 # content/templates/_legal_form.j2, which must know every form here). A placement company (P3MI) must be a PT (UU
 # 18/2017 Pasal 51): the others are never the registered company of the same name.
 _FORM = r"(p\W{0,2}t|c\W{0,2}v|yayasan|lpk|ud|koperasi)"
-WRITTEN_FORMS = frozenset({"pt", "cv", "yayasan", "lpk", "ud", "koperasi"})  # the forms as `forms_before` gives them
+WRITTEN_FORMS = frozenset({"pt", "cv", "yayasan", "lpk", "ud", "koperasi"})  # the forms as `forms_around` gives them
+_FORM_AFTER = re.compile(r"[ \t]+(pt|cv)\b(?=[ \t]*(?:$|[^\w\s]|\n|(?:resmi|legal|ilegal|terdaftar|itu|ini|ko|kah|ka|ya|ada|"
+                         r"masih|apa|gimana|bagaimana|aman|asli)\b))")
 
 
-def forms_before(text: str, name: str) -> list[tuple[str | None, str]]:
-    """For each place the (normalised) name is written in the text, the legal form right before it (or None) and
+def forms_around(text: str, name: str) -> list[tuple[str | None, str]]:
+    """For each place the (normalised) name is written in the text, the legal form written with it (or None) and
     the word after it (or ""): 'cv sinar jaya atau PT Sinar Jaya Abadi' -> [('cv', 'atau'), ('pt', 'abadi')]
     ('kirim cv ke PT Sinar Jaya' has PT before the name, 'Sinar Jaya minta CV' none)."""
     words = r"\W+".join(re.escape(word) for word in name.split())
-    # The form is right before the name ("CV Sinar", "C.V. Sinar", not "kirim CV, Sinar"); the word after it only
-    # when nothing but spaces stands between (a comma ends the name), read ahead so that it may be the next form.
-    return [(re.sub(r"[^a-z]", "", match.group(1)) if match.group(1) else None, match.group(2) or "")
-            for match in re.finditer(rf"(?:\b{_FORM}[ \t.]*)?\b{words}\b(?=(?:[ \t]+(\w+))?)", _plain(text))]
+    # The form is right before the name ("CV Sinar", "C.V. Sinar", not "kirim CV, Sinar"), or after it when the
+    # name ends there ("Sinar Jaya CV resmi?", not "Sinar Jaya CV saya" or "PT Sinar Jaya CV Sinar Jaya"); the word
+    # after it only when nothing but spaces stands between (a comma ends the name), read ahead so that it may be the
+    # next form.
+    plain = _plain(text)
+    found = []
+    for match in re.finditer(rf"(?:\b{_FORM}[ \t.]*)?\b{words}\b(?=(?:[ \t]+(\w+))?)", plain):
+        after = _FORM_AFTER.match(plain, match.end())
+        form = re.sub(r"[^a-z]", "", match.group(1)) if match.group(1) else after.group(1) if after else None
+        found.append((form, match.group(2) or ""))
+    return found
 
 
 def registered_form(name: str) -> str | None:

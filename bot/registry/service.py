@@ -15,7 +15,7 @@ from rapidfuzz.distance import Levenshtein
 from bot.registry.contained import NameWords
 from bot.registry.importer import parse_rows, read_table
 from bot.registry.mentions import COMPANY_CUES, GENERIC_WORDS, NAME_WORDS, PLACE_WORDS, STOP_WORDS
-from bot.registry.names import forms_before, initials, licence_key, normalise_name, registered_form
+from bot.registry.names import forms_around, initials, licence_key, normalise_name, registered_form
 from db.agencies import AgencyRecord, AgencyRepository, AgencyRow
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "db" / "seed"
@@ -356,10 +356,10 @@ class AgencyRegistry:
         forms: list[str | None] = []
         for name in self._names_of.get(agency.id, ()):
             words = name.split()
-            written = forms_before(text[:MAX_TEXT], name)
+            written = forms_around(text[:MAX_TEXT], name)
             start = " ".join(words[:2])
             if len(words) >= 3 and start not in self._exact:  # "CV Alwihda Jaya", not another company ("Sinar Jaya")
-                written += [(form, following) for form, following in forms_before(text[:MAX_TEXT], start)
+                written += [(form, following) for form, following in forms_around(text[:MAX_TEXT], start)
                             if following != words[2]]  # nor the start of "Alwihda Jaya Sentosa" written whole
             forms += [form for form, following in written if not self._runs_into_another(name, following)]
         return forms
