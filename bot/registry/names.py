@@ -29,8 +29,8 @@ def normalise_name(name: str) -> str:
 # 18/2017 Pasal 51): the others are never the registered company of the same name.
 _FORM = r"(p\W{0,2}t|c\W{0,2}v|yayasan|lpk|ud|koperasi)"
 WRITTEN_FORMS = frozenset({"pt", "cv", "yayasan", "lpk", "ud", "koperasi"})  # the forms as `forms_around` gives them
-_FORM_AFTER = re.compile(r"[ \t]+(pt|cv)\b(?=[ \t]*(?:$|[^\w\s]|\n|(?:resmi|legal|ilegal|terdaftar|itu|ini|ko|kah|ka|ya|ada|"
-                         r"masih|apa|gimana|bagaimana|aman|asli)\b))")
+_FORM_AFTER = re.compile(r"[ \t]+(pt|cv)\b(?=[ \t]*(?:$|[^\w\s]|\n|(?:resmi|legal|ilegal|terdaftar|itu|ini|ko|kah|ka|"
+                         r"ya|ada|masih|apa|gimana|bagaimana|aman|asli)\b))")
 
 
 def forms_around(text: str, name: str) -> list[tuple[str | None, str]]:
