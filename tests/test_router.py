@@ -372,6 +372,12 @@ def test_a_wish_to_report_a_danger_that_goes_on_gets_the_emergency_contacts_firs
     ("mami bilang harus temani tamu kalau mau utang lunas", SITUATION),
     ("apa itu jeratan utang, tadi sa dengar di radio", QUESTION),
     ("tadi majikan pukul sa, apa itu kekerasan", SITUATION),
+    # Session 15: a thing left behind does not keep a danger going, the old days are no danger now ...
+    ("dulu paspor sa ditahan majikan 2 tahun skrg sa su pulang ke rote paspor masih di sana bagemana ambil", QUESTION),
+    ("bapa bilang tahun 90an orang pi malaysia naik kapal trus jalan kaki masuk hutan, skrg bisa begitu ko", QUESTION),
+    # ... but a person still held does.
+    ("sa su pulang tapi adik masih dikurung majikan di johor", SITUATION),
+    ("dulu kami dibawa lewat hutan, sekarang sa masih dikurung di kebun", SITUATION),
 ])
 def test_danger_told_in_sms_words(text, level):
     assert danger_level(text) == level

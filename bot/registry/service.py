@@ -319,13 +319,14 @@ class AgencyRegistry:
         return Lookup(Found.CLEAR, (slips.pop(),)) if len(slips) == 1 else None
 
     def written_whole(self, agency: AgencyRecord, text: str) -> bool:
-        """Whether the text has every word of one of the agency's registered names, exactly (in any order), or its
-        licence number: a verdict found by a part of the name, a slip or an acronym was not asked as registered."""
+        """Whether the text has one of the agency's registered names, word for word in order, or its licence
+        number: a verdict found by a part of the name, a slip, an acronym or the words in another order ("Abadi
+        Sinar Jaya" may be another company) was not asked as registered."""
         self._refresh()
         if agency.id in self.by_licence(text):
             return True
-        words = set(normalise_name(text[:MAX_TEXT]).split())
-        return any(set(name.split()) <= words for name in self._names_of.get(agency.id, ()))
+        written = f" {normalise_name(text[:MAX_TEXT])} "
+        return any(f" {name} " in written for name in self._names_of.get(agency.id, ()))
 
     def named_exactly(self, agency: AgencyRecord, name: str) -> bool:
         """Whether a name typed alone is one of the agency's registered names (after normalisation) or its licence
