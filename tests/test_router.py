@@ -205,6 +205,7 @@ def test_when_nothing_stands_out_the_one_destination_named_is_answered_with_the_
     ("R7XK29QD gmn kabarnya", "report_status"),  # a code (not one of ours) and how it goes
     ("Selamat siang, minggu lalu saya melaporkan calo di desa kami. Apakah sudah ada tindak lanjut?", "report_status"),
     ("bapa, yang sa lapor soal sponsor di desa tu su sampe ke polisi ko belum", "report_status"),
+    ("slmt pagi, sa mau tanya lanjutan kasus om sa yang sa laporkan bulan lalu, kodenya QT58KW", "report_status"),
     ("Saya ingin membuat laporan tentang perusahaan yang memberangkatkan saudara saya ke Kamboja dengan visa turis. "
      "Lowongan kerja di FB, gaji 15 juta, hubungi WA 0812 3456 7890, daftar sekarang", "report_trafficking"),
 ])
@@ -217,8 +218,10 @@ def test_words_like_codes_are_not_a_question_about_our_reports(app, text):
     assert not says(text, "status")
 
 
-def test_a_question_about_the_steps_that_ends_with_a_particle_is_not_a_pasted_offer(app):
-    assert say(app, "alur daftar kerja luar negeri dari awal sampai berangkat bagaimana ya").meaning != "offer"
+@pytest.mark.parametrize("text", ["alur daftar kerja luar negeri dari awal sampai berangkat bagaimana ya",
+                                  "langkah daftar kerja luar negeri yg resmi dari awal sampe berangkat tu bagemana"])
+def test_a_question_about_the_steps_that_ends_with_a_particle_is_not_a_pasted_offer(app, text):
+    assert say(app, text).meaning != "offer"
 
 
 def test_a_relative_who_reported_elsewhere_and_has_no_news_is_not_sent_to_the_report_status(app):

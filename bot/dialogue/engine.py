@@ -34,8 +34,8 @@ MAX_COMPANIES = 3
 HEARD_DANGER = 0.15
 REPORT_OPENING = 60  # a wish to report opening a long message ("Saya ingin membuat laporan ..."), not an offer's
 MAX_ID_DIGITS = 9  # a registry id in button data; longer is forged (and would overflow the database integer)
-QUESTION_END = re.compile(r"\?\W*$|\b(kah|ko|ga|gak|gk|ngga|nggak|tidak|tdk|sonde|son|bagaimana|gimana|gmn|aman|"
-                          r"resmi|benar|bener)(\W+(ya|yah|kak|kaka|kakak|pak|bapa|bapak|bu|ibu|mama|min|admin|dong|nih|"
+QUESTION_END = re.compile(r"\?\W*$|\b(kah|ko|ga|gak|gk|ngga|nggak|tidak|tdk|sonde|son|bagaimana|bagemana|bagimana|"
+                          r"gimana|gmn|aman|resmi|benar|bener)(\W+(ya|yah|kak|kaka|kakak|pak|bapa|bapak|bu|ibu|mama|min|admin|dong|nih|"
                           r"to|tuh))?\W*$", re.IGNORECASE)
 STARTS_WITH_MARKER = re.compile(r"\W*(p\.?\s?t\b|cv\b|perusahaan|agen|yayasan|penyalur)", re.IGNORECASE)
 ONLY_A_MARKER = re.compile(r"\W*(p\.?\s?t\.?|cv|pjtki|p3mi|agen|perusahaan)\W*", re.IGNORECASE)
