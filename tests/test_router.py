@@ -466,6 +466,19 @@ def test_danger_levels():
         assert danger_level(text) == SITUATION, text
 
 
+@pytest.mark.parametrize("text", ["kartu KIS mama sa hilang, urus baru di mana",
+                                  "lagu tolong lepaskan aku yang nyanyi siapa ya"])
+def test_a_word_that_may_mean_danger_unheard_by_nlu_offers_the_contacts_beside_the_answer(app, text):
+    turn = say(app, text)
+    assert turn.meaning != "emergency"
+    assert "menu:emergency" in [data for _label, data in buttons_of(turn)]
+
+
+@pytest.mark.parametrize("text", ["tolong", "tolongg sa takut"])
+def test_a_word_of_danger_alone_still_gets_the_emergency_contacts(app, text):
+    assert say(app, text).meaning == "emergency"
+
+
 # ---- decisions on NLU's ranking ------------------------------------------------------------------
 
 def _nlu(*ranked: tuple[str, float], source: str = "rasa") -> Understanding:
@@ -577,3 +590,4 @@ def test_a_flyer_photo_is_read_by_its_caption(app):
 
     turn = app.engine.handle(Incoming(4242, 4242, attachment="photo", file_id="f1", text=OFFER))
     assert "BAHAYA" in text_of(turn) and "gambar" in text_of(turn).lower()
+

@@ -14,7 +14,7 @@ from bot.dialogue.menu import back_to_menu_button, main_menu_buttons, with_menu,
 from bot.dialogue.messages import Button, Incoming, Reply, Turn
 from bot.insights.recorder import InsightRecorder
 from bot.limits import ChatRateLimiter
-from bot.nlu.danger import QUESTION, SITUATION, asks_generally, danger_level, is_over, told_over
+from bot.nlu.danger import QUESTION, SITUATION, WEAK, asks_generally, danger_level, is_over, told_over
 from bot.nlu.phrases import says
 from bot.nlu.service import Nlu
 from bot.nlu.understanding import NOTHING, Matcher, Understanding, faq_topic_of
@@ -492,6 +492,10 @@ class Engine:
             # danger net or NLU saw one (`emergency_set_aside`).
             usable = usable - {"emergency"}
             m.emergency_set_aside = m.danger == QUESTION or heard >= suggest_at
+        elif m.danger == WEAK and heard < HEARD_DANGER:
+            # A word that may mean danger ("takut", "hilang", "tolong") that NLU did not hear as one: the contacts
+            # are offered beside what was understood ("kartu KIS hilang, urus di mana"), not put in its place.
+            m.emergency_set_aside = True
         return decide(m.understanding, usable)
 
     @staticmethod
@@ -500,8 +504,9 @@ class Engine:
         contacts instead, what NLU half-understood as buttons. Only a general question about a danger ("kalau nanti
         dipukul, lapor ke mana?", a film) may be asked between close meanings, or be out of scope when NLU is sure of
         it; the emergency contacts are one tap away then. A question without a word of danger whose emergency NLU
-        heard but was set aside ("maksudnya apa agen bilang adik tdk bisa dihubungi 8 bulan?") gets the contacts
-        when nothing else was understood."""
+        heard but was set aside ("maksudnya apa agen bilang adik tdk bisa dihubungi 8 bulan?"), or with only a word
+        that may mean danger and NLU did not hear one ("kartu KIS hilang"), gets the contacts when nothing else was
+        understood."""
         if decision.kind == ANSWER and decision.labels[0] != "out_of_scope":
             return False
         if m.danger is None:  # nothing understood, or only guessed to be out of scope (`_not_understood`)
