@@ -6,7 +6,7 @@ from bot.nlu.normalise import MAX_NLU_CHARS, normalise
 @pytest.mark.parametrize("raw, expected", [
     ("Syarat JD TKW ke Malaysia apa sj kk???", "syarat jadi pmi ke malaysia apa saja kak"),
     ("beta mau pi karja di malaysia, son ada paspor bisa ko?", "saya mau pergi kerja di malaysia tidak ada paspor bisa kah"),
-    ("adik sy di bawa calo blm pulang2", "adik saya di bawa calo belum pulang pulang"),
+    ("adik sy di bawa calo blm pulang2", "adik saya dibawa calo belum pulang pulang"),
     ("tolonggggg", "tolong"),
     ("😀😀👍", ""),
     ("!!! ???", ""),
@@ -25,6 +25,7 @@ from bot.nlu.normalise import MAX_NLU_CHARS, normalise
     ("yang sa lapor kemarin", "yang saya lapor kemarin"),
     ("anak sa su 2 tahun di sabah, majikan sa sonde kasi pulang", "anak saya sudah 2 tahun di sabah majikan saya tidak kasi pulang"),  # after a person
     ("info kerja kemalaysia, sa skrg dikupang", "info kerja ke malaysia saya sekarang di kupang"),  # joined places
+    ("paspor di tahan, gaji tdk di bayar di kebun", "paspor ditahan gaji tidak dibayar di kebun"),  # a passive typed apart
 ])
 def test_normalise(raw, expected):
     assert normalise(raw) == expected

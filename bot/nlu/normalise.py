@@ -32,6 +32,7 @@ class _WordMaps:
     subject_before: frozenset[str]
     subject_after: frozenset[str]
     subject_never_after: frozenset[str]  # "apa sa": "saja" whatever follows
+    passive_stems: frozenset[str]  # verbs whose passive "di" people type apart ("di tahan": "ditahan")
 
 
 @lru_cache(maxsize=4)
@@ -45,7 +46,7 @@ def _word_maps(path: Path) -> _WordMaps:
         return frozenset(str(w).lower() for w in raw.get(key) or [])
 
     return _WordMaps(word_map("words"), word_map("places"), word_map("subjects"), word_set("subject_before"),
-                     word_set("subject_after"), word_set("subject_never_after"))
+                     word_set("subject_after"), word_set("subject_never_after"), word_set("passive_stems"))
 
 
 @lru_cache(maxsize=4)
@@ -56,7 +57,8 @@ def _clause_end(words: tuple[str, ...]) -> re.Pattern[str]:
 def normalise(text: str, slang: dict[str, str] | None = None) -> str:
     """Lower-case, keep the first MAX_NLU_CHARS characters, squeeze repeated letters, drop punctuation
     and emoji, expand reduplication ("pulang2") and map slang words to standard ones ("di kl" to the place, "sa mau"
-    to "saya mau", a message that starts with it to "saya ...", but "apa sa" to "apa saja")."""
+    to "saya mau", a message that starts with it to "saya ...", but "apa sa" to "apa saja"), and join a passive "di"
+    typed apart ("di tahan" to "ditahan")."""
     slang = load_slang() if slang is None else slang
     maps = _word_maps(SLANG_FILE)
     places = maps.places
@@ -78,4 +80,5 @@ def normalise(text: str, slang: dict[str, str] | None = None) -> str:
         subject = not i or after in maps.subject_before or before in maps.subject_after
         if subject and before not in maps.subject_never_after:
             mapped[i] = maps.subjects[word]
-    return " ".join(mapped)
+    return re.sub(r"\bdi (\w+)", lambda found: f"di{found.group(1)}" if found.group(1) in maps.passive_stems
+                  else found.group(0), " ".join(mapped))
