@@ -337,13 +337,13 @@ class AgencyRegistry:
                 or agency.id in self._name_words.joined(query))
 
     def other_form(self, agency: AgencyRecord, text: str) -> str | None:
-        """A legal form other than PT written right before the agency's name (or the first two words of a longer one)
+        """A legal form other than PT written with the agency's name (or the first two words of a longer one)
         in the text, when it is not the registered one: "CV Sinar Jaya" -> "cv" (a placement company must be a PT)."""
         registered = registered_form(agency.name) or "pt"
         return next((form for form in self._forms_written(agency, text) if form not in (None, "pt", registered)), None)
 
     def only_other_form(self, agency: AgencyRecord, text: str) -> bool:
-        """Whether every place the text names the agency has another legal form before it ("CV Sinar Jaya resmi?";
+        """Whether every place the text names the agency has another legal form with it ("CV Sinar Jaya resmi?";
         not "CV Sinar Jaya atau PT Sinar Jaya"): another company, since a placement company must be a PT."""
         registered = registered_form(agency.name) or "pt"
         forms = self._forms_written(agency, text)
