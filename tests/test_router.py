@@ -466,6 +466,23 @@ def test_danger_levels():
         assert danger_level(text) == SITUATION, text
 
 
+@pytest.mark.parametrize("text, meaning", [
+    # A wish to report someone else's case that opens the message: the report, which first asks about danger now ...
+    ("lapor: ada perekrut di desa kami bawa 5 anak SMP, katanya mau dipekerjakan lewat PT di surabaya",
+     "report_trafficking"),
+    ("sa mo lapor org yg jual anak2 muda ke malaysia, dia tinggal di kampung sebelah", "report_trafficking"),
+    # ... but a plea for help, the writer held now, or a threat about reporting is the emergency.
+    ("mau lapor, tolong sa dikurung majikan di johor", "emergency"),
+    ("sa mau lapor, sa masih dikunci di mess", "emergency"),
+    ("bos bilang kalo sy lapor polisi dia bunuh keluarga sy", "emergency"),
+])
+def test_a_wish_to_report_that_opens_the_message_comes_before_the_danger_net(app, text, meaning):
+    turn = say(app, text)
+    assert turn.meaning == meaning
+    if meaning == "report_trafficking":
+        assert "dalam bahaya sekarang" in text_of(turn)
+
+
 @pytest.mark.parametrize("text", ["kartu KIS mama sa hilang, urus baru di mana",
                                   "lagu tolong lepaskan aku yang nyanyi siapa ya"])
 def test_a_word_that_may_mean_danger_unheard_by_nlu_offers_the_contacts_beside_the_answer(app, text):
