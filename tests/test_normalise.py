@@ -26,6 +26,7 @@ from bot.nlu.normalise import MAX_NLU_CHARS, normalise
     ("anak sa su 2 tahun di sabah, majikan sa sonde kasi pulang", "anak saya sudah 2 tahun di sabah majikan saya tidak kasi pulang"),  # after a person
     ("info kerja kemalaysia, sa skrg dikupang", "info kerja ke malaysia saya sekarang di kupang"),  # joined places
     ("paspor di tahan, gaji tdk di bayar di kebun", "paspor ditahan gaji tidak dibayar di kebun"),  # a passive typed apart
+    ("tiket kapal ke nunukan di jual di mana", "tiket kapal ke nunukan di jual di mana"),  # no person sold
 ])
 def test_normalise(raw, expected):
     assert normalise(raw) == expected

@@ -213,13 +213,16 @@ def test_a_wish_to_report_or_to_know_a_reports_status_said_outright_comes_before
     assert say(app, text).meaning == meaning
 
 
-@pytest.mark.parametrize("text", ["sip2mi gmn statusnya", "kode pos 85111 gmn", "nomor hp 081234567 gimana"])
+@pytest.mark.parametrize("text", ["sip2mi gmn statusnya", "kode pos 85111 gmn", "nomor hp 081234567 gimana",
+                                  "sa sudah lapor diri di aplikasi safe travel, kodenya ST88K2, selanjutnya apa",
+                                  "agen suruh sa lapor diri ke disnakertrans bawa kode booking GA12XK, itu resmi?"])
 def test_words_like_codes_are_not_a_question_about_our_reports(app, text):
     assert not says(text, "status")
 
 
 @pytest.mark.parametrize("text", ["alur daftar kerja luar negeri dari awal sampai berangkat bagaimana ya",
-                                  "langkah daftar kerja luar negeri yg resmi dari awal sampe berangkat tu bagemana"])
+                                  "langkah daftar kerja luar negeri yg resmi dari awal sampe berangkat tu bagemana",
+                                  "langkah daftar kerja luar negeri yg resmi dari awal sampe berangkat tu begimana"])
 def test_a_question_about_the_steps_that_ends_with_a_particle_is_not_a_pasted_offer(app, text):
     assert say(app, text).meaning != "offer"
 
@@ -375,12 +378,16 @@ def test_a_wish_to_report_a_danger_that_goes_on_gets_the_emergency_contacts_firs
     ("mami bilang harus temani tamu kalau mau utang lunas", SITUATION),
     ("apa itu jeratan utang, tadi sa dengar di radio", QUESTION),
     ("tadi majikan pukul sa, apa itu kekerasan", SITUATION),
-    # Session 15: a thing left behind does not keep a danger going, the old days are no danger now ...
+    # Session 15: a passport left behind does not keep a danger going ...
     ("dulu paspor sa ditahan majikan 2 tahun skrg sa su pulang ke rote paspor masih di sana bagemana ambil", QUESTION),
-    ("bapa bilang tahun 90an orang pi malaysia naik kapal trus jalan kaki masuk hutan, skrg bisa begitu ko", QUESTION),
-    # ... but a person still held does.
+    # ... but a person still held does, and so does a passport still held (review examples).
     ("sa su pulang tapi adik masih dikurung majikan di johor", SITUATION),
     ("dulu kami dibawa lewat hutan, sekarang sa masih dikurung di kebun", SITUATION),
+    ("dulu kami dipukul majikan, sa sudah pulang, adik paspor masih ditahan dan dia tidak boleh keluar", SITUATION),
+    ("dulu kami disekap agen di batam, sa sudah selamat di rumah, adik sonde ada paspor, masih di penampungan",
+     SITUATION),
+    ("zaman dulu orang jual anak, sekarang agen jual adik sa ke malaysia", SITUATION),
+    ("sa lahir tahun 90an, skrg sa dikurung majikan di johor", SITUATION),
 ])
 def test_danger_told_in_sms_words(text, level):
     assert danger_level(text) == level
@@ -491,9 +498,15 @@ def test_a_word_that_may_mean_danger_unheard_by_nlu_offers_the_contacts_beside_t
     assert "menu:emergency" in [data for _label, data in buttons_of(turn)]
 
 
-@pytest.mark.parametrize("text", ["tolong", "tolongg sa takut"])
+@pytest.mark.parametrize("text", ["tolong", "tolongg sa takut", "tolong bantu kami", "tolong bantu saya di arab",
+                                  "tolong bantu sa pulang dari malaysia"])
 def test_a_word_of_danger_alone_still_gets_the_emergency_contacts(app, text):
     assert say(app, text).meaning == "emergency"
+
+
+def test_a_word_of_danger_beside_an_answer_offers_the_contacts_too(app):
+    turn = say(app, "adik sa ditahan di malaysia")
+    assert turn.meaning == "emergency" or "menu:emergency" in [data for _label, data in buttons_of(turn)]
 
 
 # ---- decisions on NLU's ranking ------------------------------------------------------------------

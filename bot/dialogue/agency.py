@@ -48,8 +48,8 @@ def answer_lookup(content: Content, state: ConversationState, registry: AgencyRe
     shown = " ".join(query.split())[:MAX_QUERY_SHOWN]
     others = [r for r in (registry.get(i) for i in lookup.agency_ids) if r is not None]
     other_form = registry.other_form(others[0], message) if len(others) == 1 else None
-    if other_form is not None and query == message:  # named in the message: "CV" + the registered name
-        shown = without_form(others[0].name)
+    if other_form is not None:  # "CV" + the registered name, or the name as typed without its form
+        shown = without_form(others[0].name) if query == message else without_form(shown)
     buttons = tuple(Button(_label(r), actions.offered_agency(r.id, other_form)) for r in others)
     return [Reply(content.render("agency_not_found", query=shown, stamp=registry.registry_stamp(), demo=False,
                                  others=others, other_form=other_form), buttons + _after_verdict_buttons(content))]

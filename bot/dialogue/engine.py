@@ -15,6 +15,7 @@ from bot.dialogue.messages import Button, Incoming, Reply, Turn
 from bot.insights.recorder import InsightRecorder
 from bot.limits import ChatRateLimiter
 from bot.nlu.danger import QUESTION, SITUATION, WEAK, asks_generally, danger_level, is_over, told_over
+from bot.nlu.normalise import normalise
 from bot.nlu.phrases import says
 from bot.nlu.service import Nlu
 from bot.nlu.understanding import NOTHING, Matcher, Understanding, faq_topic_of
@@ -31,11 +32,12 @@ log = logging.getLogger(__name__)
 MAX_BARE_NAME_CHARS = 80
 MAX_COMPANIES = 3
 # NLU's score for an emergency or a report above which a message is never answered with a destination instead.
-HEARD_DANGER = 0.15
+HEARD_DANGER = 0.15  # NLU heard an emergency: no destination answers it, nor a sure out of scope with a word of danger
+QUESTION_TAIL = 60  # characters at the end of a message read for a question word
 REPORT_OPENING = 60  # a wish to report opening a long message ("Saya ingin membuat laporan ..."), not an offer's
 MAX_ID_DIGITS = 9  # a registry id in button data; longer is forged (and would overflow the database integer)
-QUESTION_END = re.compile(r"\?\W*$|\b(kah|ko|ga|gak|gk|ngga|nggak|tidak|tdk|sonde|son|bagaimana|bagemana|bagimana|"
-                          r"gimana|gmn|aman|resmi|benar|bener)(\W+(ya|yah|kak|kaka|kakak|pak|bapa|bapak|bu|ibu|mama|min|admin|dong|nih|"
+QUESTION_END = re.compile(r"\?\W*$|\b(kah|ko|ga|gak|gk|ngga|nggak|tidak|tdk|sonde|son|bagaimana|gimana|gmn|aman|"
+                          r"resmi|benar|bener)(\W+(ya|yah|kak|kaka|kakak|pak|bapa|bapak|bu|ibu|mama|min|admin|dong|nih|"
                           r"to|tuh))?\W*$", re.IGNORECASE)
 STARTS_WITH_MARKER = re.compile(r"\W*(p\.?\s?t\b|cv\b|perusahaan|agen|yayasan|penyalur)", re.IGNORECASE)
 ONLY_A_MARKER = re.compile(r"\W*(p\.?\s?t\.?|cv|pjtki|p3mi|agen|perusahaan)\W*", re.IGNORECASE)
@@ -115,6 +117,11 @@ def _ranked_topics_about(m: TextMessage, code: str) -> list[str]:
     """The destination topics about a country (their `countries:`) that NLU ranked for the message, best first."""
     about = {t for t, topic in m.content.topics.items() if code in topic.countries}
     return [t for t in map(faq_topic_of, (label for label, _score in m.understanding.candidates)) if t in about]
+
+
+def _ends_as_a_question(text: str) -> bool:
+    """A question mark or a question word at the end, as typed or in its standard spelling ("tu begimana")."""
+    return QUESTION_END.search(text) is not None or QUESTION_END.search(normalise(text[-QUESTION_TAIL:])) is not None
 
 
 def _verdict_meaning(lookup: Lookup) -> str:
@@ -323,11 +330,14 @@ class Engine:
         return self._on_press(m.content, m.state, picked)
 
     def _agency_step(self, m: TextMessage) -> list[Reply] | None:
-        """Asked for a company name: the message is the name unless it clearly asks something else, or tells of a
-        danger ("PT Sinar Jaya tahan paspor saya dan kunci saya di mess": the danger net answers)."""
+        """Asked for a company name: the message is the name unless a sentence names it ("anak sa daftar di PT SJA,
+        resmi ko?": the names in it), it clearly asks something else, or it tells of a danger ("PT Sinar Jaya tahan
+        paspor saya dan kunci saya di mess": the danger net answers)."""
         if not agency.waiting_for_name(m.state) or m.danger == SITUATION:
             return None
         lookup = self._registry.lookup(m.text)
+        if lookup.kind == Found.NONE and (named := self._company(m)) is not None:
+            return named
         if lookup.kind not in ("clear", "several") and not STARTS_WITH_MARKER.match(m.text):  # "PT ..." is the name
             decision = self._decision(m)
             if decision.kind == ANSWER and decision.sure and decision.labels[0] not in NOT_A_NAME_INSTEAD:
@@ -346,7 +356,7 @@ class Engine:
     def _pasted_offer(self, m: TextMessage) -> list[Reply] | None:
         """Pasted text that reads like a job offer is checked without asking first; someone telling their own story
         and asking about it ("Anak saya ... aman kah?", "pt X buka pendaftaran, aman gk") is a question."""
-        if not looks_like_offer(m.text) or QUESTION_END.search(m.text) or says(m.text[:REPORT_OPENING], "report"):
+        if not looks_like_offer(m.text) or _ends_as_a_question(m.text) or says(m.text[:REPORT_OPENING], "report"):
             return None  # "Saya ingin membuat laporan tentang perusahaan yang ...": the report, not an offer
         return self._check_offer(m)
 
@@ -493,10 +503,8 @@ class Engine:
             # danger net or NLU saw one (`emergency_set_aside`).
             usable = usable - {"emergency"}
             m.emergency_set_aside = m.danger == QUESTION or heard >= suggest_at
-        elif m.danger == WEAK and heard < HEARD_DANGER:
-            # A word that may mean danger ("takut", "hilang", "tolong") that NLU did not hear as one: the contacts
-            # are offered beside what was understood ("kartu KIS hilang, urus di mana"), not put in its place.
-            m.emergency_set_aside = True
+        elif m.danger == WEAK:
+            m.emergency_set_aside = True  # "takut", "hilang", "tolong": the contacts offered beside any answer
         return decide(m.understanding, usable)
 
     @staticmethod
@@ -505,9 +513,16 @@ class Engine:
         contacts instead, what NLU half-understood as buttons. Only a general question about a danger ("kalau nanti
         dipukul, lapor ke mana?", a film) may be asked between close meanings, or be out of scope when NLU is sure of
         it; the emergency contacts are one tap away then. A question without a word of danger whose emergency NLU
-        heard but was set aside ("maksudnya apa agen bilang adik tdk bisa dihubungi 8 bulan?"), or with only a word
-        that may mean danger and NLU did not hear one ("kartu KIS hilang"), gets the contacts when nothing else was
-        understood."""
+        heard but was set aside ("maksudnya apa agen bilang adik tdk bisa dihubungi 8 bulan?") gets the contacts
+        when nothing else was understood. A word that may mean danger ("takut", "hilang", "tolong") gets them unless
+        a topic was understood, or NLU is sure the message is out of scope and heard no emergency in it ("kartu KIS
+        hilang, urus baru di mana"); a greeting or the menu is no answer to "tolong bantu kami"."""
+        if m.danger == WEAK:
+            label = decision.labels[0] if decision.kind == ANSWER else None
+            if label is None or label in SIMPLE_INTENTS and label != "out_of_scope":
+                return True
+            heard = dict(m.understanding.candidates).get("emergency", 0.0)
+            return label == "out_of_scope" and not (decision.sure and heard < HEARD_DANGER)
         if decision.kind == ANSWER and decision.labels[0] != "out_of_scope":
             return False
         if m.danger is None:  # nothing understood, or only guessed to be out of scope (`_not_understood`)

@@ -29,8 +29,8 @@ def normalise_name(name: str) -> str:
 # 18/2017 Pasal 51): the others are never the registered company of the same name.
 _FORM = r"(p\W{0,2}t|c\W{0,2}v|yayasan|lpk|ud|koperasi)"
 WRITTEN_FORMS = frozenset({"pt", "cv", "yayasan", "lpk", "ud", "koperasi"})  # the forms as `forms_around` gives them
-_FORM_AFTER = re.compile(r"[ \t]+(pt|cv)\b(?=[ \t]*(?:$|[^\w\s]|\n|(?:resmi|legal|ilegal|terdaftar|itu|ini|ko|kah|ka|"
-                         r"ya|ada|masih|apa|gimana|bagaimana|aman|asli)\b))")
+_FORM_AFTER = re.compile(r"[ \t]+(pt|cv)\b(?=[ \t]*(?:$|[?!\n]|(?:resmi|legal|ilegal|terdaftar|ko|kah|ka|aman|asli)"
+                         r"\b))")
 
 
 def forms_around(text: str, name: str) -> list[tuple[str | None, str]]:
@@ -39,9 +39,9 @@ def forms_around(text: str, name: str) -> list[tuple[str | None, str]]:
     ('kirim cv ke PT Sinar Jaya' has PT before the name, 'Sinar Jaya minta CV' none)."""
     words = r"\W+".join(re.escape(word) for word in name.split())
     # The form is right before the name ("CV Sinar", "C.V. Sinar", not "kirim CV, Sinar"), or after it when the
-    # name ends there ("Sinar Jaya CV resmi?", not "Sinar Jaya CV saya" or "PT Sinar Jaya CV Sinar Jaya"); the word
-    # after it only when nothing but spaces stands between (a comma ends the name), read ahead so that it may be the
-    # next form.
+    # question ends there or asks about it ("Sinar Jaya CV resmi?", not "Sinar Jaya CV saya", "ke Sinar Jaya CV,
+    # KTP ...", "Sinar Jaya CV masih bisa dikirim?" or "PT Sinar Jaya CV Sinar Jaya"); the word after it only when
+    # nothing but spaces stands between (a comma ends the name), read ahead so that it may be the next form.
     plain = _plain(text)
     found = []
     for match in re.finditer(rf"(?:\b{_FORM}[ \t.]*)?\b{words}\b(?=(?:[ \t]+(\w+))?)", plain):
@@ -58,8 +58,10 @@ def registered_form(name: str) -> str | None:
 
 
 def without_form(name: str) -> str:
-    """A registered name without the legal form it starts with, as written: 'PT. Sinar Jaya' -> 'Sinar Jaya'."""
-    return re.sub(rf"^\s*{_FORM}\b\W*", "", name, flags=re.IGNORECASE) or name
+    """A name without the legal form it starts or ends with, as written: 'PT. Sinar Jaya' and 'Sinar Jaya CV' ->
+    'Sinar Jaya'."""
+    bare = re.sub(rf"^\s*{_FORM}\b\W*|\W*\b{_FORM}\W*$", "", name, flags=re.IGNORECASE)
+    return bare or name
 
 
 def licence_key(number: str) -> str:

@@ -176,8 +176,8 @@ class AgencyRegistry:
         if joined := self._name_words.joined(query):
             return found_lookup(joined)
         if " " not in query and query in self._initials:
-            ids = self._initials[query]  # an acronym is a guess: never enough for a message that is only a name
-            return Lookup(Found.CLEAR if len(ids) == 1 else Found.SEVERAL, tuple(ids[:MAX_CHOICES]))
+            # An acronym is a guess ("SMK" is also a school, a recruiter's "PT TWP" any company): "did you mean".
+            return Lookup(Found.SEVERAL, tuple(self._initials[query][:MAX_CHOICES]))
         best: dict[int, float] = {}
         # Shortlist with rapidfuzz's fast C scorers, then rank the shortlist with the finer composite score.
         shortlist = {index for _n, _s, index in process.extract(query, self._names, scorer=fuzz.token_set_ratio,
