@@ -490,7 +490,7 @@ def test_a_wish_to_report_that_opens_the_message_comes_before_the_danger_net(app
         assert "dalam bahaya sekarang" in text_of(turn)
 
 
-@pytest.mark.parametrize("text", ["kartu KIS mama sa hilang, urus baru di mana",
+@pytest.mark.parametrize("text", ["paspor hilang, buat baru di mana",
                                   "lagu tolong lepaskan aku yang nyanyi siapa ya"])
 def test_a_word_that_may_mean_danger_unheard_by_nlu_offers_the_contacts_beside_the_answer(app, text):
     turn = say(app, text)
