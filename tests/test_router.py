@@ -290,6 +290,11 @@ def test_a_past_case_someone_wants_to_report_opens_the_report_which_first_asks_a
     "mau lapor agen, dulu sy dipukul, skrg sdh di rumah tp agen ancam keluarga sy",  # a threat now
     "sy mau lapor, adik sy dijual calo, sy sdh pulang ke kupang tp adik blm pulang",  # the reporter is safe, not adik
     "sy pgn lapor, adik dikurung agen di batam, sy sdh pulang ke rumah",  # no "dulu": adik may be held now
+    # A report wish opening the message does not outrank a danger now (session 15's review of a rule that did).
+    "kaka sa mau lapor, majikan pukul sa tiap hari di johor",
+    "sa mau lapor, majikan tahan sa di rumah, sonde kasi pulang",
+    "mo lapor, sa sonde dikasih makan 3 hari",
+    "i want to report, my employer beats me every day",
 ])
 def test_a_wish_to_report_a_danger_that_goes_on_gets_the_emergency_contacts_first(app, text):
     turn = say(app, text)
@@ -471,23 +476,6 @@ def test_danger_levels():
                  "kalau malam kami dikunci di mess, gaji juga tidak dibayar 5 bulan",
                  "gimana cara lapor polisi, saya dipukul majikan tiap hari"):
         assert danger_level(text) == SITUATION, text
-
-
-@pytest.mark.parametrize("text, meaning", [
-    # A wish to report someone else's case that opens the message: the report, which first asks about danger now ...
-    ("lapor: ada perekrut di desa kami bawa 5 anak SMP, katanya mau dipekerjakan lewat PT di surabaya",
-     "report_trafficking"),
-    ("sa mo lapor org yg jual anak2 muda ke malaysia, dia tinggal di kampung sebelah", "report_trafficking"),
-    # ... but a plea for help, the writer held now, or a threat about reporting is the emergency.
-    ("mau lapor, tolong sa dikurung majikan di johor", "emergency"),
-    ("sa mau lapor, sa masih dikunci di mess", "emergency"),
-    ("bos bilang kalo sy lapor polisi dia bunuh keluarga sy", "emergency"),
-])
-def test_a_wish_to_report_that_opens_the_message_comes_before_the_danger_net(app, text, meaning):
-    turn = say(app, text)
-    assert turn.meaning == meaning
-    if meaning == "report_trafficking":
-        assert "dalam bahaya sekarang" in text_of(turn)
 
 
 @pytest.mark.parametrize("text", ["paspor hilang, buat baru di mana",

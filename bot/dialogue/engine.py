@@ -371,10 +371,9 @@ class Engine:
 
     def _danger(self, m: TextMessage) -> list[Reply] | None:
         """Someone describes a danger: the emergency contacts (for the country named) first, whatever else; except
-        a wish to report a case that is over ("sy mau lapor calo yg dulu jual sy, skrg sdh selamat di rumah") or
-        that opens the message ("lapor: ada perekrut bawa 5 anak SMP ..."): the report, whose first question is
-        whether anyone is in danger now."""
-        if m.danger != SITUATION or says(m.text, "report") and (told_over(m.text) or says(m.text, "report_first")):
+        a wish to report a case that is over ("sy mau lapor calo yg dulu jual sy, skrg sdh selamat di rumah"): the
+        report, whose first question is whether anyone is in danger now."""
+        if m.danger != SITUATION or says(m.text, "report") and told_over(m.text):
             return None
         m.turn.meaning = "emergency"
         decision = self._decision(m)
