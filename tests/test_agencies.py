@@ -178,6 +178,7 @@ def test_xlsx_files_are_read_too(tmp_path, sqlite_url):
     ("bumi flobamora", "Bumi Flobamora Sejahtera"),
     ("PT Garuda Langit Biru", "TIDAK DITEMUKAN"),
     ("kaka sa pung ade daftar di PT Garuda Langit Biru, dong minta 5 juta, resmi ko?", "❓ Garuda Langit Biru TIDAK"),
+    ("Garuda Sinar Jaya", "TIDAK DITEMUKAN"),  # a longer name typed at the agency step is another company
     ("PT Sinar Harapan Makmur Sentosa", "TIDAK DITEMUKAN"),
 ])
 def test_matching_tolerates_what_people_type(imported, query, expected):
@@ -269,6 +270,9 @@ def test_a_name_typed_apart_from_a_longer_one_that_contains_it_is_a_second_compa
     ("ke Sinar Jaya CV, KTP dan ijazah sudah sa kirim, resmi kah?", "plain"),
     ("Sinar Jaya CV masih bisa dikirim lewat email? resmi kah", "plain"),
     ("sa kirim ke Sinar Jaya CV ya kak, aman?", "plain"),
+    ("Sinar Jaya CV itu resmi kah?", "not found"),
+    ("Sinar Jaya CV.", "not found"),
+    ("lamaran ke Sinar Jaya cv-nya pakai bahasa inggris ko?", "plain"),
 ])
 def test_legal_forms_are_read_where_they_stand(sqlite_url, query, verdict):
     with build_app(settings_for(database_url=sqlite_url), fallback_only=True) as app:  # the seeded registry: PT Alwihda Jaya Sentosa too

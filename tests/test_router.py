@@ -393,6 +393,17 @@ def test_a_wish_to_report_a_danger_that_goes_on_gets_the_emergency_contacts_firs
      SITUATION),
     ("zaman dulu orang jual anak, sekarang agen jual adik sa ke malaysia", SITUATION),
     ("sa lahir tahun 90an, skrg sa dikurung majikan di johor", SITUATION),
+    # Second review: a relative sold, missing, unreachable for months or held; a wish to die ...
+    ("anak sa di jual agen", SITUATION),
+    ("ade sa hilang di malaysia", SITUATION),
+    ("agen tahan ade sa di mess", SITUATION),
+    ("ade sa sonde bisa dihubungi 3 bulan", SITUATION),
+    ("sa sonde tahan lagi, mau mati sa", SITUATION),
+    ("dulu kami dikurung majikan, sa su pulang ke kupang, ade deng paspor masih di sana", SITUATION),
+    # ... but not tickets for sale, a lost phone or a passport kept.
+    ("tiket kapal ke nunukan di jual di mana", None),
+    ("hp anak saya hilang", WEAK),
+    ("bos tahan dia punya hp", None),
 ])
 def test_danger_told_in_sms_words(text, level):
     assert danger_level(text) == level
@@ -492,6 +503,18 @@ def test_a_word_of_danger_alone_still_gets_the_emergency_contacts(app, text):
     assert say(app, text).meaning == "emergency"
 
 
+def test_the_contacts_are_not_offered_as_an_alternative_to_themselves(app):
+    turn = say(app, "tolong sa")
+    assert turn.meaning == "emergency" and "menu:emergency" not in [data for _label, data in buttons_of(turn)]
+
+
+@pytest.mark.parametrize("text", ["tolong", "tolong kaka, agen dari PT Sinar Jaya bawa ade sa, skrg sonde bisa dihubungi"])
+def test_a_word_of_danger_at_the_agency_step_reaches_the_contacts(app, text):
+    press(app, "menu:agency")
+    turn = say(app, text)
+    assert turn.meaning == "emergency" or "menu:emergency" in [data for _label, data in buttons_of(turn)]
+
+
 def test_a_word_of_danger_beside_an_answer_offers_the_contacts_too(app):
     turn = say(app, "adik sa ditahan di malaysia")
     assert turn.meaning == "emergency" or "menu:emergency" in [data for _label, data in buttons_of(turn)]
@@ -571,6 +594,12 @@ def test_a_pasted_offer_is_checked_without_asking_first(app):
     turn = say(app, OFFER)
     assert turn.meaning == "offer" and "BAHAYA" in text_of(turn)
     assert ("🚨 Laporkan tawaran ini", "offer:report") in buttons_of(turn)
+
+
+def test_a_claim_with_a_form_of_address_at_the_end_is_no_question(app):
+    text = ("LOWONGAN KERJA MALAYSIA kilang elektronik, gaji 6jt/bln, tanpa potongan, makan dan mess gratis, paspor "
+            "dibantu, berangkat minggu depan, hub WA 081234567890, dijamin resmi kk")
+    assert say(app, text).meaning == "offer"
 
 
 def test_a_forwarded_message_is_read_as_an_offer_even_when_short(app):

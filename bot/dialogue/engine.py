@@ -39,6 +39,7 @@ MAX_ID_DIGITS = 9  # a registry id in button data; longer is forged (and would o
 QUESTION_END = re.compile(r"\?\W*$|\b(kah|ko|ga|gak|gk|ngga|nggak|tidak|tdk|sonde|son|bagaimana|gimana|gmn|aman|"
                           r"resmi|benar|bener)(\W+(ya|yah|kak|kaka|kakak|pak|bapa|bapak|bu|ibu|mama|min|admin|dong|nih|"
                           r"to|tuh))?\W*$", re.IGNORECASE)
+QUESTION_WORD_END = re.compile(r"\b(bagaimana|apa|kenapa|mengapa|berapa|kapan|siapa|mana)\W*$")
 STARTS_WITH_MARKER = re.compile(r"\W*(p\.?\s?t\b|cv\b|perusahaan|agen|yayasan|penyalur)", re.IGNORECASE)
 ONLY_A_MARKER = re.compile(r"\W*(p\.?\s?t\.?|cv|pjtki|p3mi|agen|perusahaan)\W*", re.IGNORECASE)
 # While the bot waits for a company name, these meanings do not count as "asked something else".
@@ -120,8 +121,10 @@ def _ranked_topics_about(m: TextMessage, code: str) -> list[str]:
 
 
 def _ends_as_a_question(text: str) -> bool:
-    """A question mark or a question word at the end, as typed or in its standard spelling ("tu begimana")."""
-    return QUESTION_END.search(text) is not None or QUESTION_END.search(normalise(text[-QUESTION_TAIL:])) is not None
+    """A question mark or a question word at the end, as typed or a question word in its standard spelling ("tu
+    begimana"); not a claim with a form of address ("dijamin resmi kk")."""
+    return QUESTION_END.search(text) is not None or \
+        QUESTION_WORD_END.search(normalise(text[-QUESTION_TAIL:])) is not None
 
 
 def _verdict_meaning(lookup: Lookup) -> str:
@@ -336,8 +339,11 @@ class Engine:
         if not agency.waiting_for_name(m.state) or m.danger == SITUATION:
             return None
         lookup = self._registry.lookup(m.text)
-        if lookup.kind == Found.NONE and (named := self._company(m)) is not None:
-            return named
+        if lookup.kind in (Found.NONE, Found.TOO_SHORT) and m.danger == WEAK:
+            return None  # "tolong", "adik tidak bisa dihubungi": no name, the router goes on
+        if lookup.kind == Found.NONE and company_mentions(m.text[:MAX_TEXT], unmarked=False) and (
+                named := self._company(m)) is not None:
+            return named  # "anak sa daftar di PT SJA, resmi ko?": the name after PT; "Garuda Sinar Jaya" is a name
         if lookup.kind not in ("clear", "several") and not STARTS_WITH_MARKER.match(m.text):  # "PT ..." is the name
             decision = self._decision(m)
             if decision.kind == ANSWER and decision.sure and decision.labels[0] not in NOT_A_NAME_INSTEAD:
@@ -453,7 +459,7 @@ class Engine:
                 alternatives.insert(0, label)
             else:
                 replies = self._act_on(m, label)
-            if m.emergency_set_aside:
+            if m.emergency_set_aside and label != "emergency":
                 alternatives.insert(0, "emergency")
             buttons = self._option_buttons(content, alternatives)
             if buttons and (not decision.sure or m.emergency_set_aside or code is not None):
@@ -578,6 +584,8 @@ class Engine:
         replies: list[Reply] = []
         for query, lookup in lookups:
             replies.extend(agency.answer_lookup(m.content, m.state, self._registry, query, lookup, m.text))
+        if m.danger == WEAK:  # "tolong, agen dari PT Sinar Jaya bawa ade sa": the contacts one tap away
+            replies.append(Reply(m.content.render("not_this"), tuple(self._option_buttons(m.content, ["emergency"]))))
         return replies
 
     def _emergency(self, content: Content, state: ConversationState, text: str, topics: list[str]) -> list[Reply]:

@@ -14,7 +14,7 @@ DANGER_FILE = PROJECT_ROOT / "nlu_data" / "danger.yml"
 
 SITUATION = "situation"  # someone describes a danger: the emergency contacts come first
 QUESTION = "question"  # a danger asked about in general ("kalau paspor ditahan ..."): offered beside the answer
-WEAK = "weak"  # a word that may mean danger: acted on only when nothing else was understood
+WEAK = "weak"  # a word that may mean danger: the contacts first unless a topic was understood, beside it if one was
 _SENTENCE = re.compile(r"([^.!?\n]+)([.!?\n]*)")  # a sentence and what ends it
 
 

@@ -29,8 +29,11 @@ def normalise_name(name: str) -> str:
 # 18/2017 Pasal 51): the others are never the registered company of the same name.
 _FORM = r"(p\W{0,2}t|c\W{0,2}v|yayasan|lpk|ud|koperasi)"
 WRITTEN_FORMS = frozenset({"pt", "cv", "yayasan", "lpk", "ud", "koperasi"})  # the forms as `forms_around` gives them
-_FORM_AFTER = re.compile(r"[ \t]+(pt|cv)\b(?=[ \t]*(?:$|[?!\n]|(?:resmi|legal|ilegal|terdaftar|ko|kah|ka|aman|asli)"
-                         r"\b))")
+_NOT_AFTER_CV = r"ktp|ijazah|paspor|foto|dan|sudah|sdh|su|saya|sa|sy|kami"  # "Sinar Jaya CV, KTP ...": a resume
+_ASKED = r"itu|ini|apa|gimana|bagaimana|resmi|legal|ilegal|terdaftar|ko|kah|ka|aman|asli"
+_FORM_AFTER = re.compile(
+    rf"[ \t]+(pt|cv)\b(?!-)(?=[ \t]*(?:$|[?!\n]|[.,](?![ \t]*(?:{_NOT_AFTER_CV})\b)|(?:{_ASKED})\b))")
+_SENT_TO = re.compile(r"\b(?:kirim|dikirim|kirimkan|lamaran|lamar|melamar|email)\b\W+(?:\w+\W+){0,2}$")  # "kirim ke"
 
 
 def forms_around(text: str, name: str) -> list[tuple[str | None, str]]:
@@ -38,14 +41,15 @@ def forms_around(text: str, name: str) -> list[tuple[str | None, str]]:
     the word after it (or ""): 'cv sinar jaya atau PT Sinar Jaya Abadi' -> [('cv', 'atau'), ('pt', 'abadi')]
     ('kirim cv ke PT Sinar Jaya' has PT before the name, 'Sinar Jaya minta CV' none)."""
     words = r"\W+".join(re.escape(word) for word in name.split())
-    # The form is right before the name ("CV Sinar", "C.V. Sinar", not "kirim CV, Sinar"), or after it when the
-    # question ends there or asks about it ("Sinar Jaya CV resmi?", not "Sinar Jaya CV saya", "ke Sinar Jaya CV,
-    # KTP ...", "Sinar Jaya CV masih bisa dikirim?" or "PT Sinar Jaya CV Sinar Jaya"); the word after it only when
-    # nothing but spaces stands between (a comma ends the name), read ahead so that it may be the next form.
+    # The form is right before the name ("CV Sinar", "C.V. Sinar", not "kirim CV, Sinar"), or after it where the
+    # sentence ends or asks about it ("Sinar Jaya CV itu resmi?", "Sinar Jaya CV."), unless it is a curriculum vitae
+    # ("Sinar Jaya CV saya", "ke Sinar Jaya CV, KTP ...", "cv-nya", "Sinar Jaya CV masih bisa dikirim?", "kirim ke
+    # Sinar Jaya CV") or the next form ("PT Sinar Jaya CV Sinar Jaya"); the word after the name only when nothing
+    # but spaces stands between (a comma ends the name), read ahead so that it may be the next form.
     plain = _plain(text)
     found = []
     for match in re.finditer(rf"(?:\b{_FORM}[ \t.]*)?\b{words}\b(?=(?:[ \t]+(\w+))?)", plain):
-        after = _FORM_AFTER.match(plain, match.end())
+        after = None if _SENT_TO.search(plain[:match.start()]) else _FORM_AFTER.match(plain, match.end())
         form = re.sub(r"[^a-z]", "", match.group(1)) if match.group(1) else after.group(1) if after else None
         found.append((form, match.group(2) or ""))
     return found
