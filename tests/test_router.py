@@ -400,10 +400,13 @@ def test_a_wish_to_report_a_danger_that_goes_on_gets_the_emergency_contacts_firs
     ("ade sa sonde bisa dihubungi 3 bulan", SITUATION),
     ("sa sonde tahan lagi, mau mati sa", SITUATION),
     ("dulu kami dikurung majikan, sa su pulang ke kupang, ade deng paspor masih di sana", SITUATION),
-    # ... but not tickets for sale, a lost phone or a passport kept.
+    ("ada 2 perempuan dari sumba di apartemen ini, bos baru beli mereka kemarin", SITUATION),
+    ("kaka tulis jangan cari sa nanti sa kena lebih parah", SITUATION),
+    # ... but not tickets for sale, a lost phone, a passport kept or shopping.
     ("tiket kapal ke nunukan di jual di mana", None),
     ("hp anak saya hilang", WEAK),
     ("bos tahan dia punya hp", None),
+    ("mama beli dia baju baru", None),
 ])
 def test_danger_told_in_sms_words(text, level):
     assert danger_level(text) == level
