@@ -31,8 +31,9 @@ log = logging.getLogger(__name__)
 # A message that is only a registered company's name (and maybe a city) is answered with its verdict.
 MAX_BARE_NAME_CHARS = 80
 MAX_COMPANIES = 3
-# NLU's score for an emergency or a report above which a message is never answered with a destination instead.
-HEARD_DANGER = 0.15  # NLU heard an emergency: no destination answers it, nor a sure out of scope with a word of danger
+# NLU's score for an emergency or a report above which a message is never answered with a destination instead, nor
+# with a sure out of scope when it has a word that may mean danger.
+HEARD_DANGER = 0.15
 QUESTION_TAIL = 60  # characters at the end of a message read for a question word
 REPORT_OPENING = 60  # a wish to report opening a long message ("Saya ingin membuat laporan ..."), not an offer's
 MAX_ID_DIGITS = 9  # a registry id in button data; longer is forged (and would overflow the database integer)
@@ -524,7 +525,7 @@ class Engine:
         hilang, urus baru di mana"); a greeting or the menu is no answer to "tolong bantu kami"."""
         if m.danger == WEAK:
             label = decision.labels[0] if decision.kind == ANSWER else None
-            if label is None or label in SIMPLE_INTENTS and label != "out_of_scope":
+            if label is None or (label in SIMPLE_INTENTS and label != "out_of_scope"):
                 return True
             heard = dict(m.understanding.candidates).get("emergency", 0.0)
             return label == "out_of_scope" and not (decision.sure and heard < HEARD_DANGER)
