@@ -107,6 +107,11 @@ class TextMessage:
         return danger_level(self.text)
 
     @property
+    def heard_emergency(self) -> float:
+        """NLU's score for an emergency (asked by the decision and by the safety net)."""
+        return dict(self.understanding.candidates).get("emergency", 0.0)
+
+    @property
     def understanding(self) -> Understanding:
         if self._understanding is None:
             self._understanding = self.nlu.understand(self.text, self.content)
@@ -500,7 +505,7 @@ class Engine:
     def _decision(self, m: TextMessage) -> Decision:
         usable = usable_labels(m.content)
         act_at, suggest_at, _margin = THRESHOLDS.get(m.understanding.source, THRESHOLDS[Matcher.RASA])
-        heard = dict(m.understanding.candidates).get("emergency", 0.0)
+        heard = m.heard_emergency
         asked = m.danger == QUESTION or m.danger is None and (is_over(m.text) or asks_generally(m.text))
         if asked and heard < act_at:
             # A general question about a danger ("kalau paspor ditahan ..."), one that is over ("dulu dipukul,
@@ -527,8 +532,7 @@ class Engine:
             label = decision.labels[0] if decision.kind == ANSWER else None
             if label is None or (label in SIMPLE_INTENTS and label != "out_of_scope"):
                 return True
-            heard = dict(m.understanding.candidates).get("emergency", 0.0)
-            return label == "out_of_scope" and not (decision.sure and heard < HEARD_DANGER)
+            return label == "out_of_scope" and not (decision.sure and m.heard_emergency < HEARD_DANGER)
         if decision.kind == ANSWER and decision.labels[0] != "out_of_scope":
             return False
         if m.danger is None:  # nothing understood, or only guessed to be out of scope (`_not_understood`)
