@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from bot.settings import Settings, SettingsError, load_settings
@@ -223,6 +225,21 @@ def _cross_validate(settings: Settings, k: int | None) -> int:
 
 
 def _evaluate_nlu(settings: Settings, fallback_only: bool, check: bool, sets: list[Path] | None) -> int:
+    from cryptography.fernet import Fernet
+
+    from bot.dialogue import evaluation as first_reply
+
+    sets = sets or first_reply.default_sets()
+    with tempfile.TemporaryDirectory(prefix="nlu-eval-") as scratch:
+        # The bot as deployed takes reports (a report may be begun in the first reply): evaluated with reports on, on
+        # a scratch database holding the seed registry the sets' labels name (the operator's database is not used).
+        evaluated = replace(settings, database_url=f"sqlite:///{scratch}/eval.sqlite3",
+                            report_encryption_keys=(Fernet.generate_key().decode(),),
+                            taskforce_chat_id=first_reply.EVAL_TASKFORCE_CHAT_ID)
+        return _evaluate_on(evaluated, fallback_only, check, sets)
+
+
+def _evaluate_on(settings: Settings, fallback_only: bool, check: bool, sets: list[Path]) -> int:
     from bot.app import build_app
     from bot.dialogue import evaluation as first_reply
     from bot.dialogue.decision import THRESHOLDS
@@ -234,7 +251,6 @@ def _evaluate_nlu(settings: Settings, fallback_only: bool, check: bool, sets: li
     from bot.nlu.understanding import Matcher, NluMode
     from bot.registry.service import Found
 
-    sets = sets or first_reply.default_sets()
     with build_app(settings, fallback_only=fallback_only, wait_for_nlu=True) as app:
         if not fallback_only and app.nlu_mode == NluMode.FALLBACK_ONLY:
             print("Error: no Rasa model or server to evaluate; run `python -m bot train` first", file=sys.stderr)

@@ -101,6 +101,15 @@ def test_a_country_question_answered_by_that_countrys_topic_counts_as_right():
     assert not is_right("country:kr", "faq/malaysia", no_agency, topics)
 
 
+def test_the_contacts_followed_by_a_report_begun_are_right_for_an_emergency_and_for_a_report_only():
+    topics: dict[str, frozenset[str]] = {}
+    no_agency = lambda name: None  # noqa: E731
+    assert is_right("emergency", "emergency_report", no_agency, topics)
+    assert is_right("report", "emergency_report", no_agency, topics)
+    assert not is_right("faq/tppo", "emergency_report", no_agency, topics)
+    assert not is_right("out_of_scope", "emergency_report", no_agency, topics)
+
+
 def test_a_set_is_blind_by_its_name_wherever_it_lies():
     # A blind set's mistakes are never printed (`nlu eval`): a new one must not need registering anywhere.
     assert is_blind(PROJECT_ROOT / "tests" / "nlu" / "blind9.yml") and is_blind(Path("/tmp/blind10.yml"))

@@ -10,8 +10,11 @@ from bot.dialogue.engine import usable_labels
 from bot.nlu.danger import QUESTION, SITUATION, WEAK, danger_level
 from bot.nlu.phrases import says
 from bot.nlu.understanding import Understanding
+from bot.reports import codes
+from bot.textformat import html_to_text
+from tests.conftest import settings_for
 from tests.helpers import buttons_of, press, say, text_of
-from tests.test_reports import report_settings
+from tests.test_reports import file, report_settings
 
 USABLE = frozenset({"faq/syarat", "faq/dokumen", "faq/biaya", "check_agency", "out_of_scope"})
 
@@ -296,8 +299,32 @@ def test_a_past_case_someone_wants_to_report_opens_the_report_which_first_asks_a
     "mo lapor, sa sonde dikasih makan 3 hari",
     "i want to report, my employer beats me every day",
 ])
-def test_a_wish_to_report_a_danger_that_goes_on_gets_the_emergency_contacts_first(app, text):
+def test_a_wish_to_report_a_danger_that_goes_on_gets_the_contacts_first_then_the_report_begun(app, text):
     turn = say(app, text)
+    assert turn.meaning == "emergency_report"
+    contacts, question = html_to_text(turn.replies[0].text), html_to_text(turn.replies[-1].text)
+    assert "Polisi 110" in contacts and "Lapor TPPO" not in contacts and not turn.replies[0].buttons
+    assert "ditandai MENDESAK" in question and "Kejadiannya termasuk" in question
+
+
+def test_a_report_begun_from_a_danger_carries_the_story_and_goes_out_urgent_before_older_reports(app):
+    routine = file(app, chat=1)
+    turn = say(app, "kaka sa mau lapor, majikan pukul sa tiap hari di johor", 2)
+    assert "Di Malaysia" in html_to_text(turn.replies[0].text)  # the contacts of the country named
+    for _ in range(4):
+        press(app, "report:skip", 2)
+    press(app, "report:evidence_done", 2)
+    summary = text_of(say(app, "anonim", 2))
+    assert "majikan pukul sa tiap hari di johor" in summary
+    urgent = codes.find_code(text_of(press(app, "report:send", 2)))
+    [first, second] = app.reports.claim_due()
+    assert (first.report.code, second.report.code) == (urgent, routine)
+    assert "majikan pukul sa tiap hari" in app.reports.outgoing(first).text
+
+
+def test_a_danger_told_with_a_report_wish_while_reports_are_off_gets_the_contacts_and_their_report_button(sqlite_url):
+    with build_app(settings_for(database_url=sqlite_url), fallback_only=True) as app:  # no key: reports are off
+        turn = say(app, "sa mau lapor, majikan tahan sa di rumah, sonde kasi pulang")
     assert turn.meaning == "emergency" and "Polisi 110" in text_of(turn)
 
 

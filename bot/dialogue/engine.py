@@ -384,9 +384,18 @@ class Engine:
     def _danger(self, m: TextMessage) -> list[Reply] | None:
         """Someone describes a danger: the emergency contacts (for the country named) first, whatever else; except
         a wish to report a case that is over ("sy mau lapor calo yg dulu jual sy, skrg sdh selamat di rumah"): the
-        report, whose first question is whether anyone is in danger now."""
-        if m.danger != SITUATION or says(m.text, "report") and told_over(m.text):
+        report, whose first question is whether anyone is in danger now. A danger that goes on told with a wish to
+        report it ("kaka sa mau lapor, majikan pukul sa tiap hari di johor"): the contacts first, then the report
+        begun with the message as its story."""
+        if m.danger != SITUATION:
             return None
+        if says(m.text, "report"):
+            if told_over(m.text):
+                return None
+            reporting = self._report.start_with_danger(m.content, m.state, m.text)
+            if reporting is not None:
+                m.turn.meaning = "emergency_report"
+                return [self._emergency_contacts(m.content, m.text, reporting=True), *reporting]
         m.turn.meaning = "emergency"
         decision = self._decision(m)
         topics = [t for t in map(faq_topic_of, decision.labels) if t is not None and t in m.content.topics]
@@ -595,12 +604,18 @@ class Engine:
 
     def _emergency(self, content: Content, state: ConversationState, text: str, topics: list[str]) -> list[Reply]:
         self._reset(state)
-        code = countries.country_in_text(content, text)
-        country = content.countries.get(code) if code else None
         buttons = [Button(content.label("menu_report"), actions.MENU_REPORT)]
         buttons += [Button(content.topics[t].title, actions.faq_topic(t)) for t in topics]
         buttons.append(back_to_menu_button(content))
-        return [Reply(content.render("emergency_now", country=country), tuple(buttons))]
+        return [Reply(self._emergency_contacts(content, text).text, tuple(buttons))]
+
+    @staticmethod
+    def _emergency_contacts(content: Content, text: str, reporting: bool = False) -> Reply:
+        """The emergency contacts, with those of the country the message names; `reporting`: a report is begun
+        right after them (no button to begin one)."""
+        code = countries.country_in_text(content, text)
+        country = content.countries.get(code) if code else None
+        return Reply(content.render("emergency_now", country=country, reporting=reporting))
 
     def _on_command(self, content: Content, state: ConversationState, text: str) -> list[Reply]:
         command, _, argument = text.partition(" ")

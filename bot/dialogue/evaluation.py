@@ -36,6 +36,7 @@ def is_blind(path: Path) -> bool:
 # figures only tell when something broke; they are not what users get (that is blind.yml, reported, not gated).
 GUARDS = {"heldout.yml": {"right first reply": (0.85, ">="), "confident wrong": (0.10, "<=")}}
 EVAL_CHAT_ID = -42  # a chat id no channel uses: each message is a new conversation there
+EVAL_TASKFORCE_CHAT_ID = -43  # the task force group of the evaluation's scratch database (nothing is sent)
 NOT_ACTED = ("clarify", "not_understood", "no_words", "empty")
 OLD_LABELS = {"check_agency": "agency", "report_trafficking": "report", "report_status": "status",
               "country_info": "country"}
@@ -97,6 +98,8 @@ def is_right(expected: str, meaning: str, agency_ids: Callable[[str], int | None
         return sorted(got) == ids
     if expected.startswith("country:") and meaning in country_topics.get(expected.split(":", 1)[1], frozenset()):
         return True
+    if meaning == "emergency_report":  # the emergency contacts first, then the report begun: both
+        return expected in ("emergency", "report")
     return meaning == {"report": "report_trafficking", "status": "report_status"}.get(expected, expected)
 
 

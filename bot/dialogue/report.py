@@ -238,6 +238,20 @@ class ReportFlow:
         self._keep(at)
         return self._ask(at)
 
+    def start_with_danger(self, content: Content, state: ConversationState, story: str) -> list[Reply] | None:
+        """A danger told with a wish to report it ("sa mau lapor, majikan pukul sa tiap hari"): the report begun with
+        the message as what happened, marked urgent (the message answered the danger question), at the step after
+        the story. None when no report can be begun (reports off, a draft open, the day's reports used up)."""
+        if self._service is None or self.in_progress(state) or self._service.reports_left_today(state.chat_id) <= 0:
+            return None
+        state.enter(FLOW, Step.WHAT, {STATE_KEY: ReportDraft.new().to_dict()})
+        at = self._at(content, state)
+        at.draft.urgent = True
+        self._write(at, what=utf16_cut(story, MAX_STORY))
+        replies = self._advance(at, at.render("report_begun_with_danger"))
+        self._keep(at)
+        return replies
+
     def interrupted(self, content: Content, state: ConversationState) -> list[Reply]:
         """/start or a menu button mid-report: continue or cancel, never lose the draft silently."""
         return [Reply(content.render("report_interrupted"), self.reminder(content).buttons)]
