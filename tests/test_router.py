@@ -333,6 +333,18 @@ def test_a_danger_told_with_a_report_wish_while_reports_are_off_gets_the_contact
     # "whenever I ..." as the condition, many of us here, a video call or a video a relative sent, a hospital or a
     # friend's house is not safe, a secret kept from the employer.
     ("klu bisa tlg jemput sy, paspor ditahan agen dan sy ga blh keluar", SITUATION),
+    # Hearsay about people in general is a question (session 16) ...
+    ("Sa dengar di Malaysia banyak yang dijual ke tauke lain. Kerja ke Malaysia secara resmi itu bagaimana?", QUESTION),
+    ("katanya abk di kapal taiwan suka dipukul, benar kah? sy mau daftar abk lewat PT resmi", QUESTION),
+    ("taiwan aman ga utk cewek? bnyk cerita dipukul majikan", QUESTION),
+    ("Secara aturan, majikan boleh pegang paspor pekerja ka? Sa tanya karena mau berangkat bulan depan", QUESTION),
+    # ... but not what one person was told, nor someone's own danger told after it.
+    ("katanya adik sy dipukul majikan", SITUATION),
+    ("sa dengar adik sa dijual ke tauke lain", SITUATION),
+    ("sa dengar banyak yang dijual di sana, adik sa juga dijual majikan dan belum pulang", SITUATION),
+    ("bnyk cerita dipukul majikan. sa juga dipukul kemarin", SITUATION),
+    ("secara aturan majikan tidak boleh pukul, tapi majikan sa pukul sa terus", SITUATION),
+    ("banyak cerita majikan kurung pekerja, sa sekarang dikunci di kamar", SITUATION),
     ("blh tdk tlg sy, majikan ambil paspor sy dan ga kasih pulang", SITUATION),
     ("klu sy tdr siang sedikit majikan tampar sy", SITUATION),
     ("klu siang sy dikunci di gudang, malam baru dikasih keluar", SITUATION),
