@@ -9,6 +9,7 @@ from sqlalchemy import create_engine, update
 
 from bot.app import build_app
 from bot.registry.cli import import_agencies
+from bot.registry.mentions import company_mentions
 from bot.registry.service import VERSION_CHECK_SECONDS
 from db.models import Agency
 from tests.conftest import settings_for
@@ -281,6 +282,25 @@ def test_legal_forms_are_read_where_they_stand(sqlite_url, query, verdict):
         assert "TIDAK DITEMUKAN" in reply and "harus berbentuk PT" in reply and "AKTIF" not in reply
     else:
         assert reply.startswith("✅") and (NAME_DIFFERS in reply) == (verdict == "with note")
+
+
+@pytest.mark.parametrize("query, shown", [
+    # A foundation or a training centre named in lower case is asked about like a company (session 16) ...
+    ("yayasan pelita kasih bisa kirim org kerja ke luar negeri ya?", "Yayasan pelita kasih"),
+    ("lpk sakura bisa ke jepang?", "LPK sakura"),
+    # ... and any name under another legal form, found or not, is said to be no placement company.
+    ("CV Maju Terus Abadi resmi?", "CV Maju Terus Abadi"),
+])
+def test_a_name_under_another_legal_form_that_is_not_found_is_no_placement_company(fallback_app, query, shown):
+    turn = say(fallback_app, query)
+    reply = text_of(turn)
+    assert turn.meaning == "agency:?" and f"{shown} TIDAK DITEMUKAN" in reply and "harus berbentuk PT" in reply
+
+
+@pytest.mark.parametrize("query", ["yayasan itu apa", "yayasan sosial boleh rekrut pmi?", "lpk bahasa jepang yg resmi dmn",
+                                   "daftar di lpk dulu", "lewat yayasan gereja"])
+def test_a_foundation_or_training_centre_without_a_name_is_no_company_asked_about(query):
+    assert company_mentions(query) == []
 
 
 def test_two_companies_one_under_another_legal_form(imported):

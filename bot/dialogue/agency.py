@@ -5,7 +5,7 @@ from bot.content import Content
 from bot.dialogue import actions
 from bot.dialogue.menu import back_to_menu_button
 from bot.dialogue.messages import Button, Reply
-from bot.registry.names import without_form
+from bot.registry.names import forms_around, normalise_name, without_form
 from bot.registry.service import AgencyRegistry, Found, Lookup
 from db.agencies import AgencyRecord
 from db.chat_state import ConversationState
@@ -49,7 +49,12 @@ def answer_lookup(content: Content, state: ConversationState, registry: AgencyRe
     others = [r for r in (registry.get(i) for i in lookup.agency_ids) if r is not None]
     other_form = registry.other_form(others[0], message) if len(others) == 1 else None
     if other_form is not None:  # "CV" + the registered name, or the name as typed without its form
-        shown = without_form(others[0].name) if query == message else without_form(shown)
+        typed_as_registered = query == message or registry.named_exactly(others[0], query)
+        shown = without_form(others[0].name) if typed_as_registered else without_form(shown)
+    elif not others:  # "yayasan pelita kasih", "CV Maju Terus": no placement company, whatever its name
+        other_form = next((form for form, _after in forms_around(message, normalise_name(query))
+                           if form not in (None, "pt")), None)
+        shown = without_form(shown) if other_form is not None else shown
     buttons = tuple(Button(_label(r), actions.offered_agency(r.id, other_form)) for r in others)
     return [Reply(content.render("agency_not_found", query=shown, stamp=registry.registry_stamp(), demo=False,
                                  others=others, other_form=other_form), buttons + _after_verdict_buttons(content))]

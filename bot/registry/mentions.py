@@ -2,8 +2,9 @@
 
 A mention is the span after a company marker (PT, P.T., CV, perusahaan, agen, ...) up to the first word that is
 not part of a name (resmi, izin, ga, di, ...). Markers like PT and CV make a mention on their own; softer markers
-(perusahaan, agen, yayasan) only count when the name has a capitalised or distinctive word, so "perusahaan penempatan
-itu apa" is no company. Without a marker, a capitalised run of words with a company-name word in a question about a
+(perusahaan, agen) only count when the name has a capitalised or distinctive word, so "perusahaan penempatan itu apa"
+is no company; yayasan and LPK, legal forms of their own, also before a long enough word in lower case ("yayasan
+pelita kasih", not "yayasan sosial"). Without a marker, a capitalised run of words with a company-name word in a question about a
 company is a mention too ("is Golden Star Manpower legit?").
 """
 from __future__ import annotations
@@ -26,6 +27,10 @@ _ASKED_AFTER = re.compile(rf"\W*(?:\w+\W+){{0,2}}?({_LEGAL})", re.IGNORECASE)
 COMPANY_CUES = re.compile(rf"\b(pt|cv|agen|agensi|agency|perusahaan|{_LEGAL}|daftar|lewat|lwt|sanksi|dicabut|aktif|"
                           r"rekrut)\b")
 MAX_NAME_WORDS = 6
+# Soft markers that are legal forms of their own: the words after them name that body even in lower case
+# ("yayasan pelita kasih bisa kirim org ke luar negeri?"), when one is this long.
+NAMED_FORMS = frozenset({"yayasan", "lpk"})
+MIN_FORM_NAME = 4
 MIN_NAME_LETTERS = 3
 
 
@@ -59,6 +64,7 @@ opa oma tuan nyonya bos
 GENERIC_WORDS = _word_set("""
 penempatan pekerja migran indonesia tki tkw pmi cpmi swasta pengerah perekrut penyalur jasa tenaga kerja luar negeri
 asing calo sponsor resmi sawit kapal perikanan yg ini itu tersebut mana apa nya lain baru lama tertentu
+sosial pelatihan pendidikan keterampilan kursus bahasa gereja katolik kristen islam masjid sekolah desa kampung
 disnaker bp2mi kp2mi bp3mi ltsa kbri kjri kemnaker imigrasi pemerintah negara pengirim penempat pengiriman
 malaysia sabah brunei singapura singapore hongkong taiwan korea jepang arab saudi dubai kamboja myanmar thailand
 australia amerika eropa jerman inggris kanada polandia turki qatar kuwait oman bahrain yordania mesir cina china
@@ -145,11 +151,13 @@ def _after_markers(text: str) -> list[Mention]:
         if not distinctive or sum(ch.isalpha() for ch in "".join(distinctive)) < MIN_NAME_LETTERS:
             continue
         capitalised = [w for w in distinctive if w[:1].isupper()]
-        if not strong and not capitalised:
-            continue
+        named_form = not strong and match.group("soft").lower() in NAMED_FORMS
+        if not strong and not capitalised and not (named_form and max(map(len, distinctive)) >= MIN_FORM_NAME):
+            continue  # "agen bilang ...", "perusahaan penempatan": no name; "yayasan pelita kasih" is one
         acronym = strong and distinctive[0].isupper() and distinctive[0].isalpha()  # "PT TWP"
-        if len(distinctive) == 1 and not (capitalised and len(distinctive[0]) >= 4 or acronym):
-            continue  # "PT pengirim", "pt bilang": one plain word after PT is rarely a company's name
+        if len(distinctive) == 1 and not (capitalised and len(distinctive[0]) >= 4 or acronym
+                                          or named_form and len(distinctive[0]) >= MIN_FORM_NAME + 1):
+            continue  # "PT pengirim", "pt bilang": one plain word after PT is rarely a company's name ("lpk sakura" is)
         if all(name.lower() != m.text.lower() for m in found):
             found.append(Mention(name, strong))
     return found
