@@ -284,6 +284,13 @@ def test_legal_forms_are_read_where_they_stand(sqlite_url, query, verdict):
         assert reply.startswith("✅") and (NAME_DIFFERS in reply) == (verdict == "with note")
 
 
+@pytest.mark.parametrize("query", ["bintang sinar jaya resmi ko", "mitra sinar jaya abadi aman?",
+                                   "sy daftar di garuda sinar jaya makmur, resmi?"])
+def test_a_registered_name_with_another_company_name_word_before_or_after_it_is_not_that_company(fallback_app, query):
+    turn = say(fallback_app, query)
+    assert not turn.meaning.split(":")[-1].isdigit() and "AKTIF" not in text_of(turn)
+
+
 @pytest.mark.parametrize("query, shown", [
     # A foundation or a training centre named in lower case is asked about like a company (session 16) ...
     ("yayasan pelita kasih bisa kirim org kerja ke luar negeri ya?", "Yayasan pelita kasih"),

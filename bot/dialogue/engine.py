@@ -667,8 +667,9 @@ class Engine:
         return self._report.interrupted(content, state)
 
     def _check_agency(self, m: TextMessage) -> list[Reply]:
-        """'cek PT sinar jaya': the name NLU found (or the longer company-like rest of the message); without one,
-        ask for it."""
+        """'cek PT sinar jaya': the name NLU found (or the longer company-like rest of the message); a name of two
+        words or more like registered ones but none of them ("bintang sinar jaya resmi ko"): not found, those shown
+        as other companies; without a name, ask for it."""
         named = [str(e.get("value") or "") for e in m.understanding.entities
                  if e["entity"] in ("agency_name", "licence_number")]
         if named:
@@ -678,6 +679,9 @@ class Engine:
         lookup = self._registry.lookup(m.text)  # "multi intan resmi kah": the rest of the message may be the name
         if lookup.kind in (Found.CLEAR, Found.SEVERAL):
             return self._verdicts(m, [(m.text, lookup)])
+        rest = clean_query(m.text)
+        if lookup.kind == Found.NONE and lookup.agency_ids and len(rest.split()) >= 2:
+            return self._verdicts(m, [(rest, lookup)])
         return agency.start(m.content, m.state)
 
     def _country(self, m: TextMessage) -> list[Reply]:

@@ -4,7 +4,8 @@ Every word of a registered name (of two words or more) must appear in the messag
 with a slip ("mulya" for "mulia"); a name of four words or more may lack its last word ("multi intan amanah" for
 "Multi Intan Amanah Internasional"). A name of two or three words may also be typed as one word, the way handles
 and hashtags are ("sinarjaya jaktim aman?"). A name found inside a longer found name is dropped ("sinar jaya" inside
-"sinar jaya abadi") unless it is also typed apart ("sinar jaya atau sinar jaya abadi"). Cost: one dictionary look-up
+"sinar jaya abadi") unless it is also typed apart ("sinar jaya atau sinar jaya abadi"); a name with a company-name word
+right before or after it is another company's ("bintang sinar jaya", "sinar jaya makmur"). Cost: one dictionary look-up
 per word, a fuzzy look-up for unknown words of five letters or more, and a count over the names sharing the message's
 words.
 """
@@ -128,10 +129,13 @@ class NameWords:
                    for start in range(len(known_words) - len(inner_words) + 1))
 
     def _runs_on(self, index: int, position: dict[str, int], text_words: list[str]) -> bool:
-        """Whether a name word the registered name lacks follows it: "sinar jaya abadi makmur" is another company."""
+        """Whether a name word the registered name lacks follows it or comes right before it: "sinar jaya abadi
+        makmur" and "bintang sinar jaya" are other companies."""
         words = self._words[index]
-        after = max(position[w] for w in words if w in position) + 1
-        return after < len(text_words) and text_words[after] in NAME_WORDS and text_words[after] not in words
+        at = [position[w] for w in words if w in position]
+        after, before = max(at) + 1, min(at) - 1
+        return any(0 <= i < len(text_words) and text_words[i] in NAME_WORDS and text_words[i] not in words
+                   for i in (after, before))
 
     def _complete(self, index: int, count: int, position: dict[str, int]) -> bool:
         words = self._words[index]
