@@ -57,6 +57,21 @@ def test_asked_for_a_company_the_message_is_the_name_unless_it_clearly_asks_some
     assert say(app, "pt cahaya bumi flores").meaning == "agency:?"
 
 
+@pytest.mark.parametrize("text", ["tidak tahu namanya", "sa sonde tau nama dia pung PT", "lupa kak"])
+def test_asked_for_a_company_not_knowing_its_name_gets_how_to_check_one(app, text):
+    press(app, "menu:agency")
+    turn = say(app, text)
+    assert turn.meaning == "faq/cek_perusahaan" and "TIDAK DITEMUKAN" not in text_of(turn)
+
+
+def test_asked_for_a_company_a_story_without_a_name_is_not_looked_up_as_one(app):
+    press(app, "menu:agency")
+    turn = say(app, "agen bilang sa harus bayar 10 juta dulu baru bisa berangkat")
+    assert not turn.meaning.startswith("agency") and "TIDAK DITEMUKAN" not in text_of(turn)
+    press(app, "menu:agency")
+    assert say(app, "PT Multi Intan Amanah Internasional Kupang").meaning.startswith("agency:")  # a long name is one
+
+
 def test_danger_comes_before_a_company_and_an_faq_topic_with_the_country_contacts(app):
     turn = say(app, "PT Sinar Jaya tahan paspor adik saya di Malaysia, dia dipukul majikan")
     text = text_of(turn)

@@ -21,7 +21,7 @@ from bot.nlu.service import Nlu
 from bot.nlu.understanding import NOTHING, Matcher, Understanding, faq_topic_of
 from bot.offers.analyse import OfferCheck, looks_like_offer
 from bot.offers.rules import RULES_FILE, RuleStore
-from bot.registry.mentions import company_mentions
+from bot.registry.mentions import STOP_WORDS, company_mentions
 from bot.registry.service import MAX_TEXT, AgencyRegistry, Found, Lookup, clean_query, found_lookup
 from bot.reports.service import ReportService
 from db.chat_state import ChatStateRepository, ConversationState
@@ -42,6 +42,10 @@ QUESTION_END = re.compile(r"\?\W*$|\b(kah|ko|ga|gak|gk|ngga|nggak|tidak|tdk|sond
                           r"to|tuh))?\W*$", re.IGNORECASE)
 QUESTION_WORD_END = re.compile(r"\b(bagaimana|apa|kenapa|mengapa|berapa|kapan|siapa|mana)\W*$")
 STARTS_WITH_MARKER = re.compile(r"\W*(p\.?\s?t\b|cv\b|perusahaan|agen|yayasan|penyalur)", re.IGNORECASE)
+# Asked for a company's name: "I don't know it" ("sa sonde tau nama dia pung PT", "lupa namanya"), normalised.
+NAME_NOT_KNOWN = re.compile(r"^(saya |kami )?(tidak|belum|nda|ndak) (tahu|tau|ingat|kenal)\b(?!.*\b(pt|cv)\b \w)|"
+                            r"^(saya |kami )?lupa\b")
+SENTENCE_WORDS = 6  # a reply to "which company?" this long, with particles and verbs, is a sentence, not a name
 ONLY_A_MARKER = re.compile(r"\W*(p\.?\s?t\.?|cv|pjtki|p3mi|agen|perusahaan)\W*", re.IGNORECASE)
 # While the bot waits for a company name, these meanings do not count as "asked something else".
 NOT_A_NAME_INSTEAD = ("check_agency", "out_of_scope", "affirm", "deny", "greet", "thanks", "bot_challenge")
@@ -131,6 +135,12 @@ def _ends_as_a_question(text: str) -> bool:
     begimana"); not a claim with a form of address ("dijamin resmi kk")."""
     return QUESTION_END.search(text) is not None or \
         QUESTION_WORD_END.search(normalise(text[-QUESTION_TAIL:])) is not None
+
+
+def _a_sentence(text: str) -> bool:
+    """Many words, with particles and verbs among them: told, not a company's name."""
+    words = normalise(text).split()
+    return len(words) >= SENTENCE_WORDS and sum(word in STOP_WORDS for word in words) >= 2
 
 
 def _verdict_meaning(lookup: Lookup) -> str:
@@ -350,6 +360,11 @@ class Engine:
         if lookup.kind == Found.NONE and company_mentions(m.text[:MAX_TEXT], unmarked=False) and (
                 named := self._company(m)) is not None:
             return named  # "anak sa daftar di PT SJA, resmi ko?": the name after PT; "Garuda Sinar Jaya" is a name
+        if lookup.kind in (Found.NONE, Found.TOO_SHORT) and NAME_NOT_KNOWN.match(normalise(m.text)):
+            m.turn.meaning = "faq/cek_perusahaan"  # "tidak tahu namanya": how to find out and check, without it
+            return faq.answer(m.content, m.state, "cek_perusahaan")
+        if lookup.kind == Found.NONE and _a_sentence(m.text):
+            return None  # "agen bilang sa harus bayar 10 juta dulu": no name; the router goes on
         if lookup.kind not in ("clear", "several") and not STARTS_WITH_MARKER.match(m.text):  # "PT ..." is the name
             decision = self._decision(m)
             if decision.kind == ANSWER and decision.sure and decision.labels[0] not in NOT_A_NAME_INSTEAD:
