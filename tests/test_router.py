@@ -233,7 +233,8 @@ def test_a_wish_to_report_or_to_know_a_reports_status_said_outright_comes_before
 
 @pytest.mark.parametrize("text", ["sip2mi gmn statusnya", "kode pos 85111 gmn", "nomor hp 081234567 gimana",
                                   "sa sudah lapor diri di aplikasi safe travel, kodenya ST88K2, selanjutnya apa",
-                                  "agen suruh sa lapor diri ke disnakertrans bawa kode booking GA12XK, itu resmi?"])
+                                  "agen suruh sa lapor diri ke disnakertrans bawa kode booking GA12XK, itu resmi?",
+                                  "sa mau lapor, agen minta kode OTP 4K7Q9Z dari sa pung hp, itu aman?"])
 def test_words_like_codes_are_not_a_question_about_our_reports(app, text):
     assert not says(text, "status")
 
