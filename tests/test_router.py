@@ -338,6 +338,22 @@ def test_a_report_begun_from_a_danger_carries_the_story_and_goes_out_urgent_befo
     assert "majikan pukul sa tiap hari" in app.reports.outgoing(first).text
 
 
+def test_a_case_told_with_the_wish_to_report_it_is_kept_as_the_story_and_not_asked_again(app):
+    story = "sa mau lapor calo di kampung yang kumpul KTP anak-anak muda, katanya mau kirim ke Malaysia"
+    turn = say(app, story)
+    assert turn.meaning == "report_trafficking" and "dalam bahaya sekarang" in text_of(turn)
+    after = text_of(press(app, "report:danger_no"))
+    assert "sudah kami catat" in after and "Kejadiannya termasuk" in after and "Apa yang terjadi" not in after
+    for _ in range(4):
+        press(app, "report:skip")
+    press(app, "report:evidence_done")
+    assert "kumpul KTP anak-anak muda" in text_of(say(app, "anonim"))
+    say(app, "/batal")
+    press(app, "report:cancel_yes")
+    say(app, "sa mau lapor")  # only the wish: the story is asked for
+    assert "Apa yang terjadi" in text_of(press(app, "report:danger_no"))
+
+
 def test_a_danger_told_with_a_report_wish_while_reports_are_off_gets_the_contacts_and_their_report_button(sqlite_url):
     with build_app(settings_for(database_url=sqlite_url), fallback_only=True) as app:  # no key: reports are off
         turn = say(app, "sa mau lapor, majikan tahan sa di rumah, sonde kasi pulang")

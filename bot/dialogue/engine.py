@@ -45,6 +45,7 @@ STARTS_WITH_MARKER = re.compile(r"\W*(p\.?\s?t\b|cv\b|perusahaan|agen|yayasan|pe
 # Asked for a company's name: "I don't know it" ("sa sonde tau nama dia pung PT", "lupa namanya"), normalised.
 NAME_NOT_KNOWN = re.compile(r"^(saya |kami )?(tidak|belum|nda|ndak) (tahu|tau|ingat|kenal)\b(?!.*\b(pt|cv)\b \w)|"
                             r"^(saya |kami )?lupa\b")
+STORY_WORDS = 8  # a wish to report this long tells the case too: kept as the report's story
 SENTENCE_WORDS = 6  # a reply to "which company?" this long, with particles and verbs, is a sentence, not a name
 ONLY_A_MARKER = re.compile(r"\W*(p\.?\s?t\.?|cv|pjtki|p3mi|agen|perusahaan)\W*", re.IGNORECASE)
 # While the bot waits for a company name, these meanings do not count as "asked something else".
@@ -425,7 +426,8 @@ class Engine:
         if not says(m.text, "report"):
             return None
         m.turn.meaning = "report_trafficking"
-        return self._menu_entry(m.content, m.state, actions.MENU_REPORT)
+        story = m.text if len(m.text.split()) >= STORY_WORDS else None  # not "sa mau lapor"
+        return self._report.start(m.content, m.state, story)
 
     def _company(self, m: TextMessage) -> list[Reply] | None:
         """Registry first: a licence number, registered names written whole anywhere in the message, names after

@@ -206,7 +206,9 @@ class ReportFlow:
 
     # ---- entry, interruptions, cancelling ----------------------------------------------------
 
-    def start(self, content: Content, state: ConversationState) -> list[Reply]:
+    def start(self, content: Content, state: ConversationState, story: str | None = None) -> list[Reply]:
+        """The report begun at the danger question; `story`, a case told with the wish to report it ("sa mau lapor
+        calo di kampung yang kumpul KTP ..."), is kept as what happened: that question is not asked again."""
         if self._service is None:
             state.reset()
             return [with_menu_link(content, "report_not_ready")]
@@ -215,6 +217,10 @@ class ReportFlow:
         if self._service.reports_left_today(state.chat_id) <= 0:  # REPORTS_PER_DAY from one chat
             return [with_menu(content, "report_quota", limit=self._service.reports_per_day)]
         state.enter(FLOW, Step.DANGER, {STATE_KEY: ReportDraft.new().to_dict()})
+        if story:
+            at = self._at(content, state)
+            self._write(at, what=utf16_cut(story, MAX_STORY))
+            self._keep(at)
         return self.prompt(content, state)
 
     def start_prefilled(self, content: Content, state: ConversationState, story: str,
@@ -596,6 +602,9 @@ class ReportFlow:
     def _advance(self, at: At, note: str | None = None) -> list[Reply]:
         spec = step_table()[at.step]
         following = step_table()[spec.part_of].next if spec.part_of else spec.next
+        if following == Step.WHAT and not at.draft.editing and at.service.open_draft(at.draft).what:
+            following = step_table()[Step.WHAT].next  # told with the wish to report (`start`)
+            note = at.render("report_story_kept")
         if at.draft.editing or following is None:
             at.draft.editing = False
             at.go(Step.CONFIRM)
