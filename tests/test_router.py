@@ -476,6 +476,7 @@ def test_a_danger_told_with_a_report_wish_while_reports_are_off_gets_the_contact
     # ... but not tickets for sale, a lost phone, a passport kept or shopping.
     ("tiket kapal ke nunukan di jual di mana", None),
     ("hp anak saya hilang", WEAK),
+    ("akta kelahiran anak hilang, urus duplikat di mana", WEAK),  # a document, not the child (session 16)
     ("bos tahan dia punya hp", None),
     ("mama beli dia baju baru", None),
 ])
