@@ -201,6 +201,17 @@ def test_a_question_about_working_in_a_country_gets_the_topic_about_it_and_the_n
 
 
 
+@pytest.mark.parametrize("text, meaning", [("UEA", "country:ae"), ("kamboja?", "country:kh"),
+                                           ("info negara thailand", "country:th"), ("Malaysia", "country:my")])
+def test_a_country_named_alone_gets_its_card_before_nlu(app, text, meaning):
+    assert say(app, text).meaning == meaning
+
+
+def test_a_country_named_with_a_word_of_danger_or_another_question_is_not_only_a_country(app):
+    assert say(app, "malaysia tolong").meaning != "country:my"
+    assert say(app, "kerja di malaysia syaratnya apa").meaning != "country:my"
+
+
 def test_when_nothing_stands_out_the_one_destination_named_is_answered_with_the_guesses_beside_it(app):
     text = "sepupu di taiwan bilang gaji pabrik 10jt, bnr ga"
     understanding = app.nlu.understand(text)
@@ -226,6 +237,13 @@ def test_when_nothing_stands_out_the_one_destination_named_is_answered_with_the_
     ("slmt pagi, sa mau tanya lanjutan kasus om sa yang sa laporkan bulan lalu, kodenya QT58KW", "report_status"),
     ("Saya ingin membuat laporan tentang perusahaan yang memberangkatkan saudara saya ke Kamboja dengan visa turis. "
      "Lowongan kerja di FB, gaji 15 juta, hubungi WA 0812 3456 7890, daftar sekarang", "report_trafficking"),
+    # Session 16: told to the task force and asked after in other words.
+    ("sy mau kasih info ke petugas, calonya tinggal di Kefa, sering jemput anak2 muda pakai pickup", "report_trafficking"),
+    ("tolong catat, ada sponsor di desa yg kumpul KTP anak muda", "report_trafficking"),
+    ("Dengan hormat, kami melaporkan seorang perekrut yang datang saat ibadah pemuda", "report_trafficking"),
+    ("laporan kemarin gimana kelanjutannya", "report_status"),
+    ("beta pung laporan su diterima ko", "report_status"),
+    ("kode sa XK4P9T gmn", "report_status"),
 ])
 def test_a_wish_to_report_or_to_know_a_reports_status_said_outright_comes_before_nlu(app, text, meaning):
     assert say(app, text).meaning == meaning
@@ -237,6 +255,13 @@ def test_a_wish_to_report_or_to_know_a_reports_status_said_outright_comes_before
                                   "sa mau lapor, agen minta kode OTP 4K7Q9Z dari sa pung hp, itu aman?"])
 def test_words_like_codes_are_not_a_question_about_our_reports(app, text):
     assert not says(text, "status")
+
+
+@pytest.mark.parametrize("text", ["tolong catat nomor KBRI di kuala lumpur", "macam mana nak buat aduan rasmi pasal agensi",
+                                  "2 minggu lalu kami laporkan perekrut liar lewat bot ini, sudah ada petugas?",
+                                  "ada task force NTT untuk human trafficking ke, boleh report online"])
+def test_asking_how_to_report_or_after_a_report_is_no_wish_to_report_now(app, text):
+    assert not says(text, "report")
 
 
 @pytest.mark.parametrize("text", ["alur daftar kerja luar negeri dari awal sampai berangkat bagaimana ya",

@@ -316,7 +316,7 @@ class Engine:
             offer.discard(state)  # a new message: the last offer's text is not kept
         for recognise in (self._command, self._report_step, self._empty, self._picked_option, self._agency_step,
                           self._offer_asked, self._danger, self._pasted_offer, self._report_wish, self._company,
-                          self._understood):
+                          self._only_a_country, self._understood):
             replies = recognise(message)
             if replies is not None:
                 return replies
@@ -461,6 +461,15 @@ class Engine:
             found = claimed | set(named) | {i for _query, lookup in lookups for i in lookup.agency_ids}
             lookups += self._registry.pairs_in(m.text, found)
         return self._verdicts(m, lookups[:MAX_COMPANIES]) if lookups else None
+
+    def _only_a_country(self, m: TextMessage) -> list[Reply] | None:
+        """A country's name alone, or with words that only ask for information ("UEA", "info negara taiwan"): its
+        card, whatever NLU makes of so few words."""
+        named = countries.countries_in_text(m.content, m.text)
+        if len(named) != 1 or m.danger is not None or not countries.only_the_country(m.content, m.text):
+            return None
+        m.turn.meaning = f"country:{named[0]}"
+        return countries.country_info(m.content, m.state, named[0])
 
     def _understood(self, m: TextMessage) -> list[Reply]:
         """NLU's meaning: answer it (with "Bukan ini?" alternatives), ask between close ones, or admit defeat."""
