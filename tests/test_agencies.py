@@ -291,6 +291,12 @@ def test_a_registered_name_with_another_company_name_word_before_or_after_it_is_
     assert not turn.meaning.split(":")[-1].isdigit() and "AKTIF" not in text_of(turn)
 
 
+@pytest.mark.parametrize("query, verdict", [("ade daftar bersama multi intan amanah internasional", "DICABUT"),
+                                            ("sa mau berangkat bersama sinar jaya, resmi ko?", "PT Sinar Jaya terdaftar")])
+def test_a_registered_name_after_bersama_is_that_company(fallback_app, query, verdict):
+    assert verdict in text_of(say(fallback_app, query))
+
+
 @pytest.mark.parametrize("query, shown", [
     # A foundation or a training centre named in lower case is asked about like a company (session 16) ...
     ("yayasan pelita kasih bisa kirim org kerja ke luar negeri ya?", "Yayasan pelita kasih"),
@@ -305,7 +311,9 @@ def test_a_name_under_another_legal_form_that_is_not_found_is_no_placement_compa
 
 
 @pytest.mark.parametrize("query", ["yayasan itu apa", "yayasan sosial boleh rekrut pmi?", "lpk bahasa jepang yg resmi dmn",
-                                   "daftar di lpk dulu", "lewat yayasan gereja"])
+                                   "daftar di lpk dulu", "lewat yayasan gereja", "daftar di yayasan dekat rumah",
+                                   "yayasan tempat sa kerja dulu", "yayasan milik gereja boleh kirim tkw?",
+                                   "lpk tempat ade belajar masak", "yayasan harapan kita", "lpk mandiri kupang"])
 def test_a_foundation_or_training_centre_without_a_name_is_no_company_asked_about(query):
     assert company_mentions(query) == []
 

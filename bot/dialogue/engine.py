@@ -21,7 +21,7 @@ from bot.nlu.service import Nlu
 from bot.nlu.understanding import NOTHING, Matcher, Understanding, faq_topic_of
 from bot.offers.analyse import OfferCheck, looks_like_offer
 from bot.offers.rules import RULES_FILE, RuleStore
-from bot.registry.mentions import STOP_WORDS, company_mentions
+from bot.registry.mentions import MAX_NAME_WORDS, STOP_WORDS, company_mentions
 from bot.registry.service import MAX_TEXT, AgencyRegistry, Found, Lookup, clean_query, found_lookup
 from bot.reports.service import ReportService
 from db.chat_state import ChatStateRepository, ConversationState
@@ -45,7 +45,11 @@ STARTS_WITH_MARKER = re.compile(r"\W*(p\.?\s?t\b|cv\b|perusahaan|agen|yayasan|pe
 # Asked for a company's name: "I don't know it" ("sa sonde tau nama dia pung PT", "lupa namanya"), normalised.
 NAME_NOT_KNOWN = re.compile(r"^(saya |kami )?(tidak|belum|nda|ndak) (tahu|tau|ingat|kenal)\b(?!.*\b(pt|cv)\b \w)|"
                             r"^(saya |kami )?lupa\b")
-STORY_WORDS = 8  # a wish to report this long tells the case too: kept as the report's story
+STORY_WORDS = 8  # a wish to report this long, naming who or what happened, tells the case: kept as its story
+CASE_WORDS = re.compile(r"\b(calo|sponsor|agen|perekrut|tekong|majikan|yayasan|lpk|pt|cv|penampungan|mami|bos|"
+                        r"(di)?(bawa|jual|kirim|rekrut|kumpul|tahan|tipu|pukul|kurung|sekap|berangkatkan)|"
+                        r"kumpulkan|menipu|merekrut|mengirim|membawa)\b")
+MAX_NOT_KNOWN_WORDS = 8
 SENTENCE_WORDS = 6  # a reply to "which company?" this long, with particles and verbs, is a sentence, not a name
 ONLY_A_MARKER = re.compile(r"\W*(p\.?\s?t\.?|cv|pjtki|p3mi|agen|perusahaan)\W*", re.IGNORECASE)
 # While the bot waits for a company name, these meanings do not count as "asked something else".
@@ -136,6 +140,20 @@ def _ends_as_a_question(text: str) -> bool:
     begimana"); not a claim with a form of address ("dijamin resmi kk")."""
     return QUESTION_END.search(text) is not None or \
         QUESTION_WORD_END.search(normalise(text[-QUESTION_TAIL:])) is not None
+
+
+def _tells_a_case(text: str) -> bool:
+    """A wish to report that also tells the case: long enough, names who or what happened, and is no question ("sa
+    mau lapor calo di kampung yang kumpul KTP anak muda"; not "selamat siang kaka, sa mau lapor ke gugus tugas", not
+    "sa mau lapor tapi takut calo tau, aman kah")."""
+    return len(text.split()) >= STORY_WORDS and CASE_WORDS.search(normalise(text)) is not None \
+        and not _ends_as_a_question(text)
+
+
+def _name_not_known(text: str) -> bool:
+    """A short "I don't know its name" ("tidak tahu namanya", "lupa kak"), not a story that starts so."""
+    said = normalise(text)
+    return len(said.split()) <= MAX_NOT_KNOWN_WORDS and NAME_NOT_KNOWN.match(said) is not None
 
 
 def _a_sentence(text: str) -> bool:
@@ -262,6 +280,8 @@ class Engine:
         if action.kind == actions.REPORT:
             return self._report.on_press(content, state, action.arg)
         if reporting:
+            if data == actions.MENU_EMERGENCY:  # the contacts, and the report waits where it was
+                return [Reply(content.render("emergency")), *self._report.prompt(content, state)]
             if data in actions.MENU_ACTIONS or action.kind in actions.BROWSING_KINDS:
                 return self._report.interrupted(content, state)
             return self._report.prompt(content, state, note=content.render("report_button_old"))
@@ -331,9 +351,13 @@ class Engine:
         return self._on_command(m.content, m.state, m.text)
 
     def _report_step(self, m: TextMessage) -> list[Reply] | None:
+        """The open report takes the text; a danger told in it gets the emergency contacts first."""
         if not self._report.in_progress(m.state):
             return None
         m.turn.meaning = "report_step"
+        if m.danger == SITUATION:
+            contacts = self._emergency_contacts(m.content, m.text, reporting=True)
+            return self._report.on_danger(m.content, m.state, m.text, contacts)
         return self._report.on_text(m.content, m.state, m.text)
 
     def _empty(self, m: TextMessage) -> list[Reply] | None:
@@ -351,8 +375,9 @@ class Engine:
 
     def _agency_step(self, m: TextMessage) -> list[Reply] | None:
         """Asked for a company name: the message is the name unless a sentence names it ("anak sa daftar di PT SJA,
-        resmi ko?": the names in it), it clearly asks something else, or it tells of a danger ("PT Sinar Jaya tahan
-        paspor saya dan kunci saya di mess": the danger net answers)."""
+        resmi ko?": the names in it), it clearly asks something else, it tells of a danger ("PT Sinar Jaya tahan
+        paspor saya dan kunci saya di mess": the danger net answers), it says the name is not known ("tidak tahu
+        namanya": how to find out and check) or it is a story without a name (the router goes on)."""
         if not agency.waiting_for_name(m.state) or m.danger == SITUATION:
             return None
         lookup = self._registry.lookup(m.text)
@@ -361,7 +386,7 @@ class Engine:
         if lookup.kind == Found.NONE and company_mentions(m.text[:MAX_TEXT], unmarked=False) and (
                 named := self._company(m)) is not None:
             return named  # "anak sa daftar di PT SJA, resmi ko?": the name after PT; "Garuda Sinar Jaya" is a name
-        if lookup.kind in (Found.NONE, Found.TOO_SHORT) and NAME_NOT_KNOWN.match(normalise(m.text)):
+        if lookup.kind in (Found.NONE, Found.TOO_SHORT) and m.danger is None and _name_not_known(m.text):
             m.turn.meaning = "faq/cek_perusahaan"  # "tidak tahu namanya": how to find out and check, without it
             return faq.answer(m.content, m.state, "cek_perusahaan")
         if lookup.kind == Found.NONE and _a_sentence(m.text):
@@ -426,8 +451,12 @@ class Engine:
         if not says(m.text, "report"):
             return None
         m.turn.meaning = "report_trafficking"
-        story = m.text if len(m.text.split()) >= STORY_WORDS else None  # not "sa mau lapor"
-        return self._report.start(m.content, m.state, story)
+        replies = self._report.start(m.content, m.state, m.text if _tells_a_case(m.text) else None)
+        if m.danger == WEAK and m.heard_emergency >= HEARD_DANGER and self._report.in_progress(m.state):
+            # "tolong dicatat, calo bawa ade ... sonde bisa dihubungi 3 bulan": the contacts before the report
+            m.turn.meaning = "emergency_report"
+            return [self._emergency_contacts(m.content, m.text, reporting=True), *replies]
+        return replies
 
     def _company(self, m: TextMessage) -> list[Reply] | None:
         """Registry first: a licence number, registered names written whole anywhere in the message, names after
@@ -698,15 +727,14 @@ class Engine:
         as other companies; without a name, ask for it."""
         named = [str(e.get("value") or "") for e in m.understanding.entities
                  if e["entity"] in ("agency_name", "licence_number")]
+        rest = clean_query(m.text)
         if named:
-            rest = clean_query(m.text)
             query = rest if len(rest) > len(named[0]) and clean_query(named[0]) in rest else named[0]
             return self._verdicts(m, [(query, self._registry.lookup(query))])
         lookup = self._registry.lookup(m.text)  # "multi intan resmi kah": the rest of the message may be the name
         if lookup.kind in (Found.CLEAR, Found.SEVERAL):
             return self._verdicts(m, [(m.text, lookup)])
-        rest = clean_query(m.text)
-        if lookup.kind == Found.NONE and lookup.agency_ids and len(rest.split()) >= 2:
+        if lookup.kind == Found.NONE and lookup.agency_ids and 2 <= len(rest.split()) <= MAX_NAME_WORDS:
             return self._verdicts(m, [(rest, lookup)])
         return agency.start(m.content, m.state)
 

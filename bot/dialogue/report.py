@@ -50,6 +50,10 @@ class Step(StrEnum):
     CONFIRM = "confirm"
 
 
+# Steps whose typed answer is told in the reporter's own words: a danger told there is also the answer.
+TOLD_STEPS = frozenset({Step.WHAT, Step.WHERE_PLACE, Step.WHO, Step.WHEN})
+
+
 @cache
 def step_table() -> Mapping[Step, StepSpec]:
     """The report conversation, one row per step (a function only so that the rows can name handlers defined
@@ -245,18 +249,19 @@ class ReportFlow:
         return self._ask(at)
 
     def start_with_danger(self, content: Content, state: ConversationState, story: str) -> list[Reply] | None:
-        """A danger told with a wish to report it ("sa mau lapor, majikan pukul sa tiap hari"): the report begun with
-        the message as what happened, marked urgent (the message answered the danger question), at the step after
-        the story. None when no report can be begun (reports off, a draft open, the day's reports used up)."""
+        """A danger told with a wish to report it ("sa mau lapor, majikan pukul sa tiap hari"): a report ready to send
+        with one tap, the message as what happened, marked urgent (the message answered the danger question),
+        anonymous until the reporter changes it; the summary says it is not sent yet. None when no report can be
+        begun: reports off, the day's reports used up, or a draft already open (never overwritten)."""
         if self._service is None or self.in_progress(state) or self._service.reports_left_today(state.chat_id) <= 0:
             return None
-        state.enter(FLOW, Step.WHAT, {STATE_KEY: ReportDraft.new().to_dict()})
+        state.enter(FLOW, Step.CONFIRM, {STATE_KEY: ReportDraft.new().to_dict()})
         at = self._at(content, state)
         at.draft.urgent = True
         self._write(at, what=utf16_cut(story, MAX_STORY))
-        replies = self._advance(at, at.render("report_begun_with_danger"))
         self._keep(at)
-        return replies
+        note = at.render("report_begun_with_danger", cut=utf16_len(story) > MAX_STORY, limit=MAX_STORY)
+        return self._ask(at, note)
 
     def interrupted(self, content: Content, state: ConversationState) -> list[Reply]:
         """/start or a menu button mid-report: continue or cancel, never lose the draft silently."""
@@ -298,6 +303,16 @@ class ReportFlow:
         replies = self._text(at, text.strip())
         self._keep(at)
         return replies
+
+    def on_danger(self, content: Content, state: ConversationState, text: str, contacts: Reply) -> list[Reply]:
+        """A danger told mid-report: where the step asks for a story, a place, a person or a time, it is that answer
+        (the danger question came first: "PT X memukul adik saya ..." is the story); elsewhere ("tolong, majikan
+        datang lagi" at a button step) the emergency contacts, then the step's question again (a plea is no
+        category, no phone number, no "send")."""
+        at = self._at(content, state)
+        if at.step in TOLD_STEPS or self._typed_button(at, text) is not None:  # also a label typed: "Ditahan ..."
+            return self.on_text(content, state, text)
+        return [contacts, *self.prompt(content, state)]
 
     def on_attachment(self, content: Content, state: ConversationState, kind: str, file_id: str | None,
                       phone: str | None) -> list[Reply]:

@@ -19,6 +19,7 @@ from bot.registry.mentions import GENERIC_WORDS, NAME_WORDS, PERSON_WORDS, STOP_
 from bot.registry.names import normalise_name
 
 SLIP_SIMILARITY = 85
+NOT_A_NAME_BEFORE = frozenset({"bersama"})  # a company-name word that is also "with" before a name
 MIN_SLIP_WORD = 5
 MIN_JOINED = 7  # letters a name typed as one word needs ("bumimas"): shorter run-together names may be plain words
 
@@ -58,7 +59,7 @@ class NameWords:
         for word in position:
             hits.update(self._postings[word])
         found = [i for i, count in hits.items() if self._complete(i, count, position)
-                 and not self._runs_on(i, position, text_words)]
+                 and not self._part_of_a_longer_name(i, position, text_words)]
         found += [i for i in joined_at if i not in found]
         kept = [i for i in found if not any(j != i and set(self._words[i]) < set(self._words[j])
                                             and not self._stands_alone(i, j, known_words) for j in found)]
@@ -128,14 +129,14 @@ class NameWords:
                    and not covered.intersection(range(start, start + len(inner_words)))
                    for start in range(len(known_words) - len(inner_words) + 1))
 
-    def _runs_on(self, index: int, position: dict[str, int], text_words: list[str]) -> bool:
+    def _part_of_a_longer_name(self, index: int, position: dict[str, int], text_words: list[str]) -> bool:
         """Whether a name word the registered name lacks follows it or comes right before it: "sinar jaya abadi
-        makmur" and "bintang sinar jaya" are other companies."""
+        makmur" and "bintang sinar jaya" are other companies ("berangkat bersama sinar jaya" is not)."""
         words = self._words[index]
         at = [position[w] for w in words if w in position]
         after, before = max(at) + 1, min(at) - 1
         return any(0 <= i < len(text_words) and text_words[i] in NAME_WORDS and text_words[i] not in words
-                   for i in (after, before))
+                   and not (i == before and text_words[i] in NOT_A_NAME_BEFORE) for i in (after, before))
 
     def _complete(self, index: int, count: int, position: dict[str, int]) -> bool:
         words = self._words[index]

@@ -28,7 +28,7 @@ COMPANY_CUES = re.compile(rf"\b(pt|cv|agen|agensi|agency|perusahaan|{_LEGAL}|daf
                           r"rekrut)\b")
 MAX_NAME_WORDS = 6
 # Soft markers that are legal forms of their own: the words after them name that body even in lower case
-# ("yayasan pelita kasih bisa kirim org ke luar negeri?"), when one is this long.
+# ("yayasan pelita kasih bisa kirim org ke luar negeri?"), when one of them is longer than this.
 NAMED_FORMS = frozenset({"yayasan", "lpk"})
 MIN_FORM_NAME = 4
 MIN_NAME_LETTERS = 3
@@ -52,7 +52,7 @@ saya sy aku beta kami kita dia mereka adik anak suami istri
 mana siapa kapan berapa brp kenapa knp mengapa bagus baik aja saja sj gimana bgmn tuh lah toh pun nya
 bilang katanya kata buka membuka usah ikut suruh janji janjikan tawarkan menawarkan tawar bayar minta rekrut
 beneran bodong legit dipercaya percaya msh bs sm ni situ bae lewat via punya pake pakai sudah telah akan
-duanya dua2nya keduanya semua semuanya ny kaka lwt lg mending sementara dihentikan
+duanya dua2nya keduanya semua semuanya ny kaka lwt lg mending sementara dihentikan dekat tempat milik sebelah
 is the a an my your their legit real fake registered licensed ok okay
 """)
 # Words for a person before a name: "om Tulus Widodo" is a sponsor, not PT Tulus Widodo Putra.
@@ -151,12 +151,13 @@ def _after_markers(text: str) -> list[Mention]:
         if not distinctive or sum(ch.isalpha() for ch in "".join(distinctive)) < MIN_NAME_LETTERS:
             continue
         capitalised = [w for w in distinctive if w[:1].isupper()]
-        named_form = not strong and match.group("soft").lower() in NAMED_FORMS
-        if not strong and not capitalised and not (named_form and max(map(len, distinctive)) >= MIN_FORM_NAME):
+        # After yayasan/LPK a lower-case name counts when a word of it is no common name word nor a place.
+        named_form = not strong and match.group("soft").lower() in NAMED_FORMS and any(
+            len(w) > MIN_FORM_NAME and w.lower() not in NAME_WORDS | PLACE_WORDS for w in distinctive)
+        if not strong and not capitalised and not named_form:
             continue  # "agen bilang ...", "perusahaan penempatan": no name; "yayasan pelita kasih" is one
         acronym = strong and distinctive[0].isupper() and distinctive[0].isalpha()  # "PT TWP"
-        if len(distinctive) == 1 and not (capitalised and len(distinctive[0]) >= 4 or acronym
-                                          or named_form and len(distinctive[0]) >= MIN_FORM_NAME + 1):
+        if len(distinctive) == 1 and not (capitalised and len(distinctive[0]) >= 4 or acronym or named_form):
             continue  # "PT pengirim", "pt bilang": one plain word after PT is rarely a company's name ("lpk sakura" is)
         if all(name.lower() != m.text.lower() for m in found):
             found.append(Mention(name, strong))
