@@ -1,6 +1,7 @@
 """What the router adds to a turn (issue 10 target: <= 5 ms p99 at 10,000 agencies): the recognisers that run on
-every typed message besides NLU - the danger net, company mentions, licence numbers and the registry lookups. FAQ
-questions (from content/faq) show the pure overhead; for messy agency questions the lookup is the answer itself.
+every typed message besides NLU - the danger net, company mentions, licence numbers, the registry lookups and the
+country named alone. FAQ questions (from content/faq) show the overhead on ordinary questions; for messy agency
+questions the lookup is the answer itself.
 
 Run: .venv/bin/python bench/router_latency.py
 """
@@ -20,7 +21,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from agency_lookup import messy, synthetic, write_csv  # noqa: E402
 
-from bot.content import ContentStore  # noqa: E402
+from bot.content import Content, ContentStore  # noqa: E402
+from bot.dialogue import countries  # noqa: E402
 from bot.nlu.danger import danger_level  # noqa: E402
 from bot.nlu.phrases import says  # noqa: E402
 from bot.registry.cli import import_agencies  # noqa: E402
@@ -35,7 +37,7 @@ DANGER = ("bapa sy dipukul majikan di sabah, paspor ditahan", "beta sonde dikasi
           "kami dipindah tengah malam lewat hutan", "gaji 3 bulan blm dibayar, bos ancam kalau lapor")
 
 
-def recognise(registry: AgencyRegistry, text: str) -> None:
+def recognise(registry: AgencyRegistry, content: Content, text: str) -> None:
     """The router's work before NLU, as `Engine._on_text` does it."""
     danger_level(text)
     says(text, "status")
@@ -52,11 +54,14 @@ def recognise(registry: AgencyRegistry, text: str) -> None:
         registry.exact_lookup(text)
         registry.partial_names(text)
     registry.pairs_in(text, found | set(named))
+    if len(countries.countries_in_text(content, text)) == 1:
+        countries.only_the_country(content, text)
 
 
 def main() -> None:
     rng = random.Random(5)
-    questions = [q for topic in ContentStore(ROOT / "content").current().topics.values() for q in topic.questions]
+    content = ContentStore(ROOT / "content").current()
+    questions = [q for topic in content.topics.values() for q in topic.questions]
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         rows = synthetic(rng)
@@ -70,12 +75,15 @@ def main() -> None:
         faq = [rng.choice(questions) for _ in range(MESSAGES)]
         agency = [messy(*rng.choice(rows)[:2], rng) for _ in range(MESSAGES // 4)]
         danger = [rng.choice(DANGER) for _ in range(MESSAGES // 10)]
-        for name, messages in (("FAQ questions (pure overhead)", faq), ("danger messages", danger),
-                               ("agency questions (the lookup is the answer)", agency)):
+        # About 1% of the FAQ questions name a company after PT ("PT tagih 6 juta ..."): looked up like an agency
+        # question, they set the FAQ p99 when there are more than 20 of them in the sample; shown apart too.
+        unnamed = [text for text in faq if not company_mentions(text[:MAX_TEXT])]
+        for name, messages in (("FAQ questions (all)", faq), ("FAQ questions naming no company", unnamed),
+                               ("danger messages", danger), ("agency questions (the lookup is the answer)", agency)):
             latencies = []
             for text in messages:
                 start = time.perf_counter()
-                recognise(registry, text)
+                recognise(registry, content, text)
                 latencies.append((time.perf_counter() - start) * 1000)
             latencies.sort()
             p99 = latencies[int(0.99 * len(latencies)) - 1]
