@@ -115,6 +115,11 @@ class TextMessage:
         """The danger net's level for this message (asked by two recognisers, computed once)."""
         return danger_level(self.text)
 
+    @cached_property
+    def countries_named(self) -> list[str]:
+        """The destination countries the message names (asked by up to three recognisers, computed once)."""
+        return countries.countries_in_text(self.content, self.text)
+
     @property
     def heard_emergency(self) -> float:
         """NLU's score for an emergency (asked by the decision and by the safety net)."""
@@ -355,9 +360,10 @@ class Engine:
         if not self._report.in_progress(m.state):
             return None
         m.turn.meaning = "report_step"
-        if m.danger == SITUATION:
+        if m.danger == SITUATION and not self._report.answers_step(m.content, m.state, m.text):
+            # "tolong, majikan datang lagi" at a step with buttons: the contacts, then the step's question again
             contacts = self._emergency_contacts(m.content, m.text, reporting=True)
-            return self._report.on_danger(m.content, m.state, m.text, contacts)
+            return [contacts, *self._report.prompt(m.content, m.state)]
         return self._report.on_text(m.content, m.state, m.text)
 
     def _empty(self, m: TextMessage) -> list[Reply] | None:
@@ -494,7 +500,7 @@ class Engine:
     def _only_a_country(self, m: TextMessage) -> list[Reply] | None:
         """A country's name alone, or with words that only ask for information ("UEA", "info negara taiwan"): its
         card, whatever NLU makes of so few words."""
-        named = countries.countries_in_text(m.content, m.text)
+        named = m.countries_named
         if len(named) != 1 or m.danger is not None or not countries.only_the_country(m.content, m.text):
             return None
         m.turn.meaning = f"country:{named[0]}"
@@ -611,7 +617,7 @@ class Engine:
         """The label to answer for the one destination a message names: the topic opening with that country that NLU
         ranks highest, else the country's card; None when the message names no country or several, or when NLU
         gave an emergency or a report HEARD_DANGER or more (a danger is never answered with a country)."""
-        named = countries.countries_in_text(m.content, m.text)
+        named = m.countries_named
         heard = {label for label, score in m.understanding.candidates if score >= HEARD_DANGER}
         if len(named) != 1 or not heard.isdisjoint({"emergency", "report_trafficking"}):
             return None
@@ -625,7 +631,7 @@ class Engine:
         topic = m.content.topics.get(faq_topic_of(label) or "")
         if topic is None or not topic.countries:
             return None
-        named = countries.countries_in_text(m.content, m.text)
+        named = m.countries_named
         return named[0] if len(named) == 1 and named[0] not in topic.countries else None
 
     def _act_on(self, m: TextMessage, label: str) -> list[Reply]:

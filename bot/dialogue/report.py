@@ -304,15 +304,13 @@ class ReportFlow:
         self._keep(at)
         return replies
 
-    def on_danger(self, content: Content, state: ConversationState, text: str, contacts: Reply) -> list[Reply]:
-        """A danger told mid-report: where the step asks for a story, a place, a person or a time, it is that answer
-        (the danger question came first: "PT X memukul adik saya ..." is the story); elsewhere ("tolong, majikan
-        datang lagi" at a button step) the emergency contacts, then the step's question again (a plea is no
-        category, no phone number, no "send")."""
+    def answers_step(self, content: Content, state: ConversationState, text: str) -> bool:
+        """Whether the text answers the current step even when it tells a danger: a story, a place, a person or a
+        time in the reporter's own words (the danger question came first: "PT X memukul adik saya ..." is the
+        story), or a button's label typed ("Ditahan atau dikurung"). A plea elsewhere is no category, no phone
+        number, no "send"."""
         at = self._at(content, state)
-        if at.step in TOLD_STEPS or self._typed_button(at, text) is not None:  # also a label typed: "Ditahan ..."
-            return self.on_text(content, state, text)
-        return [contacts, *self.prompt(content, state)]
+        return at.step in TOLD_STEPS or self._typed_button(at, text) is not None
 
     def on_attachment(self, content: Content, state: ConversationState, kind: str, file_id: str | None,
                       phone: str | None) -> list[Reply]:

@@ -3,9 +3,10 @@
 A mention is the span after a company marker (PT, P.T., CV, perusahaan, agen, ...) up to the first word that is
 not part of a name (resmi, izin, ga, di, ...). Markers like PT and CV make a mention on their own; softer markers
 (perusahaan, agen) only count when the name has a capitalised or distinctive word, so "perusahaan penempatan itu apa"
-is no company; yayasan and LPK, legal forms of their own, also before a long enough word in lower case ("yayasan
-pelita kasih", not "yayasan sosial"). Without a marker, a capitalised run of words with a company-name word in a
-question about a company is a mention too ("is Golden Star Manpower legit?").
+is no company; yayasan and LPK, legal forms of their own, also before lower-case words when one of them is no common
+name word nor a place ("yayasan pelita kasih", not "yayasan sosial" or "lpk mandiri kupang"). Without a marker, a
+capitalised run of words with a company-name word in a question about a company is a mention too ("is Golden Star
+Manpower legit?").
 """
 from __future__ import annotations
 
