@@ -117,6 +117,7 @@ class AgencyRegistry:
         self._checked_at = float("-inf")  # time.monotonic() of the last look at the registry's version
         self._names: list[str] = []
         self._owners: list[int] = []
+        self._with_word: dict[str, list[int]] = {}  # a word -> the names (positions in _names) that have it
         self._licences: dict[str, list[int]] = {}
         self._initials: dict[str, list[int]] = {}
         self._exact: dict[str, list[int]] = {}
@@ -137,6 +138,7 @@ class AgencyRegistry:
                 return
             names: list[str] = []
             owners: list[int] = []
+            with_word: dict[str, list[int]] = {}
             licences: dict[str, list[int]] = {}
             acronyms: dict[str, list[int]] = {}
             exact: dict[str, list[int]] = {}
@@ -146,6 +148,8 @@ class AgencyRegistry:
                 # Stored names are normalised again: rows imported before a change of the normal form still match.
                 for name in (normalise_name(entry.normalized_name), *(normalise_name(a) for a in entry.aliases)):
                     if name:
+                        for word in set(name.split()):
+                            with_word.setdefault(word, []).append(len(names))
                         names.append(name)
                         owners.append(entry.id)
                         _add(exact, name, entry.id)
@@ -157,7 +161,7 @@ class AgencyRegistry:
                             _add(acronyms, initials(name), entry.id)
                 if entry.licence_number and (key := licence_key(entry.licence_number)):
                     _add(licences, key, entry.id)
-            self._names, self._owners = names, owners
+            self._names, self._owners, self._with_word = names, owners, with_word
             self._licences, self._initials, self._exact = licences, acronyms, exact
             self._names_of, self._by_length = names_of, by_length
             self._name_words = NameWords(names, owners)
@@ -180,8 +184,12 @@ class AgencyRegistry:
             return Lookup(Found.SEVERAL, tuple(self._initials[query][:MAX_CHOICES]))
         best: dict[int, float] = {}
         # Shortlist with rapidfuzz's fast C scorers, then rank the shortlist with the finer composite score.
-        shortlist = {index for _n, _s, index in process.extract(query, self._names, scorer=fuzz.token_set_ratio,
-                                                                 limit=PREFILTER)}
+        # token_set_ratio only needs the names sharing a word with the query: for any other name it equals
+        # token_sort_ratio, whose shortlist over all names already holds it. (A question that names no company,
+        # "PT tagih 6 juta", then costs one scorer over the registry instead of two.)
+        sharing = sorted({index for word in set(query.split()) for index in self._with_word.get(word, ())})
+        shortlist = {sharing[at] for _n, _s, at in process.extract(query, [self._names[i] for i in sharing],
+                                                                   scorer=fuzz.token_set_ratio, limit=PREFILTER)}
         shortlist |= {index for _n, _s, index in process.extract(query, self._names, scorer=fuzz.token_sort_ratio,
                                                                   limit=PREFILTER)}
         for index in shortlist:
