@@ -75,8 +75,8 @@ def main() -> None:
         faq = [rng.choice(questions) for _ in range(MESSAGES)]
         agency = [messy(*rng.choice(rows)[:2], rng) for _ in range(MESSAGES // 4)]
         danger = [rng.choice(DANGER) for _ in range(MESSAGES // 10)]
-        # About 1% of the FAQ questions name a company after PT ("PT tagih 6 juta ..."): looked up like an agency
-        # question, they set the FAQ p99 when there are more than 20 of them in the sample; shown apart too.
+        # About 1% of the FAQ questions name a company after PT ("PT tagih 6 juta ..."): they are looked up like an
+        # agency question and are the slowest FAQ questions, so the questions naming no company are shown apart too.
         unnamed = [text for text in faq if not company_mentions(text[:MAX_TEXT])]
         for name, messages in (("FAQ questions (all)", faq), ("FAQ questions naming no company", unnamed),
                                ("danger messages", danger), ("agency questions (the lookup is the answer)", agency)):
