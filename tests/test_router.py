@@ -301,6 +301,12 @@ def test_a_relative_who_reported_elsewhere_and_has_no_news_is_not_sent_to_the_re
     assert say(app, text).meaning != "report_status"
 
 
+def test_a_passport_kept_and_asked_about_gets_the_passport_answer_with_the_contacts_one_tap_away(app):
+    turn = say(app, "majikan pegang sa pung paspor dari awal kerja, katanya biar aman. itu boleh ko?")
+    assert turn.meaning == "faq/paspor_ditahan" and "tidak berhak menahan paspor" in text_of(turn)
+    assert "menu:emergency" in [button.data for button in turn.replies[-1].buttons]
+
+
 def test_a_film_about_a_danger_is_out_of_scope_with_the_emergency_contacts_one_tap_away(app):
     text = "ada film ttg tkw yg disiksa majikan, judulnya apa ya lupa"
     assert danger_level(text) == QUESTION
@@ -558,7 +564,15 @@ def test_danger_levels():
     assert danger_level("bos ugut nak report polis kalau sy mengadu") == SITUATION
     assert danger_level("agen cakap tak boleh berhenti selagi tak langsai hutang tiket") == SITUATION
     assert danger_level("paspor sm ktp beta dibawa agen, beta di sini sonde pegang apa apa") == SITUATION
-    assert danger_level("paspor dipegang majikan itu boleh atau tidak?") == SITUATION
+    # A passport kept, with no other danger, asked about as a rule: the passport answer first (what to do, whom to
+    # call), the contacts beside it (session 17: independent writers label it so); fear or being kept from
+    # something keeps it a danger.
+    assert danger_level("paspor dipegang majikan itu boleh atau tidak?") == QUESTION
+    assert danger_level("agen bilang paspor nanti dong yang simpan selama kontrak, itu wajar ka?") == QUESTION
+    assert danger_level("majikan ambil paspor kami, kami dilarang minta balik") == SITUATION
+    assert danger_level("paspor ditahan agen, sa takut, itu boleh ko?") == SITUATION
+    assert danger_level("majikan tahan paspor dan sonde kasi pulang, itu boleh?") == SITUATION
+    assert danger_level("majikan pegang paspor sa sampai sekarang, boleh minta balik ko?") == SITUATION
     assert danger_level("kalau paspor disimpan majikan, boleh tidak?") == QUESTION
     # A worry before leaving is a question, even about being sold; fear of a beating that goes on is not.
     assert danger_level("sy takut nanti dikurung majikan, gmn pilih agen yg aman") == QUESTION

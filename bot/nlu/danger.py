@@ -30,6 +30,8 @@ class DangerRules:
     past: re.Pattern[str]  # before the danger words, a word that puts them in the past ("dulu")
     present: re.Pattern[str]  # after a danger word, words that say it goes on now ("tiap hari")
     still_now: frozenset[str]  # situations that stay situations even then (a threat outlives the danger)
+    asked_alone: dict[str, re.Pattern[str]]  # a situation told alone and asked about as a rule: a question
+    in_trouble: re.Pattern[str]  # fear, a wish for help, being kept from something: never a question about a rule
     weak_words: frozenset[str]
 
 
@@ -47,6 +49,8 @@ def load_danger_rules(path: Path = DANGER_FILE) -> DangerRules:
         past=re.compile(raw.get("past") or r"(?!)"),
         present=re.compile(raw.get("present") or r"(?!)"),
         still_now=frozenset(raw.get("still_now") or ()),
+        asked_alone={name: re.compile(pattern) for name, pattern in (raw.get("asked_alone") or {}).items()},
+        in_trouble=re.compile(raw.get("in_trouble") or r"(?!)"),
         weak_words=frozenset(str(w).lower() for w in raw.get("weak_words") or ()),
     )
 
@@ -60,6 +64,8 @@ def danger_level(text: str, rules: DangerRules | None = None) -> str | None:
         return WEAK if not rules.weak_words.isdisjoint(normalised.split()) else None
     if _told_over(normalised, rules, found) and rules.always.isdisjoint(found):
         return QUESTION  # "dulu dipukul majikan, sekarang sudah di rumah": the contacts are offered, not forced
+    if _asked_about_alone(normalised, rules, found):
+        return QUESTION  # "majikan simpan paspor sa katanya supaya sonde hilang, itu boleh ko?"
     if any(_told_plainly(normalise(sentence.group(1)), rules) for sentence in _SENTENCE.finditer(text)
            if "?" not in sentence.group(2)):
         return SITUATION  # "blh ga sy minta gaji? majikan kurung sy di rumah": a question, then what happens
@@ -71,6 +77,12 @@ def danger_level(text: str, rules: DangerRules | None = None) -> str | None:
         return SITUATION
     # "gimana cara lapor polisi, saya dipukul majikan tiap hari": asked, but it goes on now.
     return SITUATION if goes_on else QUESTION
+
+
+def _asked_about_alone(normalised: str, rules: DangerRules, found: dict[str, int]) -> bool:
+    """Only situations that may be asked about as a rule, each asked about so, and no sign of trouble beside them."""
+    return all(name in rules.asked_alone and rules.asked_alone[name].search(normalised) for name in found) \
+        and rules.present.search(normalised) is None and rules.in_trouble.search(normalised) is None
 
 
 def _told_plainly(sentence: str, rules: DangerRules) -> bool:
