@@ -544,6 +544,10 @@ def test_a_danger_told_with_a_report_wish_while_reports_are_off_gets_the_contact
     ("buku nikah anak saya hilang", WEAK),
     ("bos tahan dia punya hp", None),
     ("mama beli dia baju baru", None),
+    # Session 17: documents one must hand in are no passport taken; passports collected by someone are.
+    ("dokumen apa saja yang harus dikumpul waktu daftar", None),
+    ("berkas dan dokumen dikumpulkan ke disnaker kapan", None),
+    ("paspor kami dikumpul di penampungan", SITUATION),
 ])
 def test_danger_told_in_sms_words(text, level):
     assert danger_level(text) == level
