@@ -223,6 +223,7 @@ def test_a_name_in_free_text_not_written_as_registered_says_so_too(imported, que
     ("yayasan sinar jaya abadi aman kah", "Yayasan Sinar Jaya Abadi"),
     ("c.v. bumi flobamora sejahtera msh rekrut?", "CV Bumi Flobamora Sejahtera"),
     ("Sinar Jaya CV resmi?", "CV Sinar Jaya"),  # the form after the name, shown once
+    ("yayasan: sinar jaya", "Yayasan Sinar Jaya"),  # a colon after the form, as in a form or a poster
 ])
 def test_a_registered_name_under_another_legal_form_is_not_that_company(imported, query, asked):
     # A placement company must be a PT: "CV Sinar Jaya" is another company, never told PT Sinar Jaya's licence.
