@@ -302,7 +302,7 @@ def test_a_relative_who_reported_elsewhere_and_has_no_news_is_not_sent_to_the_re
 
 
 def test_a_passport_kept_and_asked_about_gets_the_passport_answer_with_the_contacts_one_tap_away(app):
-    turn = say(app, "majikan pegang sa pung paspor dari awal kerja, katanya biar aman. itu boleh ko?")
+    turn = say(app, "majikan pegang sa pung paspor dari awal kerja katanya biar aman, itu boleh ko?")
     assert turn.meaning == "faq/paspor_ditahan" and "tidak berhak menahan paspor" in text_of(turn)
     assert "menu:emergency" in [button.data for button in turn.replies[-1].buttons]
 
@@ -548,6 +548,9 @@ def test_a_danger_told_with_a_report_wish_while_reports_are_off_gets_the_contact
     ("dokumen apa saja yang harus dikumpul waktu daftar", None),
     ("berkas dan dokumen dikumpulkan ke disnaker kapan", None),
     ("paspor kami dikumpul di penampungan", SITUATION),
+    ("semua paspor dikumpul ke mandor, kami sonde pegang apa apa", SITUATION),
+    ("paspor semua dikumpulkan ke kantor agen, kami mau pulang tapi sonde bisa", SITUATION),
+    ("paspor harus dikumpul ke bos, kalau sonde dong pukul", SITUATION),
 ])
 def test_danger_told_in_sms_words(text, level):
     assert danger_level(text) == level
@@ -577,6 +580,16 @@ def test_danger_levels():
     assert danger_level("paspor ditahan agen, sa takut, itu boleh ko?") == SITUATION
     assert danger_level("majikan tahan paspor dan sonde kasi pulang, itu boleh?") == SITUATION
     assert danger_level("majikan pegang paspor sa sampai sekarang, boleh minta balik ko?") == SITUATION
+    # ... nor hunger, wages, sickness, the police, a boat, a holding place, a plea, or a danger told before the
+    # question (session 17's review).
+    for text in ("bantu sa kaka, majikan tahan paspor, itu boleh?",
+                 "paspor sa ditahan majikan, sa su lapar 2 hari, bisa minta bantuan?",
+                 "Majikan ambil paspor saya. Saya sonde dapat gaji 6 bulan. Itu boleh?",
+                 "tekong ambil paspor kami di kapal, kami su 3 bulan di laut, itu boleh?",
+                 "agen sita paspor kami, kami 15 orang di penampungan su 2 bulan, sonde kerja sonde makan, itu benar?",
+                 "paspor ditahan bos, sa benar benar sudah sonde tahan lagi",
+                 "majikan tahan paspor sa, sa cuma boleh keluar hari minggu sama dia"):
+        assert danger_level(text) == SITUATION, text
     assert danger_level("kalau paspor disimpan majikan, boleh tidak?") == QUESTION
     # A worry before leaving is a question, even about being sold; fear of a beating that goes on is not.
     assert danger_level("sy takut nanti dikurung majikan, gmn pilih agen yg aman") == QUESTION

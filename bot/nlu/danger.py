@@ -64,11 +64,11 @@ def danger_level(text: str, rules: DangerRules | None = None) -> str | None:
         return WEAK if not rules.weak_words.isdisjoint(normalised.split()) else None
     if _told_over(normalised, rules, found) and rules.always.isdisjoint(found):
         return QUESTION  # "dulu dipukul majikan, sekarang sudah di rumah": the contacts are offered, not forced
-    if _asked_about_alone(normalised, rules, found):
-        return QUESTION  # "majikan simpan paspor sa katanya supaya sonde hilang, itu boleh ko?"
     if any(_told_plainly(normalise(sentence.group(1)), rules) for sentence in _SENTENCE.finditer(text)
            if "?" not in sentence.group(2)):
         return SITUATION  # "blh ga sy minta gaji? majikan kurung sy di rumah": a question, then what happens
+    if _asked_about_alone(text, normalised, rules, found):
+        return QUESTION  # "majikan pegang paspor adik sy dr awal kerja, itu boleh ya?"
     first = min(found.values())
     goes_on = rules.present.search(normalised, first) is not None
     if _general_before(normalised, rules, first) and not goes_on:
@@ -79,9 +79,12 @@ def danger_level(text: str, rules: DangerRules | None = None) -> str | None:
     return SITUATION if goes_on else QUESTION
 
 
-def _asked_about_alone(normalised: str, rules: DangerRules, found: dict[str, int]) -> bool:
-    """Only situations that may be asked about as a rule, each asked about so, and no sign of trouble beside them."""
-    return all(name in rules.asked_alone and rules.asked_alone[name].search(normalised) for name in found) \
+def _asked_about_alone(text: str, normalised: str, rules: DangerRules, found: dict[str, int]) -> bool:
+    """One question ("?" at its end and nowhere before) about situations that may be asked about as a rule, each
+    asked about so, and no sign of trouble beside them."""
+    question = text.strip()
+    return question.endswith("?") and "?" not in question.rstrip("?") \
+        and all(name in rules.asked_alone and rules.asked_alone[name].search(normalised) for name in found) \
         and rules.present.search(normalised) is None and rules.in_trouble.search(normalised) is None
 
 
