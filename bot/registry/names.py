@@ -41,14 +41,15 @@ def forms_around(text: str, name: str) -> list[tuple[str | None, str]]:
     the word after it (or ""): 'cv sinar jaya atau PT Sinar Jaya Abadi' -> [('cv', 'atau'), ('pt', 'abadi')]
     ('kirim cv ke PT Sinar Jaya' has PT before the name, 'Sinar Jaya minta CV' none)."""
     words = r"\W+".join(re.escape(word) for word in name.split())
-    # The form is right before the name ("CV Sinar", "C.V. Sinar", "yayasan: sinar", not "kirim CV, Sinar"), or
-    # after it where the sentence ends or asks about it ("Sinar Jaya CV itu resmi?", "Sinar Jaya CV."), unless it is
-    # a curriculum vitae ("Sinar Jaya CV saya", "ke Sinar Jaya CV, KTP ...", "cv-nya", "Sinar Jaya CV masih bisa
-    # dikirim?", "kirim ke Sinar Jaya CV") or the next form ("PT Sinar Jaya CV Sinar Jaya"); the word after the name
-    # only when nothing but spaces stands between (a comma ends the name), read ahead so that it may be the next form.
+    # The form is right before the name ("CV Sinar", "C.V. Sinar", "yayasan: sinar"; not "kirim CV, Sinar" or
+    # "kirim CV: Sinar"), or after it where the sentence ends or asks about it ("Sinar Jaya CV itu resmi?", "Sinar
+    # Jaya CV."), unless it is a curriculum vitae ("Sinar Jaya CV saya", "ke Sinar Jaya CV, KTP ...", "cv-nya", "Sinar
+    # Jaya CV masih bisa dikirim?", "kirim ke Sinar Jaya CV") or the next form ("PT Sinar Jaya CV Sinar Jaya"); the
+    # word after the name only when nothing but spaces stands between (a comma ends the name), read ahead so that
+    # it may be the next form.
     plain = _plain(text)
     found = []
-    for match in re.finditer(rf"(?:\b{_FORM}[ \t.:]*)?\b{words}\b(?=(?:[ \t]+(\w+))?)", plain):
+    for match in re.finditer(rf"(?:\b{_FORM}(?:(?<!v)[ \t]*:)?[ \t.]*)?\b{words}\b(?=(?:[ \t]+(\w+))?)", plain):
         after = None if _SENT_TO.search(plain[:match.start()]) else _FORM_AFTER.match(plain, match.end())
         form = re.sub(r"[^a-z]", "", match.group(1)) if match.group(1) else after.group(1) if after else None
         found.append((form, match.group(2) or ""))

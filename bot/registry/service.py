@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
 
+import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
@@ -87,6 +88,11 @@ def _score(query: str, choice: str) -> float:
         + 0.20 * fuzz.WRatio(query, choice)
 
 
+def _best(scores: np.ndarray, limit: int) -> np.ndarray:
+    """The positions of the `limit` highest scores, ties to the earlier name (as rapidfuzz's extract orders them)."""
+    return np.argsort(-scores, kind="stable")[:limit]
+
+
 def clean_query(text: str) -> str:
     """The distinctive name in a query: noise words dropped, then a trailing place ("... kupang", "di jakarta")."""
     words = normalise_name(text).split()
@@ -118,6 +124,7 @@ class AgencyRegistry:
         self._names: list[str] = []
         self._owners: list[int] = []
         self._with_word: dict[str, list[int]] = {}  # a word -> the names (positions in _names) that have it
+        self._unique_words: list[str] = []  # the names without repeated words (the same list when none has any)
         self._licences: dict[str, list[int]] = {}
         self._initials: dict[str, list[int]] = {}
         self._exact: dict[str, list[int]] = {}
@@ -162,6 +169,8 @@ class AgencyRegistry:
                 if entry.licence_number and (key := licence_key(entry.licence_number)):
                     _add(licences, key, entry.id)
             self._names, self._owners, self._with_word = names, owners, with_word
+            unique_words = [" ".join(dict.fromkeys(name.split())) for name in names]
+            self._unique_words = names if unique_words == names else unique_words
             self._licences, self._initials, self._exact = licences, acronyms, exact
             self._names_of, self._by_length = names_of, by_length
             self._name_words = NameWords(names, owners)
@@ -183,15 +192,7 @@ class AgencyRegistry:
             # An acronym is a guess ("SMK" is also a school, a recruiter's "PT TWP" any company): "did you mean".
             return Lookup(Found.SEVERAL, tuple(self._initials[query][:MAX_CHOICES]))
         best: dict[int, float] = {}
-        # Shortlist with rapidfuzz's fast C scorers, then rank the shortlist with the finer composite score.
-        # token_set_ratio only needs the names sharing a word with the query: for any other name it equals
-        # token_sort_ratio, whose shortlist over all names already holds it. (A question that names no company,
-        # "PT tagih 6 juta", then costs one scorer over the registry instead of two.)
-        sharing = sorted({index for word in set(query.split()) for index in self._with_word.get(word, ())})
-        shortlist = {sharing[at] for _n, _s, at in process.extract(query, [self._names[i] for i in sharing],
-                                                                   scorer=fuzz.token_set_ratio, limit=PREFILTER)}
-        shortlist |= {index for _n, _s, index in process.extract(query, self._names, scorer=fuzz.token_sort_ratio,
-                                                                  limit=PREFILTER)}
+        shortlist = self._shortlist(query)
         for index in shortlist:
             owner = self._owners[index]
             best[owner] = max(best.get(owner, 0.0), _score(query, self._names[index]))
@@ -213,6 +214,23 @@ class AgencyRegistry:
             return Lookup(Found.SEVERAL, owners)
         # The name has words no registered company has: a different company, whatever it resembles.
         return Lookup(Found.NONE, owners)
+
+    def _shortlist(self, query: str) -> set[int]:
+        """The names (positions in `_names`) most like the query by rapidfuzz's fast C scorers, for the finer
+        composite score to rank."""
+        # token_set_ratio is computed only for the names sharing a word with the query: for any other name it is
+        # token_sort_ratio of the words without repeats, which one pass over the registry gives for every name.
+        # (A question that names no company, "PT tagih 6 juta", then costs one scorer over the registry, not two.)
+        by_sort = process.cdist([query], self._names, scorer=fuzz.token_sort_ratio)[0]
+        unique_query = " ".join(dict.fromkeys(query.split()))
+        if unique_query == query and self._unique_words is self._names:
+            by_set = by_sort.copy()
+        else:
+            by_set = process.cdist([unique_query], self._unique_words, scorer=fuzz.token_sort_ratio)[0]
+        sharing = sorted({index for word in set(query.split()) for index in self._with_word.get(word, ())})
+        if sharing:
+            by_set[sharing] = process.cdist([query], [self._names[i] for i in sharing], scorer=fuzz.token_set_ratio)[0]
+        return {int(i) for scores in (by_set, by_sort) for i in _best(scores, PREFILTER)}
 
     def lookup_mention(self, text: str) -> Lookup:
         """A name as typed after PT/CV/agen (`bot/registry/mentions.py`), which may run on into the sentence. When
