@@ -31,7 +31,7 @@ class DangerRules:
     present: re.Pattern[str]  # after a danger word, words that say it goes on now ("tiap hari")
     still_now: frozenset[str]  # situations that stay situations even then (a threat outlives the danger)
     asked_alone: dict[str, re.Pattern[str]]  # a situation told alone and asked about as a rule: a question
-    in_trouble: re.Pattern[str]  # fear, a wish for help, being kept from something: never a question about a rule
+    in_trouble: re.Pattern[str]  # fear, a plea, hunger, the police...: no question about a rule beside them
     weak_words: frozenset[str]
 
 
