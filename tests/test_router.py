@@ -551,6 +551,9 @@ def test_a_danger_told_with_a_report_wish_while_reports_are_off_gets_the_contact
     ("semua paspor dikumpul ke mandor, kami sonde pegang apa apa", SITUATION),
     ("paspor semua dikumpulkan ke kantor agen, kami mau pulang tapi sonde bisa", SITUATION),
     ("paspor harus dikumpul ke bos, kalau sonde dong pukul", SITUATION),
+    # Women offered to guests (session 17's review); rooms and tour packages offered to hotel guests are not.
+    ("cewe cewe disini ditawarin ke tamu tiap malam", SITUATION),
+    ("paket wisata ditawarkan ke tamu hotel", None),
 ])
 def test_danger_told_in_sms_words(text, level):
     assert danger_level(text) == level
