@@ -35,11 +35,20 @@ class DangerRules:
     weak_words: frozenset[str]
 
 
+def _with_words(pattern: str, words: dict[str, str]) -> str:
+    """The pattern with each `<name>` of the file's `words` replaced by that word list."""
+    for name, alternatives in words.items():
+        pattern = pattern.replace(f"<{name}>", alternatives)
+    return pattern
+
+
 @lru_cache(maxsize=2)
 def load_danger_rules(path: Path = DANGER_FILE) -> DangerRules:
     raw = read_yaml(path) or {}
+    words = {str(name): str(alternatives) for name, alternatives in (raw.get("words") or {}).items()}
     return DangerRules(
-        situations={name: re.compile(pattern) for name, pattern in (raw.get("situations") or {}).items()},
+        situations={name: re.compile(_with_words(pattern, words))
+                    for name, pattern in (raw.get("situations") or {}).items()},
         always=frozenset(raw.get("always") or ()),
         hypothetical=re.compile(raw.get("hypothetical") or r"(?!)"),
         general=re.compile(raw.get("general") or r"(?!)"),
