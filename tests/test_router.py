@@ -808,6 +808,77 @@ def test_danger_levels():
         assert danger_level(text) == SITUATION, text
 
 
+# Session 20: hearsay about many people is a question when none of the sender's own follows it.
+@pytest.mark.parametrize("text", [
+    "sa dengar di sabah banyak orang dijual ke tauke, mau kerja resmi bagaimana",
+    "bnyk cerita tkw dipukul majikan di arab, negara mana yg aman?",
+    "baca di fb banyak pmi disiksa majikan, cara cek agen resmi gmn",
+])
+def test_hearsay_about_many_people_is_a_question(text):
+    assert danger_level(text) == QUESTION
+
+
+# Two independent reviews of first versions found dangers they missed: 84 when hearsay and a passport asked about as
+# a rule were questions anywhere in a message, 68 when being sold, sexual violence or a child taken told as over
+# were questions (the harm goes on: a pregnancy, a sibling still held, the trafficker back). These stay situations.
+@pytest.mark.parametrize("text", [
+    "paspor sa agen tahan, su 7 bulan sa belum terima upah sepeser pun. ini normal ko?",
+    "Sa pung paspor majikan pegang. Sa hanya bisa keluar kalau dia ikut. Itu boleh ka?",
+    "Paspor sa agen pegang, di sini biasa begitu kata dong, sa sonde pernah libur su 11 bulan",
+    "Kapten simpan paspor katong semua ABK, su 14 bulan katong sonde sandar. Itu aturan ka?",
+    "sa dengar di sini banyak cewek dijual ke tamu, bos bilang besok giliran sa",
+    "Banyak cerita orang di mess ini dipukul mandor, besok katong juga dapat giliran",
+    "sa baca di grup banyak pekerja di sini dikurung, sama dengan sa, sa dikurung majikan di kamar",
+    "Sa ada cerita, majikan kurung sa di kamar su 3 hari",
+    "Dengar kabar Maria dijual agen ke majikan lain di KL",
+    "mandor pukul katong kalau sonde capai target, banyak cerita orang di kebun lain juga sama",
+    "sa dengar cerita dari adik, dia dipukul majikan",
+    "banyak cerita dipukul majikan, dong ancam bunuh sa kalau lapor",
+    "dulu adik dijual ke sabah, sudah pulang tapi agen ancam kami",
+    "dulu sa dijual ke tauke, sekarang sudah di rumah tauke baru",
+    "dulu sy diperkosa anak majikan di kl, skrg sdh pulang ke kupang tp sy hamil 5 bulan, sy bingung mau buat apa",
+    "dulu ade sy dijual ke sabah. skrg dia sdh pulang, tp om sy mau jual dia lagi ke orang di kalimantan minggu depan",
+    "dulu saya dan adik saya dijual agen ke kebun di kalimantan. saya sudah pulang. adik saya di kebun itu sampai sekarang",
+    "dulu anak sy umur 14 thn dibawa calo kerja di malaysia. calo bilang skrg sdh aman di rumah majikan baru",
+])
+def test_dangers_beside_those_words_stay_situations(text):
+    assert danger_level(text) == SITUATION
+
+
+# The second review's causes hold for every danger: a relative named as "adik saya" still held while the writer is
+# home, "safe" at a new employer's house, someone left behind with the employer, harm that goes on every night.
+@pytest.mark.parametrize("text", [
+    "adik saya dikurung agen di batam, saya sudah pulang",
+    "kakak saya dipukul majikan tiap hari, saya sudah pulang ke kupang",
+    "dulu kami berdua dikurung di mess, saya sudah dibebaskan polisi, kakak saya tinggal di sana",
+    "dulu sy dipukul majikan, skrg sdh aman di rumah majikan baru",
+    "dulu sy dikurung agen, skrg sdh pulang tp agen datang ke rumah tiap malam",
+    "dulu dipukul tekong di kapal, sudah pulang, tapi teman2 sekampung tetap di kapal itu",
+])
+def test_a_danger_over_for_the_writer_but_not_for_others_stays_a_situation(text):
+    assert danger_level(text) == SITUATION
+
+
+# Dangers the first review found missed before session 20 too: an employer who forbids going out, a child given an
+# adult's passport, the employer's son in the worker's room, unpaid wages ("upah") or a shophouse beside a held
+# passport.
+@pytest.mark.parametrize("text", [
+    "majikan larang sa keluar rumah sendiri dan dia simpan paspor sa. itu melanggar aturan ka?",
+    "Sa baru tamat SMP, umur 16, agen kasi paspor umur 22 dan dia pegang. Itu sah ka?",
+    "Anak majikan laki2 sering masuk sa pung kamar kalau nyonya keluar",
+    "majikan pegang paspor sa dan sa belum terima upah 9 bulan, itu boleh ka?",
+    "agen tahan paspor katong semua di ruko, apa itu legal?",
+])
+def test_dangers_missed_before_session_20_are_situations(text):
+    assert danger_level(text) == SITUATION
+
+
+@pytest.mark.parametrize("text", ["adik saya sudah pulang, dulu dia dipukul majikan",
+                                  "dulu sy dikurung agen di batam, skrg sdh aman di rumah di kupang"])
+def test_a_danger_over_for_everyone_is_a_question(text):
+    assert danger_level(text) == QUESTION
+
+
 @pytest.mark.parametrize("text", ["paspor hilang, buat baru di mana",
                                   "lagu tolong lepaskan aku yang nyanyi siapa ya"])
 def test_a_word_that_may_mean_danger_unheard_by_nlu_offers_the_contacts_beside_the_answer(app, text):

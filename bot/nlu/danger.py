@@ -37,8 +37,9 @@ class DangerRules:
 
 def _with_words(pattern: str, words: dict[str, str]) -> str:
     """The pattern with each `<name>` of the file's `words` replaced by that word list."""
-    for name, alternatives in words.items():
-        pattern = pattern.replace(f"<{name}>", alternatives)
+    for _ in range(3):  # a word list may use another
+        for name, alternatives in words.items():
+            pattern = pattern.replace(f"<{name}>", alternatives)
     return pattern
 
 
@@ -50,8 +51,8 @@ def load_danger_rules(path: Path = DANGER_FILE) -> DangerRules:
         situations={name: re.compile(_with_words(pattern, words))
                     for name, pattern in (raw.get("situations") or {}).items()},
         always=frozenset(raw.get("always") or ()),
-        hypothetical=re.compile(raw.get("hypothetical") or r"(?!)"),
-        general=re.compile(raw.get("general") or r"(?!)"),
+        hypothetical=re.compile(_with_words(raw.get("hypothetical") or r"(?!)", words)),
+        general=re.compile(_with_words(raw.get("general") or r"(?!)", words)),
         conditional=re.compile(raw.get("conditional") or r"(?!)"),
         over=re.compile(raw.get("over") or r"(?!)"),
         not_over=re.compile(raw.get("not_over") or r"(?!)"),
@@ -139,10 +140,12 @@ def told_over(text: str, rules: DangerRules | None = None) -> bool:
 
 
 def _told_over(normalised: str, rules: DangerRules, found: dict[str, int]) -> bool:
-    """An `over` phrase after the last danger word (or after a "dulu" before the first), none that goes on now."""
+    """An `over` phrase after the last danger word (or after a "dulu" before the first), none that goes on now,
+    nothing said to go on now ("agen datang ke rumah tiap malam")."""
     past = rules.past.search(normalised)
     over_after = 0 if past and past.start() < min(found.values()) else max(found.values())
-    return _over(normalised, rules, after=over_after) and rules.still_now.isdisjoint(found)
+    return _over(normalised, rules, after=over_after) and rules.still_now.isdisjoint(found) \
+        and rules.present.search(normalised) is None
 
 
 def asks_generally(text: str, rules: DangerRules | None = None) -> bool:
