@@ -873,6 +873,92 @@ def test_dangers_missed_before_session_20_are_situations(text):
     assert danger_level(text) == SITUATION
 
 
+# Dangers of the tuning sets that only NLU heard (a retrained model can lose them), told in other words: a doctor
+# refused, locked in (English), forced onto a boat, sold by "them", a call from a dark crowded place cut off, the
+# police or immigration as a threat, locked in whenever the employer goes out.
+@pytest.mark.parametrize("text", [
+    "sa su muntah 3 hari, minta ke rumah sakit tidak dikasih sama nyonya",
+    "agen melarang kami berobat, teman sa su pingsan",
+    "the agent locked us in the room since yesterday",
+    "dong paksa kami masuk truk tengah malam",
+    "kaka bilang tauke jual dia ke kebun lain",
+    "ade telpon bilang dia di ruangan gelap banyak orang, terus hp mati",
+    "bos bilang kalau sa kabur dia lapor imigrasi supaya sa ditangkap",
+    "kalau majikan keluar rumah, sa dikunci di kamar",
+    "bos lempar botol ke kepala sa tadi malam",
+    "the madam slapped me again and took my phone",
+    "mandor kasih makan kami cuma nasi putih sekali sehari",
+    "yang malas dikasih tangan sama mandor",
+    "nyonya cubit sa sampe biru kalau piring kotor",
+    "majikan ikat kaki saya kalau dia pergi",
+    "utang di agen naik terus jadi 30 juta, sa tidak boleh berhenti",
+    "tauke bilang kalau mau pulang harus bayar utang 12 juta dulu",
+    "bos laki laki ganggu sa tiap malam waktu istrinya tidur",
+    "tiap malam om om datang pilih cewek cewek untuk dibawa ke hotel",
+    "majikan menyuruh saya melayani tamu laki laki",
+    "agen paksa kami minum obat supaya kuat kerja malam",
+    "kami di kapal 10 bulan, kapten bilang tidak boleh turun darat",
+    "ada anak umur 13 tahun ikut rombongan tanpa orang tua ke tawau",
+    "they took my passport at the airport and said I must work for free",
+    "hp sa disita sama agen, ini pakai hp teman",
+    "kami di perahu su 3 hari, air minum su habis",
+    # ... and its dangers.
+    "Sa minta pi rumah sakit tapi majikan sonde kasih",
+    "mereka paksa adik saya naik mobil, sekarang adik tidak bisa dihubungi",
+    "calo paksa kami naik pompong ke Malaysia",
+    "dong jual beta pung ade, sekarang dia di Malaysia",
+    "Adik telpon dari tempat yang gelap banyak orang, lalu putus",
+    "Bos bilang kalau sa lari dia bawa sa ke polisi",
+    "Kalau nyonya pergi pasar, sa dikunci dari luar",
+    "Kalo ma'am go out, she lock me in the room",
+    "Majikan lempar piring ke badan saya",
+    "dong dikasi tangan tiap hari, sa su sonde tahan",
+    "Tuan cubit saya sampai berdarah",
+    "sa dipegang-pegang anak majikan",
+    "Sudah tiga hari tanpa makan di penampungan",
+])
+def test_dangers_only_nlu_heard_are_situations(text):
+    assert danger_level(text) == SITUATION
+
+
+@pytest.mark.parametrize("text", [
+    "dokter melarang saya berobat ke dukun",
+    "ke rumah sakit tidak boleh pakai bpjs ya?",
+    "majikan suruh saya naik mobil ke pasar",
+    "dong jual sa pung hp, masih bagus",
+    "kamar gelap karena lampu mati, hp juga mati",
+    "kalau majikan lapor polisi soal barang hilang, saya harus bagaimana",
+    "kalo majikan pergi liburan, sa ikut ko?",
+    "agen bilang kalau mau pulang harus bayar tiket sendiri, benar ko?",
+    "kapal feri ke rote air minumnya habis, beli di mana",
+    "majikan ikat rambut anaknya tiap pagi",
+    "dokter suruh saya minum obat tiga kali sehari",
+    "kakak cubit adik karena nakal",
+    # A third review's ordinary questions the first version of these rules caught.
+    "kemarin ke rumah sakit tidak dikasih surat rujukan, bagaimana cara klaim bpjs?",
+    "Does the contract lock me in for 2 years? Can I break it and go home early?",
+    "Anak saya takut laut, tiap mudik harus dipaksa naik kapal. Obat mabuk laut apa yang aman untuk anak?",
+    "Agen jual kita tiket pesawat lebih mahal dari harga di traveloka, itu boleh ko?",
+    "Dong jual beta pulsa 50 ribu tapi sonde masuk, bagaimana komplain?",
+    "Natal di gereja, ruangan gelap banyak orang pas pasang lilin, terus listrik mati. PLN Kupang nomor pengaduan berapa?",
+    "RT bilang kalau ada pencurian lagi di kompleks dia lapor polisi. Cara bikin laporan kehilangan motor bagaimana?",
+    "Kalau mereka pergi lewat jalur resmi BP2MI, tidak akan dikurung di penampungan kan?",
+    "Kalo majikan pi, sa kunci pintu dari luar ko dari dalam?",
+    # A fourth review's, for the second set of rules.
+    "beta dikasi tangan kiri untuk pegang barang, tangan kanan untuk makan",
+    "bos bilang lempar botol plastik ke tong sampah biru",
+    "Anjing majikan makan cuma sekali sehari, itu normal?",
+    "Sebelum operasi harus puasa tanpa makan 1 hari ya?",
+    "Kebun jagung kami jaga pakai anjing supaya babi hutan tidak masuk",
+    "Can I take my phone into the exam room?",
+    "Nyonya suruh saya minum obat flu yang dia beli di apotek",
+    "Mama harus bayar utang arisan kalau minta pulang dari Kupang?",
+    "umur 10 sekolah asrama tanpa orang tua, ada beasiswa?",
+])
+def test_ordinary_questions_in_the_words_of_those_rules_are_no_situation(text):
+    assert danger_level(text) != SITUATION
+
+
 @pytest.mark.parametrize("text", ["adik saya sudah pulang, dulu dia dipukul majikan",
                                   "dulu sy dikurung agen di batam, skrg sdh aman di rumah di kupang"])
 def test_a_danger_over_for_everyone_is_a_question(text):
