@@ -37,7 +37,7 @@ class DangerRules:
 
 def _with_words(pattern: str, words: dict[str, str]) -> str:
     """The pattern with each `<name>` of the file's `words` replaced by that word list."""
-    for _ in range(3):  # a word list may use another
+    for _ in range(3):  # a list may use another: `hearsay` uses `not_us`, which uses `relative`
         for name, alternatives in words.items():
             pattern = pattern.replace(f"<{name}>", alternatives)
     return pattern
@@ -140,8 +140,8 @@ def told_over(text: str, rules: DangerRules | None = None) -> bool:
 
 
 def _told_over(normalised: str, rules: DangerRules, found: dict[str, int]) -> bool:
-    """An `over` phrase after the last danger word (or after a "dulu" before the first), none that goes on now,
-    nothing said to go on now ("agen datang ke rumah tiap malam")."""
+    """An `over` phrase after the last danger word (or after a "dulu" before the first), no `still_now` danger (a
+    threat), and no word that says it goes on now ("agen datang ke rumah tiap malam")."""
     past = rules.past.search(normalised)
     over_after = 0 if past and past.start() < min(found.values()) else max(found.values())
     return _over(normalised, rules, after=over_after) and rules.still_now.isdisjoint(found) \
