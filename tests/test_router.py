@@ -954,6 +954,9 @@ def test_dangers_only_nlu_heard_are_situations(text):
     "Nyonya suruh saya minum obat flu yang dia beli di apotek",
     "Mama harus bayar utang arisan kalau minta pulang dari Kupang?",
     "umur 10 sekolah asrama tanpa orang tua, ada beasiswa?",
+    "Anak umur 14 ikut agen perjalanan umroh tanpa orang tua, aman?",
+    "bos kasi obat supaya kuat waktu saya sakit flu, obat apa itu?",
+    "Suami majikan ganggu saya waktu malam minta buatkan kopi",
 ])
 def test_ordinary_questions_in_the_words_of_those_rules_are_no_situation(text):
     assert danger_level(text) != SITUATION
