@@ -37,16 +37,23 @@ class DangerRules:
 
 def _with_words(pattern: str, words: dict[str, str]) -> str:
     """The pattern with each `<name>` of the file's `words` replaced by that word list."""
-    for _ in range(3):  # a list may use another: `hearsay` uses `not_us`, which uses `relative`
-        for name, alternatives in words.items():
-            pattern = pattern.replace(f"<{name}>", alternatives)
+    for name, alternatives in words.items():
+        pattern = pattern.replace(f"<{name}>", alternatives)
     return pattern
+
+
+def _word_lists(raw: dict[str, object]) -> dict[str, str]:
+    """The file's `words`, each written out in full: a list may use the lists above it (`not_us` uses `relative`)."""
+    words: dict[str, str] = {}
+    for name, alternatives in raw.items():
+        words[str(name)] = _with_words(str(alternatives), words)
+    return words
 
 
 @lru_cache(maxsize=2)
 def load_danger_rules(path: Path = DANGER_FILE) -> DangerRules:
     raw = read_yaml(path) or {}
-    words = {str(name): str(alternatives) for name, alternatives in (raw.get("words") or {}).items()}
+    words = _word_lists(raw.get("words") or {})
     return DangerRules(
         situations={name: re.compile(_with_words(pattern, words))
                     for name, pattern in (raw.get("situations") or {}).items()},
