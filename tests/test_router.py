@@ -809,19 +809,17 @@ def test_danger_levels():
 
 
 # Session 20: hearsay about many people is a question when none of the sender's own follows it.
-@pytest.mark.parametrize("text", [
+HEARSAY_QUESTIONS = [
     "sa dengar di sabah banyak orang dijual ke tauke, mau kerja resmi bagaimana",
     "bnyk cerita tkw dipukul majikan di arab, negara mana yg aman?",
     "baca di fb banyak pmi disiksa majikan, cara cek agen resmi gmn",
-])
-def test_hearsay_about_many_people_is_a_question(text):
-    assert danger_level(text) == QUESTION
+]
 
 
 # Two independent reviews of first versions found dangers they missed: 84 when hearsay and a passport asked about as
 # a rule were questions anywhere in a message, 68 when being sold, sexual violence or a child taken told as over
 # were questions (the harm goes on: a pregnancy, a sibling still held, the trafficker back). These stay situations.
-@pytest.mark.parametrize("text", [
+REVIEWED_DANGERS = [
     "paspor sa agen tahan, su 7 bulan sa belum terima upah sepeser pun. ini normal ko?",
     "Sa pung paspor majikan pegang. Sa hanya bisa keluar kalau dia ikut. Itu boleh ka?",
     "Paspor sa agen pegang, di sini biasa begitu kata dong, sa sonde pernah libur su 11 bulan",
@@ -840,43 +838,38 @@ def test_hearsay_about_many_people_is_a_question(text):
     "dulu ade sy dijual ke sabah. skrg dia sdh pulang, tp om sy mau jual dia lagi ke orang di kalimantan minggu depan",
     "dulu saya dan adik saya dijual agen ke kebun di kalimantan. saya sudah pulang. adik saya di kebun itu sampai sekarang",
     "dulu anak sy umur 14 thn dibawa calo kerja di malaysia. calo bilang skrg sdh aman di rumah majikan baru",
-])
-def test_dangers_beside_those_words_stay_situations(text):
-    assert danger_level(text) == SITUATION
+]
 
 
 # The second review's causes hold for every danger: a relative named as "adik saya" still held while the writer is
 # home, "safe" at a new employer's house, someone left behind with the employer, harm that goes on every night.
-@pytest.mark.parametrize("text", [
+NOT_OVER_FOR_OTHERS = [
     "adik saya dikurung agen di batam, saya sudah pulang",
     "kakak saya dipukul majikan tiap hari, saya sudah pulang ke kupang",
     "dulu kami berdua dikurung di mess, saya sudah dibebaskan polisi, kakak saya tinggal di sana",
     "dulu sy dipukul majikan, skrg sdh aman di rumah majikan baru",
     "dulu sy dikurung agen, skrg sdh pulang tp agen datang ke rumah tiap malam",
     "dulu dipukul tekong di kapal, sudah pulang, tapi teman2 sekampung tetap di kapal itu",
-])
-def test_a_danger_over_for_the_writer_but_not_for_others_stays_a_situation(text):
-    assert danger_level(text) == SITUATION
+]
 
 
 # Dangers the first review found missed before session 20 too: an employer who forbids going out, a child given an
 # adult's passport, the employer's son in the worker's room, unpaid wages ("upah") or a shophouse beside a held
 # passport.
-@pytest.mark.parametrize("text", [
+MISSED_BEFORE = [
     "majikan larang sa keluar rumah sendiri dan dia simpan paspor sa. itu melanggar aturan ka?",
     "Sa baru tamat SMP, umur 16, agen kasi paspor umur 22 dan dia pegang. Itu sah ka?",
     "Anak majikan laki2 sering masuk sa pung kamar kalau nyonya keluar",
     "majikan pegang paspor sa dan sa belum terima upah 9 bulan, itu boleh ka?",
     "agen tahan paspor katong semua di ruko, apa itu legal?",
-])
-def test_dangers_missed_before_session_20_are_situations(text):
-    assert danger_level(text) == SITUATION
+]
 
 
 # Dangers of the tuning sets that only NLU heard (a retrained model can lose them), told in other words: a doctor
-# refused, locked in (English), forced onto a boat, sold by "them", a call from a dark crowded place cut off, the
-# police or immigration as a threat, locked in whenever the employer goes out.
-@pytest.mark.parametrize("text", [
+# refused, locked in, forced onto a boat, sold by "them", a call from a dark crowded place cut off, the police or
+# immigration as a threat, locked in whenever the employer goes out, things thrown, pinching, tying, a debt before
+# going home, groping, women picked at night, medicine forced, hunger, kept at sea, a child without parents.
+ONLY_NLU_HEARD = [
     "sa su muntah 3 hari, minta ke rumah sakit tidak dikasih sama nyonya",
     "agen melarang kami berobat, teman sa su pingsan",
     "the agent locked us in the room since yesterday",
@@ -902,7 +895,7 @@ def test_dangers_missed_before_session_20_are_situations(text):
     "they took my passport at the airport and said I must work for free",
     "hp sa disita sama agen, ini pakai hp teman",
     "kami di perahu su 3 hari, air minum su habis",
-    # ... and its dangers.
+    # The third and fourth reviews' dangers in these words.
     "Sa minta pi rumah sakit tapi majikan sonde kasih",
     "mereka paksa adik saya naik mobil, sekarang adik tidak bisa dihubungi",
     "calo paksa kami naik pompong ke Malaysia",
@@ -916,9 +909,7 @@ def test_dangers_missed_before_session_20_are_situations(text):
     "Tuan cubit saya sampai berdarah",
     "sa dipegang-pegang anak majikan",
     "Sudah tiga hari tanpa makan di penampungan",
-])
-def test_dangers_only_nlu_heard_are_situations(text):
-    assert danger_level(text) == SITUATION
+]
 
 
 @pytest.mark.parametrize("text", [
@@ -962,10 +953,18 @@ def test_ordinary_questions_in_the_words_of_those_rules_are_no_situation(text):
     assert danger_level(text) != SITUATION
 
 
-@pytest.mark.parametrize("text", ["adik saya sudah pulang, dulu dia dipukul majikan",
-                                  "dulu sy dikurung agen di batam, skrg sdh aman di rumah di kupang"])
-def test_a_danger_over_for_everyone_is_a_question(text):
+OVER_FOR_EVERYONE = ["adik saya sudah pulang, dulu dia dipukul majikan",
+                     "dulu sy dikurung agen di batam, skrg sdh aman di rumah di kupang"]
+
+
+@pytest.mark.parametrize("text", HEARSAY_QUESTIONS + OVER_FOR_EVERYONE)
+def test_hearsay_about_many_people_and_a_danger_over_for_everyone_are_questions(text):
     assert danger_level(text) == QUESTION
+
+
+@pytest.mark.parametrize("text", REVIEWED_DANGERS + NOT_OVER_FOR_OTHERS + MISSED_BEFORE + ONLY_NLU_HEARD)
+def test_dangers_told_in_session_20_words_are_situations(text):
+    assert danger_level(text) == SITUATION
 
 
 @pytest.mark.parametrize("text", ["paspor hilang, buat baru di mana",
