@@ -27,6 +27,9 @@ from bot.nlu.normalise import MAX_NLU_CHARS, normalise
     ("info kerja kemalaysia, sa skrg dikupang", "info kerja ke malaysia saya sekarang di kupang"),  # joined places
     ("paspor di tahan, gaji tdk di bayar di kebun", "paspor ditahan gaji tidak dibayar di kebun"),  # a passive typed apart
     ("tiket kapal ke nunukan di jual di mana", "tiket kapal ke nunukan di jual di mana"),  # no person sold
+    ("katong di kampung su tau", "kita di kampung sudah tau"),  # Kupang "we"
+    ("my son is beaten by the boss", "my son is beaten by the boss"),  # English "son" after "my", "the"...
+    ("dia son mau pulang", "dia tidak mau pulang"),  # ... Kupang "son" (not) elsewhere
 ])
 def test_normalise(raw, expected):
     assert normalise(raw) == expected

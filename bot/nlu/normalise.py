@@ -33,6 +33,7 @@ class _WordMaps:
     subject_after: frozenset[str]
     subject_never_after: frozenset[str]  # "apa sa": "saja" whatever follows
     passive_stems: frozenset[str]  # verbs whose passive "di" people type apart ("di tahan": "ditahan")
+    english_after: dict[str, frozenset[str]]  # "son" stays English after "my", "the"... ("my son", not "my tidak")
 
 
 @lru_cache(maxsize=4)
@@ -45,8 +46,11 @@ def _word_maps(path: Path) -> _WordMaps:
     def word_set(key: str) -> frozenset[str]:
         return frozenset(str(w).lower() for w in raw.get(key) or [])
 
+    english_after = {str(word).lower(): frozenset(str(w).lower() for w in before)
+                     for word, before in (raw.get("english_after") or {}).items()}
     return _WordMaps(word_map("words"), word_map("places"), word_map("subjects"), word_set("subject_before"),
-                     word_set("subject_after"), word_set("subject_never_after"), word_set("passive_stems"))
+                     word_set("subject_after"), word_set("subject_never_after"), word_set("passive_stems"),
+                     english_after)
 
 
 @lru_cache(maxsize=4)
@@ -70,7 +74,9 @@ def normalise(text: str, slang: dict[str, str] | None = None) -> str:
         text = _clause_end(tuple(places)).sub(lambda found: places[found.group(1)], text)
     text = _NOT_WORD.sub(" ", text)
     words = text.split()
-    mapped = [places[word] if word in places and i and words[i - 1] in _PLACE_BEFORE else slang.get(word, word)
+    mapped = [places[word] if word in places and i and words[i - 1] in _PLACE_BEFORE
+              else word if i and words[i - 1] in maps.english_after.get(word, ())
+              else slang.get(word, word)
               for i, word in enumerate(words)]
     for i, word in enumerate(words):
         if word not in maps.subjects:
