@@ -307,6 +307,37 @@ def test_a_passport_kept_and_asked_about_gets_the_passport_answer_with_the_conta
     assert "menu:emergency" in [button.data for button in turn.replies[-1].buttons]
 
 
+# A held passport asked about as a rule may be followed by the sender saying they have not left yet or ask in
+# general; a relative, something that happened or goes on, or trouble in that last sentence keeps it a danger.
+@pytest.mark.parametrize("text, level", [
+    ("Secara aturan, majikan boleh pegang paspor pekerja ka? Sa tanya karena mau berangkat bulan depan", QUESTION),
+    ("Apa sanksi buat majikan yang simpan paspor pekerja? pertanyaan umum saja", QUESTION),
+    ("teman bilang paspor ditahan majikan tu biasa sa, bener ko? beta belum berangkat, cuma mau tau hak", QUESTION),
+    ("paspor saya ditahan majikan, itu boleh? adik saya sudah di malaysia", SITUATION),
+    ("majikan simpan paspor saya, boleh? saya cuma mau tanya, saya tidak boleh keluar rumah", SITUATION),
+    # an independent review's questions in these words, and a passport not given back (missed before)
+    ("Majikan tahan paspor, hukumannya apa menurut aturan Malaysia? Cuma mau tanya.", QUESTION),
+    ("Sponsor bilang paspor nanti dipegang agen sampai tiba di Malaysia, itu biasa? Sa mau berangkat bulan depan.",
+     QUESTION),
+    ("Saya sekarang ditahan di depot imigrasi Tawau sudah seminggu, majikan tidak mau kasi paspor saya. Apa "
+     "hukumannya untuk saya?", SITUATION),
+    ("agen belum kasih paspor, katanya masih proses di imigrasi", None),
+    # ... and the review's dangers told before such a question stay dangers
+    ("Paspor saya ditahan majikan, tiap dia pergi pintu digembok dari luar. Dia bilang kalau saya kabur saya "
+     "dipenjara. Apa benar ada sanksi begitu? Cuma mau tanya.", SITUATION),
+    ("PT su ambil paspor deng ijazah, sa su 2 bulan di asrama dong di Surabaya, pagar digembok tiap malam. Itu biasa? "
+     "Sa baru mau daftar.", SITUATION),
+    ("paspor sy dtahan agen, sy di Batam mau diseberangkan ke Malaysia pake speedboat malam ini. legal ko? sy belum "
+     "berangkat", SITUATION),
+    ("Paspor beta majikan simpan, beta sonde dikasi keluar rumah su 2 tahun, sonde boleh telpon keluarga. Itu biasa? "
+     "Hanya ingin tahu.", SITUATION),
+    ("majikan su bawa sa pindah ke rumah di kebun jauh dari kota, sonde ada tetangga, paspor dia pegang, sa sonde bisa "
+     "ke mana-mana. itu biasa? sa cuma mau tanya", SITUATION),
+])
+def test_a_held_passport_asked_about_before_leaving_is_a_question(text, level):
+    assert danger_level(text) == level
+
+
 def test_a_film_about_a_danger_is_out_of_scope_with_the_emergency_contacts_one_tap_away(app):
     text = "ada film ttg tkw yg disiksa majikan, judulnya apa ya lupa"
     assert danger_level(text) == QUESTION
@@ -348,7 +379,6 @@ def test_people_in_danger_get_the_emergency_contacts_first(app, text):
     assert danger_level(text) == SITUATION
     turn = say(app, text)
     assert turn.meaning == "emergency" and "Polisi 110" in text_of(turn.replies[0] and turn), text
-
 
 @pytest.mark.parametrize("text", [
     "sy mau lapor calo yg dulu kirim sy ke sabah, sy dijual ke ladang sawit. skrg sy sdh selamat di rumah",

@@ -32,6 +32,7 @@ class DangerRules:
     still_now: frozenset[str]  # situations that stay situations even then (a threat outlives the danger)
     asked_alone: dict[str, re.Pattern[str]]  # a situation told alone and asked about as a rule: a question
     in_trouble: re.Pattern[str]  # fear, a plea, hunger, the police...: no question about a rule beside them
+    aside: re.Pattern[str]  # after that question: "sa belum berangkat", "pertanyaan umum saja"
     weak_words: frozenset[str]
 
 
@@ -68,6 +69,7 @@ def load_danger_rules(path: Path = DANGER_FILE) -> DangerRules:
         still_now=frozenset(raw.get("still_now") or ()),
         asked_alone={name: re.compile(pattern) for name, pattern in (raw.get("asked_alone") or {}).items()},
         in_trouble=re.compile(raw.get("in_trouble") or r"(?!)"),
+        aside=re.compile(_with_words(raw.get("aside") or r"(?!)", words)),
         weak_words=frozenset(str(w).lower() for w in raw.get("weak_words") or ()),
     )
 
@@ -97,9 +99,12 @@ def danger_level(text: str, rules: DangerRules | None = None) -> str | None:
 
 
 def _asked_about_alone(text: str, normalised: str, rules: DangerRules, found: dict[str, int]) -> bool:
-    """One question ("?" at its end and nowhere before) about situations that may be asked about as a rule, each
-    asked about so, and no sign of trouble beside them."""
+    """One question ("?" at its end and nowhere before, or only an `aside` after it) about situations that may be
+    asked about as a rule, each asked about so, and no sign of trouble beside them."""
     question = text.strip()
+    before, mark, after = question.rpartition("?")
+    if mark and rules.aside.search(normalise(after)):
+        question = before + mark
     return question.endswith("?") and "?" not in question.rstrip("?") \
         and all(name in rules.asked_alone and rules.asked_alone[name].search(normalised) for name in found) \
         and rules.present.search(normalised) is None and rules.in_trouble.search(normalised) is None
