@@ -285,6 +285,8 @@ def test_observe_classifies_turns(app):
     agency = observe("cek PT Abadi Jaya dan PT Sinar", None, _turn("agency:3|?"))
     assert ("agency", "3") in agency.counts and ("agency", "?") in agency.counts
     assert [key for kind, key in agency.counts if kind == "agency_unknown"] == ["sinar"]
+    both = observe("bos tahan gaji, ancam kalau lapor", None, _turn("emergency+faq/gaji_tidak_dibayar"))
+    assert both.counts == (("topic", "emergency"), ("topic", "faq/gaji_tidak_dibayar"), ("outcome", "answered"))
 
 
 def test_job_offers_are_counted_with_their_verdict_and_signs(app, recorder, clock):

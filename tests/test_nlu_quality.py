@@ -107,6 +107,9 @@ def test_the_contacts_followed_by_a_report_begun_are_right_for_an_emergency_and_
     assert is_right("report", "emergency_report", no_agency, topics)
     assert not is_right("faq/tppo", "emergency_report", no_agency, topics)
     assert not is_right("out_of_scope", "emergency_report", no_agency, topics)
+    assert is_right("emergency", "emergency+faq/paspor_ditahan", no_agency, topics)
+    assert is_right("faq/paspor_ditahan", "emergency+faq/paspor_ditahan", no_agency, topics)
+    assert not is_right("faq/paspor", "emergency+faq/paspor_ditahan", no_agency, topics)
 
 
 def test_a_set_is_blind_by_its_name_wherever_it_lies():

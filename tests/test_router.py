@@ -378,7 +378,21 @@ def test_a_film_about_a_danger_is_out_of_scope_with_the_emergency_contacts_one_t
 def test_people_in_danger_get_the_emergency_contacts_first(app, text):
     assert danger_level(text) == SITUATION
     turn = say(app, text)
-    assert turn.meaning == "emergency" and "Polisi 110" in text_of(turn.replies[0] and turn), text
+    assert turn.meaning.split("+")[0] == "emergency" and "Polisi 110" in turn.replies[0].text, text
+
+
+def test_a_danger_told_with_a_question_nlu_is_sure_of_gets_the_contacts_and_then_the_answer(app):
+    turn = say(app, "gaji 3 bulan blm dibayar, bos ancam kalau lapor")
+    assert turn.meaning == "emergency+faq/gaji_tidak_dibayar"
+    assert "Polisi 110" in turn.replies[0].text and "Polisi 110" not in turn.replies[1].text
+    assert "faq:gaji_tidak_dibayar" not in [button.data for button in turn.replies[0].buttons]  # the answer follows
+    assert "gaji" in turn.replies[1].text.lower()
+
+
+def test_a_danger_nlu_hears_as_an_emergency_gets_the_contacts_alone(app):
+    turn = say(app, "kapten kapal pukul kami tiap hari")
+    assert turn.meaning == "emergency" and len(turn.replies) == 1
+
 
 @pytest.mark.parametrize("text", [
     "sy mau lapor calo yg dulu kirim sy ke sabah, sy dijual ke ladang sawit. skrg sy sdh selamat di rumah",

@@ -100,6 +100,8 @@ def is_right(expected: str, meaning: str, agency_ids: Callable[[str], int | None
         return True
     if meaning == "emergency_report":  # the emergency contacts first, then the report begun: both
         return expected in ("emergency", "report")
+    if meaning.startswith("emergency+"):  # the emergency contacts first, then the topic asked about: both
+        return expected in ("emergency", meaning.split("+", 1)[1])
     return meaning == {"report": "report_trafficking", "status": "report_status"}.get(expected, expected)
 
 
