@@ -103,6 +103,10 @@ class FaqTopic:
     # Destinations (content/countries/ codes) the answer opens with; a message naming one other country alone gets
     # that country's card instead, the topic offered beside it.
     countries: tuple[str, ...] = ()
+    # The answer helps someone in danger now (rights, where to complain): sent right after the emergency contacts
+    # when a danger is told with a question about this topic. Not a topic whose answer could harm them then
+    # (changing employer "can get you detained") nor a destination's advice on going there.
+    beside_danger: bool = False
 
 
 def tanggal(value: date) -> str:
@@ -228,6 +232,7 @@ def _load_topics(folder: Path) -> dict[str, FaqTopic]:
             path=path,
             audience=str(raw.get("audience") or DEFAULT_AUDIENCE),
             countries=tuple(str(code) for code in raw.get("countries") or ()),
+            beside_danger=raw.get("beside_danger") is True,
         )
     return topics
 

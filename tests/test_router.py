@@ -322,6 +322,13 @@ def test_a_passport_kept_and_asked_about_gets_the_passport_answer_with_the_conta
     ("Saya sekarang ditahan di depot imigrasi Tawau sudah seminggu, majikan tidak mau kasi paspor saya. Apa "
      "hukumannya untuk saya?", SITUATION),
     ("agen belum kasih paspor, katanya masih proses di imigrasi", None),
+    ("majikan tidak mau kasi kembali paspor saya", SITUATION),
+    ("tauke son mau kasi kembali beta pung pasport", SITUATION),
+    # a second review: a threat or a danger in those words is no question about the rule
+    ("majikan simpan paspor, katanya kalau saya lapor nanti saya kena hukuman?", SITUATION),
+    ("majikan tahan paspor sa, kalau sa minta biasa dia marah?", SITUATION),
+    ("agen simpan paspor saya, itu boleh? saya belum berangkat, agen minta 10 juta baru paspor dikasi", SITUATION),
+    ("majikan simpan paspor saya, boleh? cuma mau tanya, sy di rumah majikan di johor skrg", SITUATION),
     # ... and the review's dangers told before such a question stay dangers
     ("Paspor saya ditahan majikan, tiap dia pergi pintu digembok dari luar. Dia bilang kalau saya kabur saya "
      "dipenjara. Apa benar ada sanksi begitu? Cuma mau tanya.", SITUATION),
@@ -384,9 +391,18 @@ def test_people_in_danger_get_the_emergency_contacts_first(app, text):
 def test_a_danger_told_with_a_question_nlu_is_sure_of_gets_the_contacts_and_then_the_answer(app):
     turn = say(app, "gaji 3 bulan blm dibayar, bos ancam kalau lapor")
     assert turn.meaning == "emergency+faq/gaji_tidak_dibayar"
-    assert "Polisi 110" in turn.replies[0].text and "Polisi 110" not in turn.replies[1].text
+    assert "Polisi 110" in turn.replies[0].text and "Polisi 110" not in turn.replies[-1].text
     assert "faq:gaji_tidak_dibayar" not in [button.data for button in turn.replies[0].buttons]  # the answer follows
-    assert "gaji" in turn.replies[1].text.lower()
+    assert "berhak mengadu" in turn.replies[-1].text
+
+
+@pytest.mark.parametrize("text", [
+    "dipukul majikan, mau ganti majikan boleh?",  # changing employer "can get you detained": not said then
+    "majikan kurung saya di rumah di malaysia, malaysia aman ko buat kerja",  # no advice on going there
+])
+def test_a_danger_told_with_a_question_whose_answer_is_not_for_someone_in_danger_gets_the_contacts_alone(app, text):
+    turn = say(app, text)
+    assert turn.meaning == "emergency" and len(turn.replies) == 1 and "Polisi 110" in turn.replies[0].text
 
 
 def test_a_danger_nlu_hears_as_an_emergency_gets_the_contacts_alone(app):

@@ -447,7 +447,9 @@ class Engine:
         asked = self._topic_asked_beside_danger(m)
         if asked is not None:  # "majikan tahan paspor sa, dong bilang itu aturan. benar ko?": both, danger first
             m.turn.meaning = f"emergency+faq/{asked}"
-            return [*self._emergency(m.content, m.state, m.text, []), *faq.answer(m.content, m.state, asked)]
+            hedged = m.understanding.source == Matcher.FALLBACK
+            return [*self._emergency(m.content, m.state, m.text, []),
+                    *faq.answer(m.content, m.state, asked, hedged=hedged)]
         decision = self._decision(m)
         topics = [t for t in map(faq_topic_of, decision.labels) if t is not None and t in m.content.topics]
         return self._emergency(m.content, m.state, m.text, topics[:1])
@@ -455,13 +457,14 @@ class Engine:
     @staticmethod
     def _topic_asked_beside_danger(m: TextMessage) -> str | None:
         """The FAQ topic NLU is sure the message asks about beside the danger it tells (its best guess after the
-        emergency, at or above the threshold to act on), or None."""
+        emergency, at or above the threshold to act on), when that topic's answer is one for someone in danger now
+        (`beside_danger` in its file), or None."""
         act_at = THRESHOLDS.get(m.understanding.source, THRESHOLDS[Matcher.RASA])[0]
         guesses = [(label, score) for label, score in m.understanding.candidates if label != "emergency"]
         if not guesses or guesses[0][1] < act_at:
             return None
-        topic = faq_topic_of(guesses[0][0])
-        return topic if topic is not None and topic in m.content.topics else None
+        topic = m.content.topics.get(faq_topic_of(guesses[0][0]) or "")
+        return topic.id if topic is not None and topic.beside_danger else None
 
     def _report_wish(self, m: TextMessage) -> list[Reply] | None:
         """"Saya mau lapor calo di desa": the report conversation, before any company it names is looked up;
