@@ -320,6 +320,14 @@ def test_a_foundation_or_training_centre_without_a_name_is_no_company_asked_abou
     assert company_mentions(query) == []
 
 
+@pytest.mark.parametrize("story", [
+    "ada om satu ngaku orang PT. Sponsor Lapangan Yanto bilang gratis semua, itu calo ko?",
+    "dia kasi kartu nama PT. Sponsor Kupang Rikus bilang bisa berangkat bulan depan",
+    "katanya staf PT. Petugas itu minta uang 5 juta"])
+def test_a_role_word_after_pt_ending_a_sentence_is_no_company_name(story):
+    assert company_mentions(story) == []
+
+
 def test_two_companies_one_under_another_legal_form(imported):
     app, _settings, _output = imported
     turn = say(app, "CV Sinar Jaya atau Sinar Jaya Abadi, mana yang resmi?")

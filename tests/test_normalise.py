@@ -30,6 +30,8 @@ from bot.nlu.normalise import MAX_NLU_CHARS, normalise
     ("katong di kampung su tau", "kita di kampung sudah tau"),  # Kupang "we"
     ("my son is beaten by the boss", "my son is beaten by the boss"),  # English "son" after "my", "the"...
     ("dia son mau pulang", "dia tidak mau pulang"),  # ... Kupang "son" (not) elsewhere
+    ("paspor sa d tahan agen d batam", "paspor saya ditahan agen di batam"),  # SMS "d" is "di"
+    ("I'd like to report", "i d like to report"),  # ... not after an English subject
 ])
 def test_normalise(raw, expected):
     assert normalise(raw) == expected

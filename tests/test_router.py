@@ -345,6 +345,46 @@ def test_a_held_passport_asked_about_before_leaving_is_a_question(text, level):
     assert danger_level(text) == level
 
 
+@pytest.mark.parametrize("text, level", [
+    ("sponsor bawa lari paspor, sa ditinggal di bandara KL sonde ada uang sonde ada paspor", SITUATION),
+    ("kami 6 orang ditinggal tekong di pelabuhan, hp mati", SITUATION),
+    ("adik terlantar di Tawau, agen hilang, dia tidak pegang paspor", SITUATION),
+    ("agen bawa kabur dokumen sa", SITUATION),
+    ("paspor sa d tahan agen di mes Batam, disuruh bayar 15 juta baru boleh keluar", SITUATION),
+    ("kalau terlantar di bandara harus bagaimana", QUESTION),
+    ("anak saya ditinggal di kampung sama neneknya, saya kerja di malaysia", None),
+    ("saya tidak punya uang dan belum punya paspor, bisa daftar?", None),
+    # an independent review's, in other words
+    ("mama tolong, paspor beta d bawa lari sponsor, beta di malaysia sonde ada dokumen", SITUATION),
+    ("adik sa terdampar d batam, tekong kasih tinggal dia di pinggir jalan", SITUATION),
+    ("katanya sodara sa sekarang terkatung2 di bandara soekarno hatta, agen hilang, gmn ni", SITUATION),
+    ("tekong turunkan kami di tengah laut dekat pulau, kapal su pi, tolong", SITUATION),
+    ("sa su 3 hari tidur di bandara kuala lumpur, sponsor sonde datang jemput, paspor ada di sponsor", SITUATION),
+    ("sy ditinggal di tengah jalan sm sopir agen, di daerah perbatasan, sdh malam", SITUATION),
+    ("kalau paspor dibawa lari agen, harus lapor ke mana?", QUESTION),
+    ("sa ditinggal bis di terminal oebobo, bis berikut jam brp?", None),
+    ("agen turunkan kami di bandara", None),
+    ("motor rusak, terpaksa kasi tinggal di pinggir jalan", None),
+    ("besok sa tidur di bandara karena pesawat pagi", None),
+])
+def test_stranded_without_passport_or_a_passport_run_off_with_is_a_danger(text, level):
+    assert danger_level(text) == level
+
+
+@pytest.mark.parametrize("text, level", [
+    # hearsay about what often happens to others, asked to be confirmed, is a question ...
+    ("sy mau daftar ABK kapal Taiwan, katanya di laut sering dipukul kapten, benar gk? biayanya brp", QUESTION),
+    # ... not about one's own, nor when it happens now
+    ("katanya adik sering dipukul majikan, benar kah?", SITUATION),
+    ("katanya di kapal sering dipukul, sa sekarang di kapal dipukul tiap hari, benar ko ini aturan?", SITUATION),
+    ("katanya di kapal taiwan sering dipukul kapten, adik sy skrg di sana, benar gk?", SITUATION),
+    ("apa benar agen suka bawa kabur paspor pekerja?", QUESTION),
+    ("kata teman, agen sering bawa lari paspor, betul ko?", QUESTION),
+])
+def test_hearsay_about_others_asked_to_be_confirmed_is_a_question(text, level):
+    assert danger_level(text) == level
+
+
 def test_a_film_about_a_danger_is_out_of_scope_with_the_emergency_contacts_one_tap_away(app):
     text = "ada film ttg tkw yg disiksa majikan, judulnya apa ya lupa"
     assert danger_level(text) == QUESTION

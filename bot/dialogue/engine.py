@@ -11,7 +11,7 @@ from bot.content import Content, ContentStore
 from bot.dialogue import actions, agency, countries, faq, offer, report, status
 from bot.dialogue.decision import ANSWER, CLARIFY, MAX_ALTERNATIVES, NOTHING_FOUND, THRESHOLDS, Decision, decide
 from bot.dialogue.menu import back_to_menu_button, main_menu_buttons, with_menu, with_menu_link
-from bot.dialogue.messages import Button, Incoming, Reply, Turn
+from bot.dialogue.messages import Button, Incoming, Reply, Turn, emergency_then
 from bot.insights.recorder import InsightRecorder
 from bot.limits import ChatRateLimiter
 from bot.nlu.danger import QUESTION, SITUATION, WEAK, asks_generally, danger_level, is_over, told_over
@@ -446,7 +446,7 @@ class Engine:
         m.turn.meaning = "emergency"
         asked = self._topic_asked_beside_danger(m)
         if asked is not None:  # "majikan tahan paspor sa, dong bilang itu aturan. benar ko?": both, danger first
-            m.turn.meaning = f"emergency+faq/{asked}"
+            m.turn.meaning = emergency_then(f"faq/{asked}")
             hedged = m.understanding.source == Matcher.FALLBACK
             return [*self._emergency(m.content, m.state, m.text, []),
                     *faq.answer(m.content, m.state, asked, hedged=hedged)]

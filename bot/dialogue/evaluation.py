@@ -19,7 +19,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 from bot.content import Content
-from bot.dialogue.messages import Turn
+from bot.dialogue.messages import Turn, after_emergency
 from bot.yaml_files import read_yaml
 
 SETS_DIR = Path(__file__).resolve().parents[2] / "tests" / "nlu"
@@ -100,8 +100,8 @@ def is_right(expected: str, meaning: str, agency_ids: Callable[[str], int | None
         return True
     if meaning == "emergency_report":  # the emergency contacts first, then the report begun: both
         return expected in ("emergency", "report")
-    if meaning.startswith("emergency+"):  # the emergency contacts first, then the topic asked about: both
-        return expected in ("emergency", meaning.split("+", 1)[1])
+    if (asked := after_emergency(meaning)) is not None:  # the emergency contacts first, then the topic asked: both
+        return expected in ("emergency", asked)
     return meaning == {"report": "report_trafficking", "status": "report_status"}.get(expected, expected)
 
 

@@ -56,13 +56,32 @@ class Reply:
                    int(data["columns"]), tuple(str(key) for key in data["keyboard"]), bool(data["remove_keyboard"]))
 
 
+EMERGENCY_THEN = "emergency+"  # a meaning's prefix: the emergency contacts were sent first, then what follows
+
+
+def emergency_then(label: str) -> str:
+    """The meaning of the emergency contacts followed by the answer for `label` (`faq/<topic>`)."""
+    return EMERGENCY_THEN + label
+
+
+def after_emergency(meaning: str | None) -> str | None:
+    """The label answered after the emergency contacts (`faq/<topic>`), or None for any other meaning."""
+    return meaning[len(EMERGENCY_THEN):] if meaning and meaning.startswith(EMERGENCY_THEN) else None
+
+
 @dataclass
 class Turn:
     """What the engine did with one message: the replies, what NLU understood (if it was asked), and the meaning
-    the engine acted on (`faq/<topic>`, `agency:<id>|?|choose`, `emergency`, `country:<code>`, `clarify`, ...)."""
+    the engine acted on (`faq/<topic>`, `agency:<id>|?|choose`, `emergency`, `emergency+faq/<topic>`,
+    `country:<code>`, `clarify`, ...)."""
 
     replies: list[Reply] = field(default_factory=list)
     intent: str | None = None
     confidence: float | None = None
     meaning: str | None = None
     sure: bool = True  # False when the answer is a best guess (offered with "Bukan ini?" or the hedged note)
+
+    @property
+    def after_emergency(self) -> str | None:
+        """The label answered after the emergency contacts (`faq/<topic>`), if the turn did that."""
+        return after_emergency(self.meaning)

@@ -153,9 +153,9 @@ def observe(text: str | None, press: str | None, turn: Turn) -> Observation | No
             counts += [("agency_unknown", name) for name in unknown_company_names(text, parts)[:3]]
     elif meaning.startswith("offer"):
         topic = "check_offer"  # the check itself is counted by InsightRecorder.offer_checked
-    elif meaning.startswith("emergency+"):  # the contacts and then the topic asked about: each counted
+    elif (asked := turn.after_emergency) is not None:  # the contacts and then the topic asked: each counted
         counts.append(("topic", "emergency"))
-        topic = meaning.split("+", 1)[1]
+        topic = asked
     counts.append(("topic", topic))
     unsure = not turn.sure
     counts.append(("outcome", "unsure" if unsure else "answered"))

@@ -139,6 +139,12 @@ def _asked_before(normalised: str, rules: DangerRules, first: int) -> bool:
     return any(m.start() <= first and m.start() not in conditional for m in rules.hypothetical.finditer(normalised))
 
 
+def _past_before(normalised: str, rules: DangerRules, found: dict[str, int]) -> bool:
+    """A word of the past ("dulu", "pernah", a year) before the first danger word."""
+    past = rules.past.search(normalised)
+    return past is not None and past.start() < min(found.values())
+
+
 def told_over(text: str, rules: DangerRules | None = None) -> bool:
     """A danger told as past ("dulu", "pernah", "kasus lama", a year) and then said to be over, the person safe
     ("dulu dijual ke sawit, skrg sdh selamat di rumah"), for any kind of danger, also those `danger_level` never
@@ -146,16 +152,13 @@ def told_over(text: str, rules: DangerRules | None = None) -> bool:
     rules = rules or load_danger_rules()
     normalised = normalise(text)
     found = _dangers(normalised, rules)
-    past = rules.past.search(normalised)
-    return bool(found) and past is not None and past.start() < min(found.values()) \
-        and _told_over(normalised, rules, found)
+    return bool(found) and _past_before(normalised, rules, found) and _told_over(normalised, rules, found)
 
 
 def _told_over(normalised: str, rules: DangerRules, found: dict[str, int]) -> bool:
     """An `over` phrase after the last danger word (or after a "dulu" before the first), no `still_now` danger (a
     threat), and no word that says it goes on now ("agen datang ke rumah tiap malam")."""
-    past = rules.past.search(normalised)
-    over_after = 0 if past and past.start() < min(found.values()) else max(found.values())
+    over_after = 0 if _past_before(normalised, rules, found) else max(found.values())
     return _over(normalised, rules, after=over_after) and rules.still_now.isdisjoint(found) \
         and rules.present.search(normalised) is None
 

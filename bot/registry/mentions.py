@@ -97,6 +97,11 @@ PLACE_WORDS = {
     # districts seen after names
     "pondok", "gede", "cengkareng", "cibubur",
 }
+# Words for a person's role: no company's name starts with one ("ngaku orang PT. Sponsor lapangan bilang ...",
+# "kartu nama PT. sponsor": the sentence goes on after "PT.").
+ROLE_WORDS = _word_set("""
+sponsor calo perekrut orang staf staff karyawan pegawai petugas bos boss pemilik direktur
+""")
 # Words that start names of places and institutions, not of companies ("Bank Mandiri", "Pulau Sentosa").
 NOT_COMPANY_START = _word_set("""
 bank pulau kota bandara gunung jalan jl universitas rs rumah hotel pantai desa kampung kecamatan kabupaten kab
@@ -148,6 +153,8 @@ def _after_markers(text: str) -> list[Mention]:
             continue
         strong = match.group("strong") is not None
         words = name.split()
+        if words[0].lower() in ROLE_WORDS:
+            continue
         distinctive = [w for w in words if w.lower() not in GENERIC_WORDS]
         if not distinctive or sum(ch.isalpha() for ch in "".join(distinctive)) < MIN_NAME_LETTERS:
             continue
