@@ -52,6 +52,12 @@ def test_bad_input_never_gets_a_confident_wrong_faq_answer(rasa_app, text):
         assert "Dasar hukum" not in text_of(turn), (turn.intent, turn.confidence)
 
 
+@pytest.mark.parametrize("text", ["cek pt", "cek PT dong", "tolong cek pt", "cek cv"])
+def test_a_company_check_naming_only_a_legal_form_asks_for_the_name(rasa_app, text):
+    turn = say(rasa_app, text)  # NLU may take "pt" for the name: a legal form alone is no name, never "too short"
+    assert turn.meaning == "check_agency" and "terlalu pendek" not in text_of(turn), turn.meaning
+
+
 def test_a_question_in_malay_gets_the_malaysia_answer_or_none(rasa_app):
     turn = say(rasa_app, "saya nak kerja kat kilang di johor bahru, macam mana nak mohon")
     assert turn.replies

@@ -22,6 +22,7 @@ from bot.nlu.understanding import NOTHING, Matcher, Understanding, faq_topic_of
 from bot.offers.analyse import OfferCheck, looks_like_offer
 from bot.offers.rules import RULES_FILE, RuleStore
 from bot.registry.mentions import MAX_NAME_WORDS, STOP_WORDS, company_mentions
+from bot.registry.names import normalise_name
 from bot.registry.service import MAX_TEXT, AgencyRegistry, Found, Lookup, clean_query, found_lookup
 from bot.reports.service import ReportService
 from db.chat_state import ChatStateRepository, ConversationState
@@ -749,8 +750,9 @@ class Engine:
         """'cek PT sinar jaya': the name NLU found (or the longer company-like rest of the message); a name of two
         words or more like registered ones but none of them ("bintang sinar jaya resmi ko"): not found, those shown
         as other companies; without a name, ask for it."""
-        named = [str(e.get("value") or "") for e in m.understanding.entities
-                 if e["entity"] in ("agency_name", "licence_number")]
+        values = [str(e.get("value") or "") for e in m.understanding.entities
+                  if e["entity"] in ("agency_name", "licence_number")]
+        named = [value for value in values if normalise_name(value)]  # not a legal form alone ("cek pt")
         rest = clean_query(m.text)
         if named:
             query = rest if len(rest) > len(named[0]) and clean_query(named[0]) in rest else named[0]
