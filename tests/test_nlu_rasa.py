@@ -56,7 +56,8 @@ def test_a_wrong_token_is_an_unavailable_server_not_a_crash(rasa_server):
 
 
 def test_the_app_answers_a_faq_through_rasa(rasa_app):
-    turn = say(rasa_app, "beta mau pi karja di malaysia, syarat apa sa?")
+    # no country named: with one, the topic about that country may be the answer (a close call between models)
+    turn = say(rasa_app, "beta mau pi karja di luar negeri, syarat apa sa?")
     assert turn.intent == "faq/syarat"
     text = text_of(turn)
     assert "minimal 18 tahun" in text and "sedang terbatas" not in text
